@@ -1,0 +1,50 @@
+# seqcast: see README.md. Every target runs from a fresh clone; nothing reaches outside the repo.
+GO        ?= go
+PYTHON    ?= /usr/bin/python3
+BIN       := bin/seqcast
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+
+.PHONY: all build run test test-go test-py test-node bench golden fmt vet clean
+
+all: build
+
+## build: static, stripped binary in bin/seqcast
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/seqcast
+
+## run: serve the default model
+run: build
+	./$(BIN) inspect testdata/bench/gold
+
+## test: everything CI runs (Go, Python exporter, Node golden generator)
+test: vet test-go test-py test-node
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	$(GO) vet ./...
+
+test-go:
+	CGO_ENABLED=0 $(GO) test -count=1 ./...
+
+test-py:
+	@if [ -d tools/tests ]; then $(PYTHON) -m pytest -q tools/tests; else echo "no python tests yet"; fi
+
+test-node:
+	@if [ -f tools/golden/package.json ]; then cd tools/golden && node --test; else echo "no node tests yet"; fi
+
+## bench: Go benchmarks with allocations
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./nn/...
+
+## golden: regenerate every TF.js golden file (needs node; see tools/golden/README.md)
+golden:
+	cd tools/golden && npm ci --no-audit --no-fund && node generate.js
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,226 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Input is the index a Node uses to name the model's input tensor.
+const Input = -1
+
+// Node places a layer in a model graph. Inputs are indices of earlier nodes
+// in the same slice, or Input for the model's input tensor; a merge layer
+// (Concatenate, Add, ...) has several.
+type Node struct {
+	Layer  Layer
+	Inputs []int
+}
+
+// Model is a built graph of layers with a single input and a single output
+// (the last node). It is safe for concurrent use once its weights are set.
+type Model struct {
+	name     string
+	input    Shape
+	nodes    []Node
+	shapes   []Shape // output shape of each node
+	prepared bool
+	pool     sync.Pool // *workspace
+}
+
+// WeightRef names one array of a model's weights, in get_weights() order.
+type WeightRef struct {
+	Layer string // the owning layer's name
+	Class string // the owning layer's class
+	*Param
+}
+
+// NewSequential builds a chain of layers fed by an input of the given
+// per-sample shape.
+func NewSequential(name string, input Shape, layers ...Layer) (*Model, error) {
+	nodes := make([]Node, len(layers))
+	for i, l := range layers {
+		nodes[i] = Node{Layer: l, Inputs: []int{i - 1}}
+	}
+	return NewModel(name, input, nodes)
+}
+
+// NewModel builds a graph. Nodes must be in topological order (every input
+// index smaller than the node's own); the last node is the output.
+func NewModel(name string, input Shape, nodes []Node) (*Model, error) {
+	if len(nodes) == 0 {
+		return nil, errors.New("nn: model has no layers")
+	}
+	for _, d := range input {
+		if d <= 0 {
+			return nil, fmt.Errorf("nn: model input shape %v: every dimension must be fixed and positive", []int(input))
+		}
+	}
+	m := &Model{name: name, input: input.Clone(), nodes: nodes, shapes: make([]Shape, len(nodes))}
+	for i, nd := range nodes {
+		if nd.Layer == nil {
+			return nil, fmt.Errorf("nn: node %d has no layer", i)
+		}
+		if len(nd.Inputs) == 0 {
+			return nil, errorf(nd.Layer, "no inbound tensor")
+		}
+		in := make([]Shape, len(nd.Inputs))
+		for j, k := range nd.Inputs {
+			switch {
+			case k == Input:
+				in[j] = m.input
+			case k >= 0 && k < i:
+				in[j] = m.shapes[k]
+			default:
+				return nil, errorf(nd.Layer, "inbound node %d is not an earlier node", k)
+			}
+		}
+		out, err := nd.Layer.Build(in)
+		if err != nil {
+			return nil, err
+		}
+		m.shapes[i] = out
+	}
+	m.pool.New = func() any { return new(workspace) }
+	return m, nil
+}
+
+// Name is the model's name.
+func (m *Model) Name() string { return m.name }
+
+// InputShape is the per-sample input shape.
+func (m *Model) InputShape() Shape { return m.input.Clone() }
+
+// OutputShape is the per-sample output shape.
+func (m *Model) OutputShape() Shape { return m.shapes[len(m.shapes)-1].Clone() }
+
+// Nodes returns the graph; callers must not modify it.
+func (m *Model) Nodes() []Node { return m.nodes }
+
+// NodeShape is the output shape of node i.
+func (m *Model) NodeShape(i int) Shape { return m.shapes[i].Clone() }
+
+// Weights lists every weight array in Keras's get_weights() order: layer by
+// layer, in node order, each layer's own order within.
+func (m *Model) Weights() []WeightRef {
+	var refs []WeightRef
+	for _, nd := range m.nodes {
+		for _, p := range nd.Layer.Weights() {
+			refs = append(refs, WeightRef{Layer: nd.Layer.Name(), Class: nd.Layer.Class(), Param: p})
+		}
+	}
+	return refs
+}
+
+// ParamCount is the model's total number of scalar parameters.
+func (m *Model) ParamCount() int {
+	n := 0
+	for _, nd := range m.nodes {
+		n += ParamCount(nd.Layer)
+	}
+	return n
+}
+
+// SetWeights assigns arrays in get_weights() order (the slices are kept, not
+// copied) and prepares every layer. Each array must have exactly the number
+// of values its Param's shape needs.
+func (m *Model) SetWeights(arrays [][]float32) error {
+	refs := m.Weights()
+	if len(arrays) != len(refs) {
+		return fmt.Errorf("nn: model %q needs %d weight arrays, got %d", m.name, len(refs), len(arrays))
+	}
+	for i, r := range refs {
+		if len(arrays[i]) != r.Shape.Size() {
+			return fmt.Errorf("nn: weight %d, layer %q %s: want %d values for shape %v, got %d",
+				i, r.Layer, r.Name, r.Shape.Size(), []int(r.Shape), len(arrays[i]))
+		}
+		r.Value = arrays[i]
+	}
+	return m.Prepare()
+}
+
+// Prepare prepares every layer after its weights' values were set directly
+// through Weights. SetWeights calls it.
+func (m *Model) Prepare() error {
+	for _, nd := range m.nodes {
+		if err := nd.Layer.Prepare(); err != nil {
+			return err
+		}
+	}
+	m.prepared = true
+	return nil
+}
+
+// workspace holds one forward pass's buffers: each node's output and the
+// largest scratch any layer asks for. It grows to the largest batch seen.
+type workspace struct {
+	n       int
+	outs    [][]float32
+	scratch []float32
+	ins     [][]float32
+}
+
+func (m *Model) workspace(n int) *workspace {
+	ws := m.pool.Get().(*workspace)
+	if ws.n < n {
+		ws.outs = make([][]float32, len(m.nodes))
+		maxScratch, maxIns := 0, 0
+		for i, nd := range m.nodes {
+			if i < len(m.nodes)-1 {
+				ws.outs[i] = make([]float32, n*m.shapes[i].Size())
+			}
+			maxScratch = max(maxScratch, nd.Layer.ScratchSize(n))
+			maxIns = max(maxIns, len(nd.Inputs))
+		}
+		ws.scratch = make([]float32, maxScratch)
+		ws.ins = make([][]float32, maxIns)
+		ws.n = n
+	}
+	return ws
+}
+
+// Forward runs n samples: x holds n*InputShape().Size() values and dst
+// receives n*OutputShape().Size(). At steady state it allocates nothing.
+func (m *Model) Forward(dst, x []float32, n int) error {
+	if !m.prepared {
+		return fmt.Errorf("nn: model %q: weights not set", m.name)
+	}
+	if n <= 0 {
+		return fmt.Errorf("nn: batch size must be positive, got %d", n)
+	}
+	if want := n * m.input.Size(); len(x) != want {
+		return fmt.Errorf("nn: input has %d values, want %d for %d samples of shape %v", len(x), want, n, []int(m.input))
+	}
+	last := len(m.nodes) - 1
+	if want := n * m.shapes[last].Size(); len(dst) != want {
+		return fmt.Errorf("nn: output has room for %d values, want %d for %d samples of shape %v", len(dst), want, n, []int(m.shapes[last]))
+	}
+	ws := m.workspace(n)
+	for i, nd := range m.nodes {
+		ins := ws.ins[:len(nd.Inputs)]
+		for j, k := range nd.Inputs {
+			if k == Input {
+				ins[j] = x
+			} else {
+				ins[j] = ws.outs[k][:n*m.shapes[k].Size()]
+			}
+		}
+		out := dst
+		if i != last {
+			out = ws.outs[i][:n*m.shapes[i].Size()]
+		}
+		nd.Layer.Forward(out, ins, n, ws.scratch[:nd.Layer.ScratchSize(n)])
+	}
+	clear(ws.ins)
+	m.pool.Put(ws)
+	return nil
+}
+
+// Predict is Forward with a freshly allocated output.
+func (m *Model) Predict(x []float32, n int) ([]float32, error) {
+	dst := make([]float32, n*m.shapes[len(m.shapes)-1].Size())
+	if err := m.Forward(dst, x, n); err != nil {
+		return nil, err
+	}
+	return dst, nil
+}
