@@ -2,6 +2,22 @@ package nn
 
 // Conv1D is keras.layers.Conv1D (channels_last, groups=1). Weights: kernel
 // (KernelSize, in_channels, Filters), then bias (Filters) when UseBias.
+//
+// Input (T, C), output (T', Filters) where T' is
+//
+//	valid:  floor((T - DilationRate*(KernelSize-1) - 1) / Strides) + 1
+//	same:   ceil(T / Strides), padded with total = max((T'-1)*Strides +
+//	        (KernelSize-1)*DilationRate + 1 - T, 0) zeros, total/2 on the left
+//	causal: DilationRate*(KernelSize-1) zeros on the left, then valid, so
+//	        ceil(T / Strides)
+//
+// Strides and DilationRate of 0 mean 1, Padding "" means "valid". Keras's
+// groups != 1 and data_format "channels_first" are not supported; the loader
+// rejects them before building a Conv1D.
+//
+// Forward lowers the convolution to im2col patches in scratch (at most
+// convChunkRows output rows at a time) and one GEMM per chunk; a pointwise
+// convolution (KernelSize 1, stride 1) multiplies the input directly.
 type Conv1D struct {
 	LayerName    string
 	Filters      int
@@ -11,15 +27,141 @@ type Conv1D struct {
 	Padding      string // "valid", "same" or "causal"
 	UseBias      bool
 	Activation   Activation
+
+	inLen, inCh, outLen   int
+	stride, dilation, pad int // pad: zeros on the left
+	kernel, bias          *Param
+	params                []*Param
+	w                     rhs // the (K*C, F) kernel, laid out by Prepare
 }
 
+// convChunkRows bounds the im2col scratch: output rows lowered at once.
+const convChunkRows = 256
+
 // Class returns "Conv1D".
-func (l *Conv1D) Class() string                   { return "Conv1D" }
-func (l *Conv1D) Name() string                    { return l.LayerName }
-func (l *Conv1D) Build(in []Shape) (Shape, error) { panic("TODO(nn): Conv1D.Build") }
-func (l *Conv1D) Weights() []*Param               { return nil }
-func (l *Conv1D) Prepare() error                  { return nil }
-func (l *Conv1D) ScratchSize(n int) int           { return 0 }
-func (l *Conv1D) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
-	panic("TODO(nn): Conv1D.Forward")
+func (l *Conv1D) Class() string { return "Conv1D" }
+
+// Name returns the Keras layer name.
+func (l *Conv1D) Name() string { return l.LayerName }
+
+// Build checks the options against a (T, C) input.
+func (l *Conv1D) Build(in []Shape) (Shape, error) {
+	if err := wantInputs(l, in, 1); err != nil {
+		return nil, err
+	}
+	s := in[0]
+	if len(s) != 2 {
+		return nil, errorf(l, "input shape %v: want rank 2 (steps, channels)", s)
+	}
+	if l.Filters <= 0 {
+		return nil, errorf(l, "filters: must be positive, got %d", l.Filters)
+	}
+	if l.KernelSize <= 0 {
+		return nil, errorf(l, "kernel_size: must be positive, got %d", l.KernelSize)
+	}
+	l.stride, l.dilation = defaultOne(l.Strides), defaultOne(l.DilationRate)
+	if l.stride < 1 {
+		return nil, errorf(l, "strides: must be positive, got %d", l.Strides)
+	}
+	if l.dilation < 1 {
+		return nil, errorf(l, "dilation_rate: must be positive, got %d", l.DilationRate)
+	}
+	l.inLen, l.inCh = s[0], s[1]
+	span := l.dilation*(l.KernelSize-1) + 1 // receptive field of one output
+	switch l.Padding {
+	case "", "valid":
+		l.pad = 0
+		if l.inLen < span {
+			return nil, errorf(l, "input shape %v: %d steps are fewer than the kernel's span %d (kernel_size %d, dilation_rate %d) with padding \"valid\"",
+				s, l.inLen, span, l.KernelSize, l.dilation)
+		}
+		l.outLen = (l.inLen-span)/l.stride + 1
+	case "same":
+		l.outLen = ceilDiv(l.inLen, l.stride)
+		l.pad = max((l.outLen-1)*l.stride+span-l.inLen, 0) / 2
+	case "causal":
+		l.outLen = ceilDiv(l.inLen, l.stride)
+		l.pad = span - 1
+	default:
+		return nil, errorf(l, "padding: want \"valid\", \"same\" or \"causal\", got %q", l.Padding)
+	}
+	l.kernel = &Param{Name: "kernel", Shape: Shape{l.KernelSize, l.inCh, l.Filters}}
+	l.params = []*Param{l.kernel}
+	if l.UseBias {
+		l.bias = &Param{Name: "bias", Shape: Shape{l.Filters}}
+		l.params = append(l.params, l.bias)
+	}
+	return Shape{l.outLen, l.Filters}, nil
 }
+
+// Weights returns kernel and, with UseBias, bias.
+func (l *Conv1D) Weights() []*Param { return l.params }
+
+// Prepare checks the weights' sizes and lays out the kernel, whose Keras
+// layout (K, C, F) is the (K*C, F) matrix of the im2col product.
+func (l *Conv1D) Prepare() error {
+	if err := checkParams(l); err != nil {
+		return err
+	}
+	l.w = newRHS(l.kernel.Value, l.KernelSize*l.inCh, l.Filters)
+	return nil
+}
+
+// pointwise reports whether the input rows are already the patches.
+func (l *Conv1D) pointwise() bool { return l.KernelSize == 1 && l.stride == 1 }
+
+// ScratchSize is the im2col buffer: up to convChunkRows rows of K*C values.
+func (l *Conv1D) ScratchSize(n int) int {
+	if l.pointwise() {
+		return 0
+	}
+	return min(n*l.outLen, convChunkRows) * l.KernelSize * l.inCh
+}
+
+// Forward computes n samples.
+func (l *Conv1D) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
+	x := ins[0]
+	F, K, C := l.Filters, l.KernelSize, l.inCh
+	rows := n * l.outLen
+	out = out[:rows*F]
+	if l.UseBias {
+		fillRows(out, l.bias.Value)
+	} else {
+		clear(out)
+	}
+	if l.pointwise() {
+		l.w.mulAdd(rows, x, C, out, F)
+		l.Activation.Apply(out, F)
+		return
+	}
+	kc := K * C
+	for r0 := 0; r0 < rows; r0 += convChunkRows {
+		r1 := min(r0+convChunkRows, rows)
+		patches := scratch[:(r1-r0)*kc]
+		for r := r0; r < r1; r++ {
+			b, o := r/l.outLen, r%l.outLen
+			sample := x[b*l.inLen*C : (b+1)*l.inLen*C]
+			row := patches[(r-r0)*kc : (r-r0+1)*kc]
+			t := o*l.stride - l.pad
+			for k := 0; k < K; k, t = k+1, t+l.dilation {
+				dst := row[k*C : (k+1)*C]
+				if t < 0 || t >= l.inLen {
+					clear(dst)
+				} else {
+					copy(dst, sample[t*C:(t+1)*C])
+				}
+			}
+		}
+		l.w.mulAdd(r1-r0, patches, kc, out[r0*F:], F)
+	}
+	l.Activation.Apply(out, F)
+}
+
+func defaultOne(v int) int {
+	if v == 0 {
+		return 1
+	}
+	return v
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

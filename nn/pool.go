@@ -10,13 +10,18 @@ const (
 
 // Pooling1D is keras.layers.MaxPooling1D / AveragePooling1D (channels_last).
 // Average pooling with "same" padding divides by the number of real
-// (unpadded) elements in the window, as Keras does.
+// (unpadded) elements in the window, as Keras does; max pooling ignores the
+// padding. Input (T, C), output (T', C) with T' = floor((T-PoolSize)/Strides)+1
+// for "valid" and ceil(T/Strides) for "same" (total padding
+// max((T'-1)*Strides+PoolSize-T, 0), half of it, rounded down, on the left).
 type Pooling1D struct {
 	LayerName string
 	Kind      PoolKind
 	PoolSize  int
 	Strides   int    // Keras's default is PoolSize
 	Padding   string // "valid" or "same"
+
+	inLen, ch, outLen, stride, pad int
 }
 
 // GlobalPooling1D is keras.layers.GlobalMaxPooling1D / GlobalAveragePooling1D
@@ -25,6 +30,8 @@ type GlobalPooling1D struct {
 	LayerName string
 	Kind      PoolKind
 	KeepDims  bool
+
+	steps, ch int
 }
 
 // Class returns "MaxPooling1D" or "AveragePooling1D".
@@ -34,13 +41,89 @@ func (l *Pooling1D) Class() string {
 	}
 	return "MaxPooling1D"
 }
-func (l *Pooling1D) Name() string                    { return l.LayerName }
-func (l *Pooling1D) Build(in []Shape) (Shape, error) { panic("TODO(nn): Pooling1D.Build") }
-func (l *Pooling1D) Weights() []*Param               { return nil }
-func (l *Pooling1D) Prepare() error                  { return nil }
-func (l *Pooling1D) ScratchSize(n int) int           { return 0 }
+
+// Name returns the Keras layer name.
+func (l *Pooling1D) Name() string { return l.LayerName }
+
+// Build checks the options against a (T, C) input. Strides 0 means PoolSize
+// and Padding "" means "valid".
+func (l *Pooling1D) Build(in []Shape) (Shape, error) {
+	if err := wantInputs(l, in, 1); err != nil {
+		return nil, err
+	}
+	s := in[0]
+	if len(s) != 2 {
+		return nil, errorf(l, "input shape %v: want rank 2 (steps, channels)", s)
+	}
+	if l.Kind != MaxPool && l.Kind != AvgPool {
+		return nil, errorf(l, "unknown pooling kind %d", l.Kind)
+	}
+	if l.PoolSize <= 0 {
+		return nil, errorf(l, "pool_size: must be positive, got %d", l.PoolSize)
+	}
+	l.stride = l.Strides
+	if l.stride == 0 {
+		l.stride = l.PoolSize
+	}
+	if l.stride < 0 {
+		return nil, errorf(l, "strides: must be positive, got %d", l.Strides)
+	}
+	l.inLen, l.ch = s[0], s[1]
+	switch l.Padding {
+	case "", "valid":
+		if l.inLen < l.PoolSize {
+			return nil, errorf(l, "input shape %v: %d steps are fewer than pool_size %d with padding \"valid\"", s, l.inLen, l.PoolSize)
+		}
+		l.outLen = (l.inLen-l.PoolSize)/l.stride + 1
+		l.pad = 0
+	case "same":
+		l.outLen = ceilDiv(l.inLen, l.stride)
+		l.pad = max((l.outLen-1)*l.stride+l.PoolSize-l.inLen, 0) / 2
+	default:
+		return nil, errorf(l, "padding: want \"valid\" or \"same\", got %q", l.Padding)
+	}
+	return Shape{l.outLen, l.ch}, nil
+}
+
+// Weights returns nil: pooling has no weights.
+func (l *Pooling1D) Weights() []*Param { return nil }
+
+// Prepare does nothing.
+func (l *Pooling1D) Prepare() error { return nil }
+
+// ScratchSize is 0.
+func (l *Pooling1D) ScratchSize(n int) int { return 0 }
+
+// Forward computes n samples.
 func (l *Pooling1D) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
-	panic("TODO(nn): Pooling1D.Forward")
+	x := ins[0]
+	C := l.ch
+	for b := 0; b < n; b++ {
+		sample := x[b*l.inLen*C : (b+1)*l.inLen*C]
+		for o := 0; o < l.outLen; o++ {
+			dst := out[(b*l.outLen+o)*C : (b*l.outLen+o+1)*C]
+			t0 := max(o*l.stride-l.pad, 0)
+			t1 := min(o*l.stride-l.pad+l.PoolSize, l.inLen)
+			copy(dst, sample[t0*C:(t0+1)*C])
+			if l.Kind == MaxPool {
+				for t := t0 + 1; t < t1; t++ {
+					for c, v := range sample[t*C : (t+1)*C] {
+						dst[c] = max(dst[c], v)
+					}
+				}
+				continue
+			}
+			for t := t0 + 1; t < t1; t++ {
+				for c, v := range sample[t*C : (t+1)*C] {
+					dst[c] += v
+				}
+			}
+			cnt := float32(t1 - t0)
+			for c := range dst {
+				dst[c] /= cnt
+			}
+		}
+	}
 }
 
 // Class returns "GlobalMaxPooling1D" or "GlobalAveragePooling1D".
@@ -50,11 +133,63 @@ func (l *GlobalPooling1D) Class() string {
 	}
 	return "GlobalMaxPooling1D"
 }
-func (l *GlobalPooling1D) Name() string                    { return l.LayerName }
-func (l *GlobalPooling1D) Build(in []Shape) (Shape, error) { panic("TODO(nn): GlobalPooling1D.Build") }
-func (l *GlobalPooling1D) Weights() []*Param               { return nil }
-func (l *GlobalPooling1D) Prepare() error                  { return nil }
-func (l *GlobalPooling1D) ScratchSize(n int) int           { return 0 }
+
+// Name returns the Keras layer name.
+func (l *GlobalPooling1D) Name() string { return l.LayerName }
+
+// Build accepts a (T, C) input.
+func (l *GlobalPooling1D) Build(in []Shape) (Shape, error) {
+	if err := wantInputs(l, in, 1); err != nil {
+		return nil, err
+	}
+	s := in[0]
+	if len(s) != 2 {
+		return nil, errorf(l, "input shape %v: want rank 2 (steps, channels)", s)
+	}
+	if l.Kind != MaxPool && l.Kind != AvgPool {
+		return nil, errorf(l, "unknown pooling kind %d", l.Kind)
+	}
+	l.steps, l.ch = s[0], s[1]
+	if l.KeepDims {
+		return Shape{1, l.ch}, nil
+	}
+	return Shape{l.ch}, nil
+}
+
+// Weights returns nil: pooling has no weights.
+func (l *GlobalPooling1D) Weights() []*Param { return nil }
+
+// Prepare does nothing.
+func (l *GlobalPooling1D) Prepare() error { return nil }
+
+// ScratchSize is 0.
+func (l *GlobalPooling1D) ScratchSize(n int) int { return 0 }
+
+// Forward computes n samples (the average accumulates in float32 over time,
+// as TensorFlow's reduce_mean does).
 func (l *GlobalPooling1D) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
-	panic("TODO(nn): GlobalPooling1D.Forward")
+	x := ins[0]
+	C, T := l.ch, l.steps
+	for b := 0; b < n; b++ {
+		sample := x[b*T*C : (b+1)*T*C]
+		dst := out[b*C : (b+1)*C]
+		copy(dst, sample[:C])
+		if l.Kind == MaxPool {
+			for t := 1; t < T; t++ {
+				for c, v := range sample[t*C : (t+1)*C] {
+					dst[c] = max(dst[c], v)
+				}
+			}
+			continue
+		}
+		for t := 1; t < T; t++ {
+			for c, v := range sample[t*C : (t+1)*C] {
+				dst[c] += v
+			}
+		}
+		cnt := float32(T)
+		for c := range dst {
+			dst[c] /= cnt
+		}
+	}
 }
