@@ -1,0 +1,135 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/seqcast/seqcast/nn"
+	"github.com/seqcast/seqcast/weights"
+)
+
+// runInspect prints a Keras-style summary of a bundle:
+//
+//	seqcast inspect DIR
+func runInspect(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: seqcast inspect DIR") }
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	b, err := weights.Load(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "seqcast inspect: %v\n", err)
+		return 1
+	}
+	io.WriteString(stdout, summary(b))
+	return 0
+}
+
+// summary renders the bundle like Keras's model.summary(), with a
+// "Connected to" column when the model is not a plain chain.
+func summary(b *weights.Bundle) string {
+	m := b.Model
+	nodes := m.Nodes()
+	chain := true
+	for i, nd := range nodes {
+		chain = chain && len(nd.Inputs) == 1 && nd.Inputs[0] == i-1
+	}
+	head := []string{"Layer (type)", "Output Shape", "Param #"}
+	if !chain {
+		head = append(head, "Connected to")
+	}
+	input := b.Info.InputName
+	if input == "" {
+		input = "input"
+	}
+	rows := [][]string{}
+	if !chain {
+		rows = append(rows, []string{input + " (InputLayer)", m.InputShape().String(), "0", ""})
+	}
+	for i, nd := range nodes {
+		l := nd.Layer
+		row := []string{fmt.Sprintf("%s (%s)", l.Name(), l.Class()), m.NodeShape(i).String(), commas(nn.ParamCount(l))}
+		if !chain {
+			var from []string
+			for _, k := range nd.Inputs {
+				if k == nn.Input {
+					from = append(from, input)
+				} else {
+					from = append(from, nodes[k].Layer.Name())
+				}
+			}
+			row = append(row, strings.Join(from, ", "))
+		}
+		rows = append(rows, row)
+	}
+	width := make([]int, len(head))
+	for _, r := range append([][]string{head}, rows...) {
+		for j, c := range r {
+			width[j] = max(width[j], len(c))
+		}
+	}
+	total := 0
+	for _, w := range width {
+		total += w + 3
+	}
+	line := func(r []string) string {
+		var sb strings.Builder
+		for j, c := range r {
+			sb.WriteString(" " + c + strings.Repeat(" ", width[j]-len(c)+2))
+		}
+		return strings.TrimRight(sb.String(), " ") + "\n"
+	}
+	var sb strings.Builder
+	kind := b.Info.Class
+	fmt.Fprintf(&sb, "Model: %q (%s)\n", m.Name(), kind)
+	ver := b.KerasVersion
+	if ver == "" {
+		ver = "unknown"
+	}
+	fmt.Fprintf(&sb, "Keras version: %s (config dialect %s, Keras 3 semantics: %v)\n", ver, b.Info.Dialect, b.Info.Keras3)
+	if mf := b.Manifest; mf != nil {
+		fmt.Fprintf(&sb, "Bundle: %s version %s, %d checksummed file(s)\n", mf.Name, mf.Version, len(mf.Files))
+		if mf.SelfTest != nil {
+			fmt.Fprintf(&sb, "Self-test: max |error| %.3g (tolerance %.3g)\n", b.SelfTestError, mf.SelfTest.Tol())
+		}
+	}
+	if b.ScalerJSON != nil {
+		sb.WriteString("Scaler: scaler.json\n")
+	}
+	fmt.Fprintf(&sb, "Input shape: %s\n", m.InputShape())
+	sb.WriteString(strings.Repeat("_", total) + "\n")
+	sb.WriteString(line(head))
+	sb.WriteString(strings.Repeat("=", total) + "\n")
+	for i, r := range rows {
+		sb.WriteString(line(r))
+		if i < len(rows)-1 {
+			sb.WriteString("\n")
+		}
+	}
+	sb.WriteString(strings.Repeat("=", total) + "\n")
+	fmt.Fprintf(&sb, "Total params: %s\n", commas(m.ParamCount()))
+	sb.WriteString(strings.Repeat("_", total) + "\n")
+	return sb.String()
+}
+
+// commas formats 108577 as 108,577.
+func commas(n int) string {
+	s := strconv.Itoa(n)
+	var out []byte
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}

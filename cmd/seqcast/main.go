@@ -1,0 +1,97 @@
+// Command seqcast runs Keras-trained time-series forecasters: it loads a
+// model bundle (see docs/bundle-format.md), predicts on .npy arrays, and
+// describes bundles.
+//
+// Usage:
+//
+//	seqcast predict --model DIR --input X.npy --output Y.npy
+//	seqcast inspect DIR
+//	seqcast version
+//
+// Each subcommand lives in its own file and is listed in commands.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+)
+
+// Set at build time by the Makefile:
+//
+//	go build -ldflags "-X main.version=v1.2.3 -X main.commit=abc1234 -X main.date=2026-01-02T03:04:05Z"
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
+
+// command is one subcommand. run gets the arguments after the subcommand's
+// name and returns the exit status: 0 on success, 1 when the work failed,
+// 2 for a usage error.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists the subcommands. To add one, write its runX in its own
+// file and add a line here.
+func commands() map[string]command {
+	return map[string]command{
+		"predict": {"run a bundle's model on an .npy batch, write the outputs as .npy", runPredict},
+		"serve":   {"serve forecasts over HTTP (the embedded gold model by default)", runServe},
+		"inspect": {"print a bundle's layers, output shapes and parameter counts", runInspect},
+		"bench":   {"time the forward pass in-process: per-call latency percentiles, samples/s, allocs/call", runBench},
+		"version": {"print the version, commit and build date", runVersion},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches to a subcommand.
+func run(args []string, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) == 0 {
+		usage(stderr, cmds)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout, cmds)
+		return 0
+	case "-version", "--version":
+		args[0] = "version"
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "seqcast: unknown command %q\n\n", args[0])
+		usage(stderr, cmds)
+		return 2
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range cmds {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
+	}
+	var b strings.Builder
+	b.WriteString("seqcast runs Keras-trained time-series forecasters in pure Go.\n\nUsage: seqcast <command> [flags]\n\nCommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, n, cmds[n].summary)
+	}
+	b.WriteString("\nRun 'seqcast <command> -h' for a command's flags.\n")
+	io.WriteString(w, b.String())
+}

@@ -1,0 +1,363 @@
+package weights
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+
+	"codeberg.org/sbinet/npyio/npy"
+)
+
+// maxHeaderLen bounds the .npy header a reader accepts. Real headers are
+// under 200 bytes; the bound stops a hostile file from making the reader
+// allocate gigabytes for a header.
+const maxHeaderLen = 1 << 16
+
+// NPYHeader is what a .npy header says about the array that follows it.
+type NPYHeader struct {
+	DType   string // numpy type string without quotes: "<f4", "<f8", "|u1", ...
+	Fortran bool   // column-major data
+	Shape   []int  // nil for a scalar
+}
+
+// Size is the number of elements the header announces.
+func (h NPYHeader) Size() int {
+	n := 1
+	for _, d := range h.Shape {
+		n *= d
+	}
+	return n
+}
+
+// itemSize is the size in bytes of one element of a float dtype, or 0 when
+// the dtype is not float32/float64.
+func (h NPYHeader) itemSize() int {
+	switch h.DType {
+	case "<f4", ">f4", "=f4", "f4", "float32":
+		return 4
+	case "<f8", ">f8", "=f8", "f8", "float64":
+		return 8
+	}
+	return 0
+}
+
+// NPYReader reads one .npy array in two steps: the header first (so a caller
+// can check the shape before any data is allocated), then the data.
+type NPYReader struct {
+	Header NPYHeader
+	r      *npy.Reader
+	count  *countingReader
+}
+
+// NewNPYReader reads and checks the header of a .npy stream. Only float32 and
+// float64 arrays are accepted (in either byte order, C or Fortran order);
+// any other dtype is an error naming it.
+func NewNPYReader(r io.Reader) (rd *NPYReader, err error) {
+	br := bufio.NewReaderSize(r, 12+maxHeaderLen)
+	// Check the header before npyio sees it: npyio allocates whatever length
+	// the file claims and slices the header without bounds checks.
+	pre, err := br.Peek(10)
+	if err != nil {
+		return nil, fmt.Errorf("npy: reading header: %w", noEOF(err))
+	}
+	if !bytes.Equal(pre[:6], npy.Magic[:]) {
+		return nil, errors.New("npy: not a .npy file (bad magic)")
+	}
+	var hlen, start int
+	switch pre[6] {
+	case 1:
+		hlen, start = int(binary.LittleEndian.Uint16(pre[8:10])), 10
+	case 2:
+		p, err := br.Peek(12)
+		if err != nil {
+			return nil, fmt.Errorf("npy: reading header: %w", noEOF(err))
+		}
+		hlen, start = int(binary.LittleEndian.Uint32(p[8:12])), 12
+	default:
+		return nil, fmt.Errorf("npy: format version %d.%d is not supported", pre[6], pre[7])
+	}
+	if hlen > maxHeaderLen {
+		return nil, fmt.Errorf("npy: header of %d bytes is too long", hlen)
+	}
+	full, err := br.Peek(start + hlen)
+	if err != nil {
+		return nil, fmt.Errorf("npy: reading header: %w", noEOF(err))
+	}
+	h, err := parseNPYHeader(string(full[start:]))
+	if err != nil {
+		return nil, err
+	}
+	if h.itemSize() == 0 {
+		return nil, fmt.Errorf("npy: dtype %s is not supported (want float32 or float64)", h.DType)
+	}
+	n := 1
+	for _, d := range h.Shape {
+		if d > 0 && n > math.MaxInt32/d {
+			return nil, fmt.Errorf("npy: shape %s is too large", FormatShape(h.Shape))
+		}
+		n *= d
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			rd, err = nil, fmt.Errorf("npy: malformed header: %v", p)
+		}
+	}()
+	cr := &countingReader{r: br}
+	nr, err := npy.NewReader(cr)
+	if err != nil {
+		return nil, fmt.Errorf("npy: reading header: %w", noEOF(err))
+	}
+	if got := nr.Header.Descr.Shape; !equalInts(got, h.Shape) || nr.Header.Descr.Fortran != h.Fortran {
+		return nil, fmt.Errorf("npy: unsupported header layout %q", strings.TrimSpace(string(full[start:])))
+	}
+	cr.n = 0
+	return &NPYReader{Header: h, r: nr, count: cr}, nil
+}
+
+// parseNPYHeader parses the Python dict literal of a .npy header, e.g.
+// {'descr': '<f4', 'fortran_order': False, 'shape': (64, 60, 1), }.
+func parseNPYHeader(s string) (NPYHeader, error) {
+	var h NPYHeader
+	bad := func(why string) (NPYHeader, error) {
+		return NPYHeader{}, fmt.Errorf("npy: malformed header (%s): %q", why, strings.TrimSpace(s))
+	}
+	if !strings.HasSuffix(s, "\n") {
+		return bad("no trailing newline")
+	}
+	s = strings.TrimSpace(s)
+	if !strings.HasPrefix(s, "{") || !strings.HasSuffix(s, "}") {
+		return bad("not a dict")
+	}
+	field := func(key string) (string, bool) {
+		i := strings.Index(s, "'"+key+"':")
+		if i < 0 {
+			return "", false
+		}
+		return strings.TrimSpace(s[i+len(key)+3:]), true
+	}
+	v, ok := field("descr")
+	if !ok || len(v) < 2 || (v[0] != '\'' && v[0] != '"') {
+		return bad("descr")
+	}
+	end := strings.IndexByte(v[1:], v[0])
+	if end < 0 {
+		return bad("descr")
+	}
+	h.DType = v[1 : 1+end]
+	v, ok = field("fortran_order")
+	switch {
+	case ok && strings.HasPrefix(v, "False"):
+	case ok && strings.HasPrefix(v, "True"):
+		h.Fortran = true
+	default:
+		return bad("fortran_order")
+	}
+	v, ok = field("shape")
+	if !ok || !strings.HasPrefix(v, "(") {
+		return bad("shape")
+	}
+	end = strings.IndexByte(v, ')')
+	if end < 0 {
+		return bad("shape")
+	}
+	for tok := range strings.SplitSeq(v[1:end], ",") {
+		tok = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(tok), "L"))
+		if tok == "" {
+			continue
+		}
+		d, err := strconv.Atoi(tok)
+		if err != nil || d < 0 {
+			return bad("shape")
+		}
+		h.Shape = append(h.Shape, d)
+	}
+	return h, nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Read reads the array's data, converted to float32 in row-major order.
+// A float64 value too large for float32 becomes ±Inf; callers that care
+// check with CheckFinite.
+func (r *NPYReader) Read() ([]float32, error) {
+	h := r.Header
+	n := h.Size()
+	var data []float32
+	var err error
+	switch h.itemSize() {
+	case 4:
+		data = make([]float32, n)
+		if n > 0 {
+			err = r.r.Read(&data)
+		}
+	case 8:
+		d64 := make([]float64, n)
+		if n > 0 {
+			err = r.r.Read(&d64)
+		}
+		data = make([]float32, n)
+		for i, v := range d64 {
+			data[i] = float32(v)
+		}
+	}
+	// npyio keeps going past a clean EOF between elements: count the bytes.
+	if want := int64(n) * int64(h.itemSize()); r.count.n < want {
+		return nil, fmt.Errorf("npy: truncated data: %d bytes of %d for shape %s", r.count.n, want, FormatShape(h.Shape))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("npy: reading data: %w", err)
+	}
+	if h.Fortran && len(h.Shape) > 1 {
+		data = fortranToC(data, h.Shape)
+	}
+	return data, nil
+}
+
+// ReadNPY reads a whole float32 or float64 .npy array (float64 is converted
+// to float32). Shape is nil for a scalar.
+func ReadNPY(r io.Reader) (data []float32, shape []int, err error) {
+	return ReadNPYLimit(r, -1)
+}
+
+// ReadNPYLimit is ReadNPY refusing, before allocating anything, an array of
+// more than maxElems elements (no limit when maxElems < 0).
+func ReadNPYLimit(r io.Reader, maxElems int) (data []float32, shape []int, err error) {
+	nr, err := NewNPYReader(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if maxElems >= 0 && nr.Header.Size() > maxElems {
+		return nil, nil, fmt.Errorf("npy: array of shape %s has %d elements, more than the limit of %d",
+			FormatShape(nr.Header.Shape), nr.Header.Size(), maxElems)
+	}
+	data, err = nr.Read()
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, nr.Header.Shape, nil
+}
+
+// WriteNPY writes data as a little-endian float32, C-order .npy (format
+// version 1.0, readable by every numpy). len(data) must equal the product of
+// shape.
+func WriteNPY(w io.Writer, data []float32, shape []int) error {
+	n := 1
+	for _, d := range shape {
+		if d < 0 {
+			return fmt.Errorf("npy: negative dimension in shape %s", FormatShape(shape))
+		}
+		n *= d
+	}
+	if n != len(data) {
+		return fmt.Errorf("npy: %d values do not fill shape %s (%d)", len(data), FormatShape(shape), n)
+	}
+	dict := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", FormatShape(shape))
+	// magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64.
+	total := 10 + len(dict) + 1
+	pad := (64 - total%64) % 64
+	hdr := make([]byte, 0, total+pad)
+	hdr = append(hdr, npy.Magic[:]...)
+	hdr = append(hdr, 1, 0)
+	hdr = binary.LittleEndian.AppendUint16(hdr, uint16(len(dict)+pad+1))
+	hdr = append(hdr, dict...)
+	hdr = append(hdr, bytes.Repeat([]byte{' '}, pad)...)
+	hdr = append(hdr, '\n')
+	bw := bufio.NewWriter(w)
+	if _, err := bw.Write(hdr); err != nil {
+		return err
+	}
+	var buf [4]byte
+	for _, v := range data {
+		binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
+		if _, err := bw.Write(buf[:]); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// FormatShape prints a shape as a Python tuple: (32, 128), (128,), ().
+func FormatShape(shape []int) string {
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		parts[i] = strconv.Itoa(d)
+	}
+	if len(shape) == 1 {
+		return "(" + parts[0] + ",)"
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// CheckFinite returns the index of the first NaN or ±Inf in data, or -1.
+func CheckFinite(data []float32) int {
+	for i, v := range data {
+		if v != v || math.IsInf(float64(v), 0) {
+			return i
+		}
+	}
+	return -1
+}
+
+// fortranToC reorders column-major data of the given shape to row-major.
+func fortranToC(src []float32, shape []int) []float32 {
+	dst := make([]float32, len(src))
+	rank := len(shape)
+	idx := make([]int, rank) // C-order multi-index of dst position i
+	// Fortran strides.
+	fstride := make([]int, rank)
+	s := 1
+	for k := 0; k < rank; k++ {
+		fstride[k] = s
+		s *= shape[k]
+	}
+	for i := range dst {
+		off := 0
+		for k := 0; k < rank; k++ {
+			off += idx[k] * fstride[k]
+		}
+		dst[i] = src[off]
+		for k := rank - 1; k >= 0; k-- {
+			idx[k]++
+			if idx[k] < shape[k] {
+				break
+			}
+			idx[k] = 0
+		}
+	}
+	return dst
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
