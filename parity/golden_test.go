@@ -1,0 +1,220 @@
+package parity
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/seqcast/seqcast/weights"
+)
+
+// goldenDir holds one bundle per case, written by tools/golden/generate.js.
+const goldenDir = "testdata/golden"
+
+// wantCases lists every golden case. The test fails if testdata/golden holds
+// a different set, or if any case ends without being compared, so that no
+// case can be skipped silently. Keep it sorted; regenerate with `make golden`.
+var wantCases = []string{
+	"activations_all_k2",
+	"activations_all_k2_12",
+	"activations_all_k3",
+	"advanced_activations_k2",
+	"advanced_activations_k3",
+	"batchnorm_k2_15",
+	"batchnorm_layernorm_k2",
+	"batchnorm_layernorm_k3",
+	"bigru_concat_sum_k3",
+	"bigru_mul_ave_seq_k2_12",
+	"bigru_reset_before_ave_mul",
+	"bilstm_ave_sum_seq_k3",
+	"bilstm_concat_k3",
+	"bilstm_mul_k2_12",
+	"bilstm_sum_ave_k2",
+	"conv1d_activations_k2",
+	"conv1d_activations_k3",
+	"conv1d_causal_dilation2",
+	"conv1d_causal_k2",
+	"conv1d_nobias_dilation_valid",
+	"conv1d_same_strides2",
+	"conv1d_valid_relu",
+	"dense_2d_3d",
+	"functional_cnn_bilstm_k2_12",
+	"functional_merges_k2",
+	"functional_merges_k3",
+	"functional_nested_io_k3",
+	"gold_forecaster",
+	"gold_forecaster_k3",
+	"gru_hard_sigmoid_k3_relu",
+	"gru_reset_after_backwards_nobias",
+	"gru_reset_after_k3",
+	"gru_reset_before_k2",
+	"inference_identities_k2",
+	"inference_identities_k3",
+	"lstm_go_backwards_seq",
+	"lstm_hard_sigmoid_k2",
+	"lstm_hard_sigmoid_k3",
+	"lstm_nobias_relu",
+	"lstm_stacked_k2",
+	"pooling_avg_same_strides",
+	"pooling_k2_valid_same",
+	"pooling_max_same_strides",
+	"relu_variants_k2_12",
+	"reshape_flatten_k2",
+	"timedistributed_repeatvector",
+}
+
+// Tolerance of the comparison: |out - golden| <= absTol + relTol*|golden|.
+const (
+	absTol = 1e-5
+	relTol = 1e-5
+)
+
+// minCases is the least number of cases the golden set must have.
+const minCases = 30
+
+func TestGoldenCaseList(t *testing.T) {
+	if len(wantCases) < minCases {
+		t.Fatalf("wantCases has %d cases, want at least %d", len(wantCases), minCases)
+	}
+	if !slices.IsSorted(wantCases) {
+		t.Errorf("wantCases is not sorted")
+	}
+	got := goldenDirs(t)
+	if !slices.Equal(got, wantCases) {
+		t.Errorf("testdata/golden holds %d cases, wantCases lists %d\nonly on disk: %v\nonly in wantCases: %v",
+			len(got), len(wantCases), minus(got, wantCases), minus(wantCases, got))
+	}
+}
+
+func TestGolden(t *testing.T) {
+	var (
+		mu       sync.Mutex
+		compared []string
+	)
+	for _, name := range goldenDirs(t) {
+		t.Run(name, func(t *testing.T) {
+			res, err := runCase(filepath.Join(goldenDir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%-34s %-7s out %v  max|err| %.3g  worst err/tol %.3g  max|golden| %.3g",
+				name, res.kerasVersion, res.outShape, res.maxErr, res.worstRatio, res.maxRef)
+			if res.worstRatio > 1 {
+				t.Errorf("%d of %d outputs off by more than %g + %g*|golden|; worst at flat index %d: got %g, golden %g",
+					res.bad, res.n, absTol, relTol, res.worstAt, res.worstGot, res.worstWant)
+			}
+			mu.Lock()
+			compared = append(compared, name)
+			mu.Unlock()
+		})
+	}
+	slices.Sort(compared)
+	if !slices.Equal(compared, wantCases) {
+		t.Errorf("compared %d cases, want %d: not compared %v, unexpected %v",
+			len(compared), len(wantCases), minus(wantCases, compared), minus(compared, wantCases))
+	}
+}
+
+// result is one case's comparison.
+type result struct {
+	kerasVersion        string
+	outShape            []int
+	n, bad, worstAt     int
+	maxErr, maxRef      float64
+	worstRatio          float64
+	worstGot, worstWant float32
+}
+
+// runCase loads a bundle, runs its input.npy and compares with expected.npy.
+func runCase(dir string) (*result, error) {
+	b, err := weights.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	x, xShape, err := readNPY(filepath.Join(dir, "input.npy"))
+	if err != nil {
+		return nil, err
+	}
+	want, wShape, err := readNPY(filepath.Join(dir, "expected.npy"))
+	if err != nil {
+		return nil, err
+	}
+	in, out := b.Model.InputShape(), b.Model.OutputShape()
+	if len(xShape) < 1 || !slices.Equal(xShape[1:], []int(in)) {
+		return nil, fmt.Errorf("%s: input.npy shape %v, model input %v", dir, xShape, in)
+	}
+	n := xShape[0]
+	if len(wShape) < 1 || wShape[0] != n || !slices.Equal(wShape[1:], []int(out)) {
+		return nil, fmt.Errorf("%s: expected.npy shape %v, want (%d, %v)", dir, wShape, n, out)
+	}
+	got, err := b.Model.Predict(x, n)
+	if err != nil {
+		return nil, fmt.Errorf("%s: predict: %w", dir, err)
+	}
+	if len(got) != len(want) {
+		return nil, fmt.Errorf("%s: %d outputs, want %d", dir, len(got), len(want))
+	}
+	r := &result{kerasVersion: b.KerasVersion, outShape: wShape, n: len(want)}
+	for i := range want {
+		g, w := float64(got[i]), float64(want[i])
+		d := math.Abs(g - w)
+		if math.IsNaN(d) {
+			d = math.Inf(1)
+		}
+		ratio := d / (absTol + relTol*math.Abs(w))
+		r.maxErr = max(r.maxErr, d)
+		r.maxRef = max(r.maxRef, math.Abs(w))
+		if ratio > 1 {
+			r.bad++
+		}
+		if ratio > r.worstRatio || i == 0 {
+			r.worstRatio, r.worstAt, r.worstGot, r.worstWant = ratio, i, got[i], want[i]
+		}
+	}
+	return r, nil
+}
+
+func readNPY(path string) ([]float32, []int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	data, shape, err := weights.ReadNPY(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, shape, nil
+}
+
+// goldenDirs lists the case directories, sorted.
+func goldenDirs(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir(goldenDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// minus returns the elements of a that are not in b.
+func minus(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

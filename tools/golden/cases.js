@@ -1,0 +1,478 @@
+'use strict';
+// The golden cases. Each is a model in one Keras dialect (see lib/keras_json.js):
+//   name        directory under parity/testdata/golden/
+//   dialect     'k2.12' (Keras <= 2.12), 'k2.15' (Keras 2.13-2.15), 'k3' (Keras 3)
+//   keras_version  written at the top of model.json (decides hard_sigmoid)
+//   input       per-sample input shape [T, F];  n: samples in input.npy
+//   layers      Sequential: [L(class, options)]; functional: true and each
+//               layer names its inputs with `in` ('INPUT' is the model input)
+//   manifest    true (sha256 of every file) or 'self_test' (plus a self-test)
+// Options use Keras's own argument names; everything else takes Keras's default.
+
+const L = (cls, cfg = {}, extra = {}) => Object.assign({ cls, cfg }, extra);
+/** F is a functional layer: a name, its inputs, a class and options. */
+const F = (name, inputs, cls, cfg = {}) => ({ name, in: inputs, cls, cfg });
+const lstm = (cfg) => ({ cls: 'LSTM', cfg });
+const gru = (cfg) => ({ cls: 'GRU', cfg });
+
+const goldLayers = [
+  L('Conv1D', { filters: 64, kernel_size: 3, activation: 'relu' }),
+  L('MaxPooling1D', { pool_size: 2 }),
+  L('Bidirectional', { layer: lstm({ units: 64, return_sequences: true }) }),
+  L('Bidirectional', { layer: lstm({ units: 32 }) }),
+  L('Dropout', { rate: 0.2 }),
+  L('Dense', { units: 16, activation: 'relu' }),
+  L('Dense', { units: 1 }),
+];
+
+const K2_ACTS = ['linear', 'relu', 'sigmoid', 'hard_sigmoid', 'tanh', 'softmax', 'softplus',
+  'softsign', 'elu', 'selu', 'gelu', 'swish', 'exponential'];
+const K3_ACTS = ['linear', 'relu', 'sigmoid', 'hard_sigmoid', 'tanh', 'softmax', 'softplus',
+  'softsign', 'elu', 'selu', 'gelu', 'silu', 'exponential'];
+
+/** activationFan: Dense(4) -> one Activation branch per name -> Concatenate. */
+function activationFan(names) {
+  const layers = [F('pre', ['INPUT'], 'Dense', { units: 4 })];
+  for (const a of names) layers.push(F(`act_${a}`, ['pre'], 'Activation', { activation: a }));
+  layers.push(F('concat', names.map((a) => `act_${a}`), 'Concatenate', { axis: -1 }));
+  return layers;
+}
+
+const cases = [
+  // ------------------------------------------------------------ the gold model
+  {
+    name: 'gold_forecaster', dialect: 'k2.15', keras_version: '2.15.0', input: [60, 1], n: 8,
+    input_range: [0, 1], manifest: 'self_test', layers: goldLayers,
+  },
+  {
+    name: 'gold_forecaster_k3', dialect: 'k3', keras_version: '3.13.2', input: [60, 1], n: 4,
+    input_range: [0, 1], manifest: true, layers: goldLayers,
+  },
+  // ------------------------------------------------------------------- Conv1D
+  {
+    name: 'conv1d_valid_relu', dialect: 'k2.12', input: [10, 3], n: 5, manifest: true,
+    layers: [
+      L('Conv1D', { filters: 6, kernel_size: 3, activation: 'relu' }),
+      L('Flatten'),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'conv1d_same_strides2', dialect: 'k3', keras_version: '3.10.0', input: [11, 2], n: 5,
+    layers: [
+      L('Conv1D', { filters: 5, kernel_size: 4, padding: 'same', strides: 2, activation: 'tanh' }),
+      L('Conv1D', { filters: 3, kernel_size: 3, padding: 'same', activation: 'sigmoid' }),
+      L('GlobalAveragePooling1D'),
+    ],
+  },
+  {
+    name: 'conv1d_causal_dilation2', dialect: 'k3', keras_version: '3.14.0', input: [12, 2], n: 6,
+    layers: [
+      L('Conv1D', { filters: 4, kernel_size: 3, padding: 'causal', dilation_rate: 2, activation: 'elu' }),
+      L('Conv1D', { filters: 4, kernel_size: 2, padding: 'causal', activation: 'selu' }),
+      L('Flatten'),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'conv1d_causal_k2', dialect: 'k2.12', input: [9, 1], n: 5,
+    layers: [
+      L('Conv1D', { filters: 3, kernel_size: 4, padding: 'causal', activation: 'relu' }),
+      L('Conv1D', { filters: 2, kernel_size: 3, padding: 'causal', strides: 2 }),
+      L('Flatten'),
+    ],
+  },
+  {
+    name: 'conv1d_nobias_dilation_valid', dialect: 'k2.15', input: [12, 3], n: 5,
+    layers: [
+      L('Conv1D', { filters: 4, kernel_size: 3, use_bias: false, activation: 'softplus' }),
+      L('Conv1D', { filters: 3, kernel_size: 2, dilation_rate: 2, activation: 'softsign' }),
+      L('GlobalMaxPooling1D'),
+    ],
+  },
+  {
+    name: 'conv1d_activations_k2', dialect: 'k2.12', input: [10, 2], n: 5,
+    layers: [
+      L('Conv1D', { filters: 4, kernel_size: 2, activation: 'swish' }),
+      L('Conv1D', { filters: 4, kernel_size: 2, activation: 'gelu' }),
+      L('Conv1D', { filters: 4, kernel_size: 2, activation: 'hard_sigmoid' }),
+      L('Conv1D', { filters: 3, kernel_size: 2, activation: 'exponential' }),
+      L('Flatten'),
+      L('Dense', { units: 3, activation: 'softmax' }),
+    ],
+  },
+  {
+    name: 'conv1d_activations_k3', dialect: 'k3', keras_version: '3.13.2', input: [10, 2], n: 5,
+    layers: [
+      L('Conv1D', { filters: 4, kernel_size: 2, activation: 'silu' }),
+      L('Conv1D', { filters: 4, kernel_size: 2, activation: 'gelu' }),
+      L('Conv1D', { filters: 4, kernel_size: 2, activation: 'hard_sigmoid' }),
+      L('Conv1D', { filters: 4, kernel_size: 2, activation: 'selu' }),
+      L('GlobalAveragePooling1D', { keepdims: true }),
+      L('Flatten'),
+      L('Dense', { units: 3, activation: 'softmax' }),
+    ],
+  },
+  // ------------------------------------------------------------------ pooling
+  {
+    name: 'pooling_max_same_strides', dialect: 'k2.15', input: [11, 3], n: 4,
+    layers: [
+      L('MaxPooling1D', { pool_size: 3, strides: 2, padding: 'same' }),
+      L('AveragePooling1D', { pool_size: 2, strides: 1 }),
+      L('Flatten'),
+    ],
+  },
+  {
+    name: 'pooling_avg_same_strides', dialect: 'k3', input: [13, 3], n: 4,
+    layers: [
+      L('AveragePooling1D', { pool_size: 3, strides: 2, padding: 'same' }),
+      L('MaxPooling1D', { pool_size: 2, strides: 3 }),
+      L('GlobalMaxPooling1D', { keepdims: true }),
+    ],
+  },
+  {
+    name: 'pooling_k2_valid_same', dialect: 'k2.12', input: [12, 2], n: 4,
+    layers: [
+      L('Conv1D', { filters: 3, kernel_size: 2 }),
+      L('AveragePooling1D', { pool_size: 4, strides: 3, padding: 'same' }),
+      L('MaxPooling1D', { pool_size: 2, strides: 1, padding: 'same' }),
+      L('GlobalAveragePooling1D', { keepdims: true }),
+    ],
+  },
+  // --------------------------------------------------------------------- LSTM
+  {
+    name: 'lstm_stacked_k2', dialect: 'k2.12', input: [8, 3], n: 5, manifest: true,
+    layers: [
+      L('LSTM', { units: 5, return_sequences: true }),
+      L('LSTM', { units: 3 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'lstm_go_backwards_seq', dialect: 'k3', input: [7, 2], n: 5,
+    layers: [
+      L('LSTM', { units: 4, go_backwards: true, return_sequences: true }),
+      L('TimeDistributed', { layer: { cls: 'Dense', cfg: { units: 2 } } }),
+    ],
+  },
+  {
+    name: 'lstm_nobias_relu', dialect: 'k2.15', input: [8, 2], n: 5,
+    layers: [
+      L('LSTM', { units: 4, use_bias: false, activation: 'relu', return_sequences: true }),
+      L('LSTM', { units: 3, go_backwards: true }),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'lstm_hard_sigmoid_k2', dialect: 'k2.12', keras_version: '2.11.0', input: [8, 3], n: 5,
+    weight_scale: 2,
+    layers: [
+      L('LSTM', { units: 5, recurrent_activation: 'hard_sigmoid', return_sequences: true }),
+      L('GlobalAveragePooling1D'),
+    ],
+  },
+  {
+    name: 'lstm_hard_sigmoid_k3', dialect: 'k3', keras_version: '3.11.3', input: [8, 3], n: 5,
+    weight_scale: 2,
+    layers: [
+      L('LSTM', { units: 5, recurrent_activation: 'hard_sigmoid', return_sequences: true }),
+      L('GlobalAveragePooling1D'),
+    ],
+  },
+  // ---------------------------------------------------------------------- GRU
+  {
+    name: 'gru_reset_after_k3', dialect: 'k3', input: [8, 3], n: 5, manifest: true,
+    layers: [
+      L('GRU', { units: 5, return_sequences: true }),
+      L('GRU', { units: 3 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'gru_reset_before_k2', dialect: 'k2.12', input: [8, 3], n: 5,
+    layers: [
+      L('GRU', { units: 5, reset_after: false, return_sequences: true }),
+      L('GRU', { units: 4, reset_after: false, go_backwards: true }),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'gru_reset_after_backwards_nobias', dialect: 'k2.15', input: [7, 2], n: 5,
+    layers: [
+      L('GRU', { units: 4, go_backwards: true, return_sequences: true, use_bias: false }),
+      L('GRU', { units: 3, recurrent_activation: 'hard_sigmoid' }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'gru_hard_sigmoid_k3_relu', dialect: 'k3', keras_version: '3.6.0', input: [7, 2], n: 5,
+    weight_scale: 2,
+    layers: [
+      L('GRU', { units: 4, recurrent_activation: 'hard_sigmoid', activation: 'relu', return_sequences: true }),
+      L('GRU', { units: 3, reset_after: false, go_backwards: true }),
+    ],
+  },
+  // ------------------------------------------------------------ Bidirectional
+  {
+    name: 'bilstm_concat_k3', dialect: 'k3', input: [7, 2], n: 5,
+    layers: [
+      L('Bidirectional', { layer: lstm({ units: 4, return_sequences: true }) }),
+      L('Bidirectional', { layer: lstm({ units: 3 }) }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'bilstm_sum_ave_k2', dialect: 'k2.15', input: [7, 2], n: 5,
+    layers: [
+      L('Bidirectional', { layer: lstm({ units: 4, return_sequences: true }), merge_mode: 'sum' }),
+      L('Bidirectional', { layer: lstm({ units: 3 }), merge_mode: 'ave' }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'bilstm_mul_k2_12', dialect: 'k2.12', input: [6, 3], n: 5, weight_scale: 1.6,
+    layers: [
+      L('Bidirectional', { layer: lstm({ units: 4, return_sequences: true }), merge_mode: 'mul' }),
+      L('Bidirectional', { layer: lstm({ units: 3 }), merge_mode: 'mul' }),
+    ],
+  },
+  {
+    name: 'bilstm_ave_sum_seq_k3', dialect: 'k3', keras_version: '3.3.3', input: [6, 2], n: 5,
+    layers: [
+      L('Bidirectional', { layer: lstm({ units: 3, return_sequences: true }), merge_mode: 'ave' }),
+      L('Bidirectional', { layer: lstm({ units: 3, return_sequences: true }), merge_mode: 'sum' }),
+      L('Flatten'),
+    ],
+  },
+  {
+    name: 'bigru_concat_sum_k3', dialect: 'k3', input: [7, 2], n: 5,
+    layers: [
+      L('Bidirectional', { layer: gru({ units: 4, return_sequences: true }) }),
+      L('Bidirectional', { layer: gru({ units: 3 }), merge_mode: 'sum' }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'bigru_reset_before_ave_mul', dialect: 'k2.15', input: [7, 2], n: 5,
+    layers: [
+      L('Bidirectional', { layer: gru({ units: 4, reset_after: false, return_sequences: true }), merge_mode: 'ave' }),
+      L('Bidirectional', { layer: gru({ units: 3, reset_after: false }), merge_mode: 'mul' }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'bigru_mul_ave_seq_k2_12', dialect: 'k2.12', input: [6, 2], n: 5,
+    layers: [
+      L('Bidirectional', { layer: gru({ units: 3, return_sequences: true }), merge_mode: 'mul' }),
+      L('Bidirectional', { layer: gru({ units: 3, return_sequences: true }), merge_mode: 'ave' }),
+      L('GlobalAveragePooling1D'),
+    ],
+  },
+  // ------------------------------------------------------ Dense and reshaping
+  {
+    name: 'dense_2d_3d', dialect: 'k2.12', input: [5, 3], n: 6,
+    layers: [
+      L('Dense', { units: 6, activation: 'tanh' }),
+      L('Dense', { units: 4, activation: 'relu', use_bias: false }),
+      L('Flatten'),
+      L('Dense', { units: 3, activation: 'sigmoid' }),
+    ],
+  },
+  {
+    name: 'timedistributed_repeatvector', dialect: 'k3', input: [6, 2], n: 5,
+    layers: [
+      L('LSTM', { units: 4 }),
+      L('RepeatVector', { n: 3 }),
+      L('LSTM', { units: 4, return_sequences: true }),
+      L('TimeDistributed', { layer: { cls: 'Dense', cfg: { units: 2, activation: 'tanh' } } }),
+    ],
+  },
+  {
+    name: 'reshape_flatten_k2', dialect: 'k2.15', input: [8, 3], n: 5,
+    layers: [
+      L('Conv1D', { filters: 4, kernel_size: 3 }),
+      L('Reshape', { target_shape: [3, 8] }),
+      L('TimeDistributed', { layer: { cls: 'Dense', cfg: { units: 2 } } }),
+      L('Flatten'),
+      L('RepeatVector', { n: 2 }),
+      L('Reshape', { target_shape: [-1, 3] }),
+    ],
+  },
+  // ------------------------------------------------------------ normalisation
+  {
+    name: 'batchnorm_layernorm_k3', dialect: 'k3', input: [8, 3], n: 5, manifest: true,
+    layers: [
+      L('Conv1D', { filters: 4, kernel_size: 3 }),
+      L('BatchNormalization'),
+      L('LayerNormalization'),
+      L('Flatten'),
+      L('BatchNormalization', { center: false }),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'batchnorm_layernorm_k2', dialect: 'k2.12', input: [8, 3], n: 5,
+    layers: [
+      L('Dense', { units: 4 }),
+      L('BatchNormalization', { scale: false, epsilon: 0.01 }),
+      L('LayerNormalization', { center: false, epsilon: 1e-5 }),
+      L('LSTM', { units: 3 }),
+      L('BatchNormalization'),
+      L('LayerNormalization', { scale: false }),
+    ],
+  },
+  {
+    name: 'batchnorm_k2_15', dialect: 'k2.15', input: [6, 2], n: 5,
+    layers: [
+      L('BatchNormalization'),
+      L('Conv1D', { filters: 3, kernel_size: 2, activation: 'relu' }),
+      L('BatchNormalization', { center: false, scale: false }),
+      L('GlobalAveragePooling1D'),
+      L('LayerNormalization'),
+    ],
+  },
+  // ----------------------------------------------- layers that are identities
+  {
+    name: 'inference_identities_k3', dialect: 'k3', input: [6, 3], n: 5,
+    layers: [
+      L('Dropout', { rate: 0.3 }),
+      L('SpatialDropout1D', { rate: 0.2 }),
+      L('GaussianNoise', { stddev: 0.5 }),
+      L('GaussianDropout', { rate: 0.4 }),
+      L('ActivityRegularization', { l1: 0.01, l2: 0.01 }),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'inference_identities_k2', dialect: 'k2.12', input: [6, 3], n: 5,
+    layers: [
+      L('Conv1D', { filters: 3, kernel_size: 2 }),
+      L('SpatialDropout1D', { rate: 0.2 }),
+      L('GaussianNoise', { stddev: 0.5 }),
+      L('GaussianDropout', { rate: 0.4 }),
+      L('ActivityRegularization', { l2: 0.001 }),
+      L('Flatten'),
+      L('Dropout', { rate: 0.5 }),
+    ],
+  },
+  // ----------------------------------------------------- advanced activations
+  {
+    name: 'advanced_activations_k2', dialect: 'k2.15', input: [6, 3], n: 6, input_range: [-2, 2],
+    layers: [
+      L('ReLU', { max_value: 1.5, negative_slope: 0.1, threshold: 0.2 }),
+      L('Dense', { units: 4 }),
+      L('LeakyReLU', { alpha: 0.2 }),
+      L('Dense', { units: 4 }),
+      L('ELU', { alpha: 0.7 }),
+      L('Dense', { units: 4 }),
+      L('PReLU', { shared_axes: [1] }),
+      L('ReLU', { max_value: 6.0 }),
+    ],
+  },
+  {
+    name: 'advanced_activations_k3', dialect: 'k3', input: [6, 3], n: 6, input_range: [-2, 2],
+    layers: [
+      L('ReLU', { negative_slope: 0.05 }),
+      L('Dense', { units: 4 }),
+      L('LeakyReLU', { alpha: 0.1 }),
+      L('Dense', { units: 4 }),
+      L('ELU'),
+      L('Dense', { units: 4 }),
+      L('PReLU'),
+      L('ReLU', { threshold: 0.3 }),
+      L('Dense', { units: 3 }),
+      L('ReLU', { max_value: 0.8 }),
+    ],
+  },
+  {
+    name: 'relu_variants_k2_12', dialect: 'k2.12', input: [5, 4], n: 6, input_range: [-3, 3],
+    layers: [
+      L('Dense', { units: 4 }),
+      L('ReLU', { max_value: 2.0, threshold: 0.5 }),
+      L('Dense', { units: 4 }),
+      L('ReLU', { negative_slope: 0.2, threshold: 0.1 }),
+      L('PReLU', { shared_axes: [2] }),
+      L('LeakyReLU'),
+      L('ELU', { alpha: 1.5 }),
+    ],
+  },
+  // ----------------------------------------- every activation (Activation layer)
+  {
+    name: 'activations_all_k2', dialect: 'k2.15', input: [4, 3], n: 6, functional: true,
+    input_range: [-2, 2], layers: activationFan(K2_ACTS),
+  },
+  {
+    name: 'activations_all_k3', dialect: 'k3', keras_version: '3.13.2', input: [4, 3], n: 6,
+    functional: true, input_range: [-2, 2], layers: activationFan(K3_ACTS),
+  },
+  {
+    name: 'activations_all_k2_12', dialect: 'k2.12', input: [4, 3], n: 6, functional: true,
+    input_range: [-2, 2], layers: activationFan(K2_ACTS),
+  },
+  // ------------------------------------------------------ functional graphs
+  {
+    name: 'functional_merges_k2', dialect: 'k2.15', input: [8, 3], n: 5, functional: true,
+    manifest: true,
+    layers: [
+      F('conv_a', ['INPUT'], 'Conv1D', { filters: 4, kernel_size: 3, padding: 'same', activation: 'tanh' }),
+      F('conv_b', ['INPUT'], 'Conv1D', { filters: 4, kernel_size: 3, padding: 'causal' }),
+      F('add', ['conv_a', 'conv_b'], 'Add'),
+      F('sub', ['conv_a', 'conv_b'], 'Subtract'),
+      F('mul', ['add', 'sub'], 'Multiply'),
+      F('avg', ['conv_a', 'mul', 'conv_b'], 'Average'),
+      F('cat_time', ['avg', 'add'], 'Concatenate', { axis: 1 }),
+      F('lstm', ['cat_time'], 'LSTM', { units: 3 }),
+      F('dense_skip', ['INPUT'], 'Flatten'),
+      F('dense_in', ['dense_skip'], 'Dense', { units: 3 }),
+      F('cat', ['lstm', 'dense_in'], 'Concatenate'),
+      F('out', ['cat'], 'Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'functional_merges_k3', dialect: 'k3', keras_version: '3.10.0', input: [8, 3], n: 5,
+    functional: true,
+    layers: [
+      F('conv_a', ['INPUT'], 'Conv1D', { filters: 4, kernel_size: 3, padding: 'same', activation: 'relu' }),
+      F('conv_b', ['INPUT'], 'Conv1D', { filters: 4, kernel_size: 3, padding: 'causal', dilation_rate: 2 }),
+      F('sub', ['conv_b', 'conv_a'], 'Subtract'),
+      F('add', ['conv_a', 'conv_b', 'sub'], 'Add'),
+      F('mul', ['add', 'conv_a'], 'Multiply'),
+      F('avg', ['mul', 'sub'], 'Average'),
+      F('bi', ['avg'], 'Bidirectional', { layer: gru({ units: 3, return_sequences: true }) }),
+      F('gmax', ['bi'], 'GlobalMaxPooling1D'),
+      F('gavg', ['bi'], 'GlobalAveragePooling1D'),
+      F('cat', ['gmax', 'gavg'], 'Concatenate', { axis: -1 }),
+      F('out', ['cat'], 'Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'functional_nested_io_k3', dialect: 'k3', keras_version: '3.13.2', input: [10, 2], n: 4,
+    functional: true, nested_io: true,
+    layers: [
+      F('c1', ['INPUT'], 'Conv1D', { filters: 4, kernel_size: 3, activation: 'relu' }),
+      F('p1', ['c1'], 'MaxPooling1D', { pool_size: 2 }),
+      F('bl', ['p1'], 'Bidirectional', { layer: lstm({ units: 3, return_sequences: true }) }),
+      F('ln', ['bl'], 'LayerNormalization'),
+      F('keep', ['ln'], 'GlobalAveragePooling1D', { keepdims: true }),
+      F('keepmax', ['ln'], 'GlobalMaxPooling1D', { keepdims: true }),
+      F('cat', ['keep', 'keepmax'], 'Concatenate', { axis: 1 }),
+      F('flat', ['cat'], 'Flatten'),
+      F('out', ['flat'], 'Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'functional_cnn_bilstm_k2_12', dialect: 'k2.12', input: [12, 2], n: 5, functional: true,
+    layers: [
+      F('conv_causal', ['INPUT'], 'Conv1D', { filters: 3, kernel_size: 3, padding: 'causal', activation: 'relu' }),
+      F('conv_same', ['INPUT'], 'Conv1D', { filters: 3, kernel_size: 5, padding: 'same', activation: 'tanh' }),
+      F('merge', ['conv_causal', 'conv_same'], 'Concatenate'),
+      F('pool', ['merge'], 'AveragePooling1D', { pool_size: 2 }),
+      F('bi', ['pool'], 'Bidirectional', { layer: lstm({ units: 4 }), merge_mode: 'concat' }),
+      F('drop', ['bi'], 'Dropout', { rate: 0.2 }),
+      F('d1', ['drop'], 'Dense', { units: 4, activation: 'relu' }),
+      F('out', ['d1'], 'Dense', { units: 1 }),
+    ],
+  },
+];
+
+module.exports = { cases };

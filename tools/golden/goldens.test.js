@@ -1,0 +1,94 @@
+'use strict';
+// The checked-in goldens: complete, up to date with the generator, readable
+// back in TF.js, and sensitive to the semantics they are meant to pin down.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const tf = require('@tensorflow/tfjs');
+const ext = require('./lib/tfjs_ext');
+const { predictBundle, maxAbsDiff } = require('./lib/bundle');
+const { generateCase, OUT_DIR } = require('./generate');
+const { cases } = require('./cases');
+
+const setup = async () => {
+  await tf.setBackend('cpu');
+  ext.register();
+};
+
+test('there is one bundle per case, and at least 30', () => {
+  const dirs = fs.readdirSync(OUT_DIR).filter((d) => fs.statSync(path.join(OUT_DIR, d)).isDirectory()).sort();
+  assert.deepEqual(dirs, cases.map((c) => c.name).sort());
+  assert.ok(dirs.length >= 30);
+});
+
+test('the goldens are what generate.js writes now (run `make golden` if not)', async () => {
+  await setup();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'seqcast-golden-'));
+  try {
+    for (const spec of cases) {
+      await generateCase(spec, tmp);
+      const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory()
+        ? walk(path.join(d, e.name)).map((f) => path.join(e.name, f)) : [e.name])).sort();
+      const fresh = walk(path.join(tmp, spec.name));
+      const disk = walk(path.join(OUT_DIR, spec.name));
+      assert.deepEqual(disk, fresh, `${spec.name}: file list`);
+      for (const f of fresh) {
+        const a = fs.readFileSync(path.join(tmp, spec.name, f));
+        const b = fs.readFileSync(path.join(OUT_DIR, spec.name, f));
+        assert.ok(a.equals(b), `${spec.name}/${f} is stale`);
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('every bundle read back from disk reproduces expected.npy', async () => {
+  await setup();
+  for (const spec of cases) {
+    const { y, shape, expected } = await predictBundle(path.join(OUT_DIR, spec.name));
+    assert.deepEqual(shape, expected.shape, spec.name);
+    assert.equal(maxAbsDiff(y, expected.data), 0, spec.name);
+  }
+});
+
+test('the bench gold bundle (another generator) is reproduced', async () => {
+  await setup();
+  const dir = path.join(__dirname, '..', '..', 'testdata', 'bench', 'gold');
+  const { y, expected } = await predictBundle(dir);
+  assert.ok(maxAbsDiff(y, expected.data) < 1e-6);
+});
+
+/** mutated runs a bundle with an edited model.json and returns max |y - expected|. */
+async function mutated(name, edit) {
+  const dir = path.join(OUT_DIR, name);
+  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  edit(json);
+  const { y, expected } = await predictBundle(dir, json);
+  return maxAbsDiff(y, expected.data);
+}
+
+test('the goldens detect the semantics they cover', async () => {
+  await setup();
+  const layer = (j, i) => j.config.layers[i].config;
+  const checks = [
+    ['lstm_hard_sigmoid_k3', 'Keras 2 hard_sigmoid', (j) => { j.keras_version = '2.15.0'; }],
+    ['lstm_hard_sigmoid_k2', 'Keras 3 hard_sigmoid', (j) => { j.keras_version = '3.0.0'; }],
+    ['gru_hard_sigmoid_k3_relu', 'Keras 2 hard_sigmoid', (j) => { j.keras_version = '2.15.0'; }],
+    ['conv1d_causal_k2', 'same instead of causal', (j) => { layer(j, 1).padding = 'same'; }],
+    ['bilstm_sum_ave_k2', 'concat->mul', (j) => { layer(j, 1).merge_mode = 'mul'; }],
+    ['lstm_go_backwards_seq', 'forwards', (j) => { layer(j, 1).go_backwards = false; }],
+    ['gold_forecaster', 'relu LSTM', (j) => { layer(j, 3).layer.config.activation = 'relu'; }],
+    ['advanced_activations_k2', 'no threshold', (j) => { layer(j, 1).threshold = 0.0; }],
+    ['batchnorm_layernorm_k2', 'epsilon', (j) => { layer(j, 2).epsilon = 0.5; }],
+    ['activations_all_k3', 'gelu->swish', (j) => {
+      j.config.layers.find((l) => l.name === 'act_gelu').config.activation = 'silu';
+    }],
+  ];
+  for (const [name, what, edit] of checks) {
+    const d = await mutated(name, edit);
+    assert.ok(d > 1e-3, `${name}: ${what} changes the output by only ${d}`);
+  }
+});
