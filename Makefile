@@ -7,7 +7,7 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: all build run test test-go test-py test-node bench golden fmt vet clean
+.PHONY: all build run test test-go test-py test-node bench golden fixtures fmt vet clean
 
 all: build
 
@@ -15,9 +15,9 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/seqcast
 
-## run: serve the default model
+## run: serve the embedded gold model on :8000 (see ./bin/seqcast serve --help)
 run: build
-	./$(BIN) inspect testdata/bench/gold
+	./$(BIN) serve
 
 ## test: everything CI runs (Go, Python exporter, Node golden generator)
 test: vet test-go test-py test-node
@@ -42,6 +42,10 @@ bench:
 ## golden: regenerate every TF.js golden file (needs node; see tools/golden/README.md)
 golden:
 	cd tools/golden && npm ci --no-audit --no-fund && node generate.js
+
+## fixtures: re-export the real-world fixture bundles in parity/testdata/fixtures (see tools/make_fixture_bundles.py)
+fixtures:
+	$(PYTHON) tools/make_fixture_bundles.py
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

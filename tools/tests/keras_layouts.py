@@ -1,0 +1,312 @@
+"""Write small model files in exactly the layouts real Keras writes (see the
+keras-formats notes): Keras 2.x legacy .h5, Keras 3 legacy .h5, Keras 2.13
+.keras and Keras 3 .keras. No Keras is needed; tests generate them into tmp
+directories. Every function returns the list of arrays in get_weights() order.
+"""
+
+import io
+import json
+import zipfile
+
+import h5py
+import numpy as np
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+def _arr(rng, *shape):
+    return rng.normal(size=shape).astype(np.float32)
+
+
+# --- Keras 2.x legacy H5 ----------------------------------------------------
+
+def keras2_config(dense_bias=True):
+    """Keras 2.4-style Sequential: Conv1D -> BiLSTM(seq) -> TimeDistributed(Dense)
+    -> BatchNorm -> BiGRU -> Dropout -> Dense -> Dense(no bias)."""
+    lstm = {"class_name": "LSTM", "config": {"name": "lstm_14", "units": 5, "return_sequences": True,
+                                             "activation": "tanh", "recurrent_activation": "sigmoid",
+                                             "use_bias": True}}
+    gru = {"class_name": "GRU", "config": {"name": "gru_2", "units": 3, "return_sequences": False,
+                                           "reset_after": True, "use_bias": True}}
+    return {"class_name": "Sequential", "config": {"name": "sequential_3", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 10, 3], "dtype": "float32",
+                                                "sparse": False, "ragged": False, "name": "conv1d_input"}},
+        {"class_name": "Conv1D", "config": {"name": "conv1d", "trainable": True, "batch_input_shape": [None, 10, 3],
+                                            "filters": 4, "kernel_size": [3], "padding": "causal",
+                                            "activation": "relu", "use_bias": True}},
+        {"class_name": "Bidirectional", "config": {"name": "bidirectional_7", "layer": lstm, "merge_mode": "concat"}},
+        {"class_name": "TimeDistributed", "config": {"name": "time_distributed", "layer": {
+            "class_name": "Dense", "config": {"name": "dense_8", "units": 4, "use_bias": True}}}},
+        {"class_name": "BatchNormalization", "config": {"name": "batch_normalization", "center": True, "scale": True}},
+        {"class_name": "Bidirectional", "config": {"name": "bidirectional_8", "layer": gru, "merge_mode": "concat"}},
+        {"class_name": "Dropout", "config": {"name": "dropout_3", "rate": 0.2}},
+        {"class_name": "Dense", "config": {"name": "dense_9", "units": 6, "activation": "relu", "use_bias": dense_bias}},
+        {"class_name": "Dense", "config": {"name": "dense_10", "units": 1, "use_bias": False}},
+    ]}}
+
+
+def keras2_weights(seed=1):
+    """(layer name, [weight names...]) and arrays, as Keras 2.4 names them."""
+    r = _rng(seed)
+    spec = [
+        ("conv1d", [("conv1d/kernel:0", (3, 3, 4)), ("conv1d/bias:0", (4,))]),
+        ("bidirectional_7", [
+            ("bidirectional_7/forward_lstm_14/lstm_cell_29/kernel:0", (4, 20)),
+            ("bidirectional_7/forward_lstm_14/lstm_cell_29/recurrent_kernel:0", (5, 20)),
+            ("bidirectional_7/forward_lstm_14/lstm_cell_29/bias:0", (20,)),
+            ("bidirectional_7/backward_lstm_14/lstm_cell_30/kernel:0", (4, 20)),
+            ("bidirectional_7/backward_lstm_14/lstm_cell_30/recurrent_kernel:0", (5, 20)),
+            ("bidirectional_7/backward_lstm_14/lstm_cell_30/bias:0", (20,))]),
+        ("time_distributed", [("time_distributed/kernel:0", (10, 4)), ("time_distributed/bias:0", (4,))]),
+        ("batch_normalization", [("batch_normalization/gamma:0", (4,)), ("batch_normalization/beta:0", (4,)),
+                                 ("batch_normalization/moving_mean:0", (4,)),
+                                 ("batch_normalization/moving_variance:0", (4,))]),
+        ("bidirectional_8", [
+            ("bidirectional_8/forward_gru_2/gru_cell_12/kernel:0", (4, 9)),
+            ("bidirectional_8/forward_gru_2/gru_cell_12/recurrent_kernel:0", (3, 9)),
+            ("bidirectional_8/forward_gru_2/gru_cell_12/bias:0", (2, 9)),
+            ("bidirectional_8/backward_gru_2/gru_cell_13/kernel:0", (4, 9)),
+            ("bidirectional_8/backward_gru_2/gru_cell_13/recurrent_kernel:0", (3, 9)),
+            ("bidirectional_8/backward_gru_2/gru_cell_13/bias:0", (2, 9))]),
+        ("dropout_3", []),
+        ("dense_9", [("dense_9/kernel:0", (6, 6)), ("dense_9/bias:0", (6,))]),
+        ("dense_10", [("dense_10/kernel:0", (6, 1))]),
+    ]
+    return [(ln, [(wn, _arr(r, *shape)) for wn, shape in ws]) for ln, ws in spec]
+
+
+def write_keras2_h5(path, config=None, layers=None, keras_version="2.4.0"):
+    config = config or keras2_config()
+    layers = layers if layers is not None else keras2_weights()
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = keras_version.encode()
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["model_config"] = json.dumps(config).encode()
+        f.attrs["training_config"] = json.dumps({"loss": "mse", "optimizer_config": {
+            "class_name": "Adam", "config": {"learning_rate": 0.001}}}).encode()
+        mw = f.create_group("model_weights")
+        mw.attrs["layer_names"] = np.array([ln.encode() for ln, _ in layers])  # fixed-length |S
+        mw.attrs["backend"] = b"tensorflow"
+        mw.attrs["keras_version"] = keras_version.encode()
+        ow = f.create_group("optimizer_weights")
+        onames = [b"Adam/iter:0"]
+        ow.create_dataset("Adam/iter:0", data=np.int64(120))
+        for ln, ws in layers:
+            g = mw.create_group(ln)
+            if ws:
+                g.attrs["weight_names"] = np.array([wn.encode() for wn, _ in ws])
+            else:
+                g.attrs["weight_names"] = np.array([])  # Keras 2 writes [] as an empty float64 array
+            for wn, a in ws:
+                g.create_dataset(wn, data=a)
+                for slot in ("m", "v"):
+                    on = "Adam/%s/%s:0" % (wn[:-2], slot)
+                    ow.create_dataset(on, data=np.ones_like(a) * 7)
+                    onames.append(on.encode())
+        ow.attrs["weight_names"] = np.array(onames)
+    return [a for _, ws in layers for _, a in ws]
+
+
+# --- Keras 3 legacy H5 ------------------------------------------------------
+
+def keras3_config():
+    pol = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
+
+    def lstm(name, back):
+        return {"module": "keras.layers", "class_name": "LSTM", "registered_name": None, "config": {
+            "name": name, "dtype": pol, "units": 2, "return_sequences": False, "go_backwards": back,
+            "activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True}}
+    return {"module": "keras", "class_name": "Sequential", "registered_name": None, "config": {
+        "name": "sequential_8", "dtype": pol, "layers": [
+            {"module": "keras.layers", "class_name": "InputLayer", "registered_name": None,
+             "config": {"batch_shape": [None, 6, 2], "dtype": "float32", "name": "input_layer_8"}},
+            {"module": "keras.layers", "class_name": "Conv1D", "registered_name": None,
+             "config": {"name": "conv1d_184", "dtype": pol, "filters": 3, "kernel_size": [2], "strides": [1],
+                        "padding": "valid", "activation": "relu", "use_bias": True}},
+            {"module": "keras.layers", "class_name": "Bidirectional", "registered_name": None,
+             "config": {"name": "bidirectional_8", "dtype": pol, "merge_mode": "concat",
+                        "layer": lstm("forward_lstm_8", False), "backward_layer": lstm("backward_lstm_8", True)}},
+            {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+             "config": {"name": "dense_20", "dtype": pol, "units": 1, "activation": "linear", "use_bias": True}},
+        ]}}
+
+
+def write_keras3_h5(path, seed=2):
+    r = _rng(seed)
+    m = "sequential_8"
+    layers = [
+        ("conv1d_184", [("%s/conv1d_184/kernel" % m, (2, 2, 3)), ("%s/conv1d_184/bias" % m, (3,))]),
+        ("bidirectional_8", [
+            ("%s/bidirectional_8/forward_lstm_8/lstm_cell/kernel" % m, (3, 8)),
+            ("%s/bidirectional_8/forward_lstm_8/lstm_cell/recurrent_kernel" % m, (2, 8)),
+            ("%s/bidirectional_8/forward_lstm_8/lstm_cell/bias" % m, (8,)),
+            ("%s/bidirectional_8/backward_lstm_8/lstm_cell/kernel" % m, (3, 8)),
+            ("%s/bidirectional_8/backward_lstm_8/lstm_cell/recurrent_kernel" % m, (2, 8)),
+            ("%s/bidirectional_8/backward_lstm_8/lstm_cell/bias" % m, (8,))]),
+        ("dense_20", [("%s/dense_20/kernel" % m, (4, 1)), ("%s/dense_20/bias" % m, (1,))]),
+    ]
+    arrays = []
+    str_t = h5py.string_dtype()
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = "3.10.0"
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["model_config"] = json.dumps(keras3_config())
+        mw = f.create_group("model_weights")
+        mw.attrs.create("layer_names", np.array([ln for ln, _ in layers], dtype=object), dtype=str_t)
+        top = mw.create_group("top_level_model_weights")
+        top.attrs["weight_names"] = np.array([])
+        for ln, ws in layers:
+            g = mw.create_group(ln)
+            g.attrs.create("weight_names", np.array([wn for wn, _ in ws], dtype=object), dtype=str_t)
+            for wn, shape in ws:
+                a = _arr(r, *shape)
+                g.create_dataset(wn, data=a)
+                arrays.append(a)
+        ow = f.create_group("optimizer_weights/adam")
+        ow.create_dataset("iteration", data=np.int64(3))
+        ow.create_dataset("learning_rate", data=np.float32(1e-3))
+    return arrays
+
+
+# --- .keras zips -------------------------------------------------------------
+
+def _zip(path, config, meta, weights_h5):
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("metadata.json", json.dumps(meta))
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("model.weights.h5", weights_h5)
+
+
+def keras213_config():
+    """Keras 2.13 .keras config: Keras-2 dialect with module/registered_name."""
+    def k2(cls, cfg):
+        return {"module": "keras.layers", "class_name": cls, "config": cfg, "registered_name": None}
+    lstm = lambda n, u: k2("LSTM", {"name": n, "units": u, "return_sequences": n == "lstm_1", "use_bias": True})  # noqa: E731
+    return {"module": "keras", "class_name": "Sequential", "registered_name": None, "config": {
+        "name": "sequential", "layers": [
+            k2("InputLayer", {"batch_input_shape": [None, 5, 1], "dtype": "float32", "name": "conv1d_input"}),
+            k2("Conv1D", {"name": "conv1d", "filters": 8, "kernel_size": [1], "padding": "valid",
+                          "activation": "relu", "use_bias": True, "batch_input_shape": [None, 5, 1]}),
+            k2("Bidirectional", {"name": "bidirectional", "merge_mode": "concat", "layer": lstm("lstm_1", 3)}),
+            k2("Dropout", {"name": "dropout", "rate": 0.1}),
+            k2("Bidirectional", {"name": "bidirectional_1", "merge_mode": "concat", "layer": lstm("lstm", 2)}),
+            k2("Dense", {"name": "dense", "units": 1, "use_bias": True}),
+        ]}}
+
+
+def keras213_weights_h5(seed=3, keys=("conv1d", "bidirectional", "bidirectional_2", "dense"), extra=None):
+    """model.weights.h5 as Keras 2.13.1 writes it: _layer_checkpoint_dependencies
+    root, no name attributes, a gap in the Bidirectional counters, and an
+    empty template layer/cell/vars under each Bidirectional."""
+    r = _rng(seed)
+    arrays = []
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        root = f.create_group("_layer_checkpoint_dependencies")
+        f.create_group("metrics")
+        f.create_group("vars")
+        opt = f.create_group("optimizer/vars")
+        opt.create_dataset("0", data=np.int64(9))
+        conv, bi1, bi2, dense = keys
+
+        def put(g, shapes):
+            v = g.create_group("vars")
+            for i, s in enumerate(shapes):
+                a = _arr(r, *s)
+                v.create_dataset(str(i), data=a)
+                arrays.append(a)
+        put(root.create_group(conv), [(1, 1, 8), (8,)])
+        for key, u, inp in ((bi1, 3, 8), (bi2, 2, 6)):
+            g = root.create_group(key)
+            g.create_group("vars")
+            g.create_group("layer/cell/vars")  # the empty template
+            g.create_group("layer/vars")
+            for side in ("forward_layer", "backward_layer"):
+                s = g.create_group(side)
+                s.create_group("vars")
+                put(s.create_group("cell"), [(inp, 4 * u), (u, 4 * u), (4 * u,)])
+        root.create_group("dropout/vars")
+        put(root.create_group(dense), [(4, 1), (1,)])
+        if extra:
+            extra(f)
+    return buf.getvalue(), arrays
+
+
+def write_keras213(path, **kw):
+    h5, arrays = keras213_weights_h5(**kw)
+    _zip(path, keras213_config(), {"keras_version": "2.13.1", "date_saved": "2023-08-01@10:00:00"}, h5)
+    return arrays
+
+
+def keras3_zip_config(with_td=True):
+    pol = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}, "registered_name": None}
+
+    def L(cls, cfg):
+        cfg = dict(cfg, dtype=pol)
+        return {"module": "keras.layers", "class_name": cls, "config": cfg, "registered_name": None}
+    layers = [
+        L("InputLayer", {"batch_shape": [None, 7, 2], "name": "input_layer_3"}),
+        L("LSTM", {"name": "lstm_5", "units": 3, "return_sequences": True, "use_bias": True}),
+        L("LayerNormalization", {"name": "layer_normalization", "center": True, "scale": True}),
+        L("Bidirectional", {"name": "bidirectional_5", "merge_mode": "concat",
+                            "layer": L("GRU", {"name": "forward_gru", "units": 2, "return_sequences": True}),
+                            "backward_layer": L("GRU", {"name": "backward_gru", "units": 2,
+                                                        "return_sequences": True, "go_backwards": True})}),
+    ]
+    if with_td:
+        layers.append(L("TimeDistributed", {"name": "time_distributed_1",
+                                            "layer": L("Dense", {"name": "dense_7", "units": 2})}))
+    layers += [L("Flatten", {"name": "flatten"}), L("PReLU", {"name": "p_re_lu"}),
+               L("Dropout", {"name": "dropout_9", "rate": 0.5, "seed": 1}),
+               L("Dense", {"name": "dense_8", "units": 1, "use_bias": False})]
+    return {"module": "keras", "class_name": "Sequential", "registered_name": None,
+            "config": {"name": "sequential_4", "dtype": pol, "layers": layers}}
+
+
+def write_keras3_zip(path, seed=4, names=True, mutate=None):
+    """Keras 3 .keras: layers/<snake class>[_n]/vars/<i>, RNN cell/vars, @name."""
+    r = _rng(seed)
+    arrays = []
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        root = f.create_group("layers")
+        f.create_group("vars").attrs["name"] = "sequential_4"
+        f.create_group("optimizer/vars").create_dataset("0", data=np.int64(1))
+
+        def grp(path_, name):
+            g = root.create_group(path_)
+            v = g.create_group("vars")
+            if names:
+                v.attrs["name"] = name
+            return g
+
+        def put(g, shapes, name=None):
+            v = g.require_group("vars")
+            if names and name:
+                v.attrs["name"] = name
+            for i, s in enumerate(shapes):
+                a = _arr(r, *s)
+                v.create_dataset(str(i), data=a)
+                arrays.append(a)
+        g = grp("lstm", "lstm_5")
+        put(g.create_group("cell"), [(2, 12), (3, 12), (12,)], "lstm_cell")
+        put(grp("layer_normalization", "layer_normalization"), [(3,), (3,)])
+        g = grp("bidirectional", "bidirectional_5")
+        for side, nm in (("forward_layer", "forward_gru"), ("backward_layer", "backward_gru")):
+            s = g.create_group(side)
+            s.create_group("vars").attrs["name"] = nm
+            put(s.create_group("cell"), [(3, 6), (2, 6), (2, 6)], "gru_cell")
+        g = grp("time_distributed", "time_distributed_1")
+        put(g.create_group("layer"), [(4, 2), (2,)], "dense_7")
+        grp("flatten", "flatten")
+        put(grp("p_re_lu", "p_re_lu"), [(14,)])
+        d = grp("dropout", "dropout_9")
+        d.create_group("seed_generator/vars").create_dataset("0", data=np.array([1, 0], dtype=np.uint32))
+        put(grp("dense", "dense_8"), [(14, 1)])
+        if mutate:
+            mutate(f)
+    _zip(path, keras3_zip_config(), {"keras_version": "3.10.0", "date_saved": "2025-01-01@00:00:00"},
+         buf.getvalue())
+    return arrays
