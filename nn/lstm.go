@@ -1,0 +1,145 @@
+package nn
+
+// LSTM is keras.layers.LSTM (stateful=false, return_state=false). Weights:
+// kernel (in, 4u), recurrent_kernel (u, 4u), bias (4u) when UseBias; gate
+// column blocks in Keras's order i, f, c, o. With GoBackwards the input is
+// read from the last step to the first, and with ReturnSequences the outputs
+// stay in processing order (reversed time), as Keras returns them.
+//
+// The cell, for ra = RecurrentActivation and act = Activation:
+//
+//	z = x·kernel + h·recurrent_kernel + bias
+//	i, f, o = ra(z_i), ra(z_f), ra(z_o)
+//	c = f*c + i*act(z_c);  h = o*act(c)
+//
+// with h and c starting at zero.
+type LSTM struct {
+	LayerName           string
+	Units               int
+	ReturnSequences     bool
+	GoBackwards         bool
+	UseBias             bool
+	Activation          Activation // Keras default tanh
+	RecurrentActivation Activation // Keras default sigmoid
+
+	rnnCore
+}
+
+// Class returns "LSTM".
+func (l *LSTM) Class() string { return "LSTM" }
+
+// Name is the Keras layer name.
+func (l *LSTM) Name() string { return l.LayerName }
+
+func (l *LSTM) config() (int, bool, bool) { return l.Units, l.ReturnSequences, l.GoBackwards }
+
+// Build checks the (T, F) input and returns (Units) or (T, Units).
+func (l *LSTM) Build(in []Shape) (Shape, error) {
+	var bias Shape
+	if l.UseBias {
+		bias = Shape{4 * l.Units}
+	}
+	return l.buildCore(l, in, l.Units, 4, l.ReturnSequences, bias)
+}
+
+// Weights returns kernel, recurrent_kernel and (with UseBias) bias.
+func (l *LSTM) Weights() []*Param { return l.params }
+
+// Prepare packs the weights into padded gate blocks.
+func (l *LSTM) Prepare() error {
+	if err := l.prepareCore(l, l.Units); err != nil {
+		return err
+	}
+	l.bi = make([]float32, l.g)
+	if l.UseBias {
+		l.bi = l.pad(l.params[2].Value, 1, l.Units)
+	}
+	l.raKind, l.actKind = kindOf(l.RecurrentActivation), kindOf(l.Activation)
+	return nil
+}
+
+// ScratchSize is the chunk's pre-activations plus its h and c states.
+func (l *LSTM) ScratchSize(n int) int {
+	nb := min(n, rnnChunk)
+	return nb*l.steps*l.g + 2*nb*l.up
+}
+
+// Forward runs the layer on n samples.
+func (l *LSTM) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
+	l.run(out, l.Units, 0, false, ins[0], n, scratch)
+}
+
+func (l *LSTM) run(dst []float32, ldo, off int, revOut bool, x []float32, n int, scratch []float32) {
+	outRows := 1
+	if l.ReturnSequences {
+		outRows = l.steps
+	}
+	in := l.steps * l.feat
+	for b0 := 0; b0 < n; b0 += rnnChunk {
+		nb := min(rnnChunk, n-b0)
+		l.chunk(dst[b0*outRows*ldo:], ldo, off, revOut, x[b0*in:(b0+nb)*in], nb, scratch)
+	}
+}
+
+// chunk runs nb <= rnnChunk samples.
+func (l *LSTM) chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb int, scratch []float32) {
+	T, g, up, u := l.steps, l.g, l.up, l.Units
+	z := scratch[:nb*T*g]
+	hs := scratch[nb*T*g:][:nb*up]
+	cs := scratch[nb*T*g+nb*up:][:nb*up]
+	l.project(z, x, nb)
+	clear(hs)
+	clear(cs)
+	fast := l.raKind == actSigmoid && l.actKind == actTanh
+	for s := 0; s < T; s++ {
+		t := s
+		if l.GoBackwards {
+			t = T - 1 - s
+		}
+		if s > 0 { // h is zero before the first step
+			gemmAcc(nb, g, u, hs, up, l.u, z[t*g:], T*g)
+		}
+		p := s
+		if revOut {
+			p = T - 1 - s
+		}
+		for b := 0; b < nb; b++ {
+			zr := z[(b*T+t)*g:][:g]
+			c := cs[b*up:][:up]
+			h := hs[b*up:][:up]
+			if fast {
+				lstmGatesFast(zr, c, h, up)
+			} else {
+				l.gates(zr, c, h)
+			}
+			if l.ReturnSequences {
+				copy(dst[(b*T+p)*ldo+off:][:u], h[:u])
+			}
+		}
+	}
+	if !l.ReturnSequences {
+		for b := 0; b < nb; b++ {
+			copy(dst[b*ldo+off:][:u], hs[b*up:][:u])
+		}
+	}
+}
+
+// gates is the cell update for arbitrary activations; z is overwritten.
+func (l *LSTM) gates(z, c, h []float32) {
+	u, up := l.Units, l.up
+	zi, zf, zc, zo := z[:u], z[up:up+u], z[2*up:2*up+u], z[3*up:3*up+u]
+	applyAct(l.RecurrentActivation, l.raKind, zi)
+	applyAct(l.RecurrentActivation, l.raKind, zf)
+	applyAct(l.Activation, l.actKind, zc)
+	applyAct(l.RecurrentActivation, l.raKind, zo)
+	c = c[:u]
+	for j := range c {
+		cj := zf[j]*c[j] + zi[j]*zc[j]
+		c[j] = cj
+		zc[j] = cj
+	}
+	applyAct(l.Activation, l.actKind, zc)
+	for j := range c {
+		h[j] = zo[j] * zc[j]
+	}
+}

@@ -1,0 +1,25 @@
+//go:build !amd64 || purego
+
+package nn
+
+// haveAVX2FMA is false where rnn_amd64.s is not built: the pure Go kernels
+// run instead, and the functions below are never called.
+const (
+	haveAVX2FMA = false
+	haveAVX512  = false
+)
+
+func tanhVec(x *float32, n int)                                            { panic("nn: no asm") }
+func sigmoidVec(x *float32, n int)                                         { panic("nn: no asm") }
+func lstmGates(z, c, h *float32, up int)                                   { panic("nn: no asm") }
+func gemm4x16(k int, a *float32, lda int, b *float32, c *float32, ldc int) { panic("nn: no asm") }
+func gemv64(k int, a *float32, b *float32, pstride int, c *float32)        { panic("nn: no asm") }
+func gemv16(k int, a *float32, b *float32, c *float32)                     { panic("nn: no asm") }
+func gemm8x32z(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int) {
+	panic("nn: no asm")
+}
+func lstmGatesZ(z, c, h *float32, up int)                             { panic("nn: no asm") }
+func gemv128z(k int, a *float32, b *float32, pstride int, c *float32) { panic("nn: no asm") }
+func gemm8x32zb(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32) {
+	panic("nn: no asm")
+}

@@ -1,0 +1,300 @@
+package nn
+
+// Kernels shared by the recurrent layers: an accumulating matrix product
+// over packed panels, float32 tanh/sigmoid, and the fused LSTM cell update.
+// On amd64 with AVX2 and FMA they run in assembly (rnn_amd64.s), with
+// AVX-512 variants of the matrix and LSTM kernels where the CPU has it;
+// elsewhere (or with the purego build tag) the pure Go versions below
+// compute the same values to within float32 rounding.
+
+// Coefficients of Eigen's float32 rational approximation of tanh (the
+// fast tanh TensorFlow's CPU kernels use): an odd
+// polynomial of degree 13 over an even one of degree 6, with the input
+// clamped to +-tanhClamp (where float32 tanh rounds to +-1 within 3e-7).
+// Its absolute error is below 1e-6 everywhere (see TestFastTanhSigmoid).
+const (
+	tanhClamp = 7.90531110763549805
+	tanhA1    = 4.89352455891786e-03
+	tanhA3    = 6.37261928875436e-04
+	tanhA5    = 1.48572235717979e-05
+	tanhA7    = 5.12229709037114e-08
+	tanhA9    = -8.60467152213735e-11
+	tanhA11   = 2.00018790482477e-13
+	tanhA13   = -2.76076847742355e-16
+	tanhB0    = 4.89352518554385e-03
+	tanhB2    = 2.26843463243900e-03
+	tanhB4    = 1.18534705686654e-04
+	tanhB6    = 1.19825839466702e-06
+)
+
+// ratTanh32 is tanh in float32 with absolute error below 1e-6.
+func ratTanh32(x float32) float32 {
+	if x > tanhClamp {
+		x = tanhClamp
+	} else if x < -tanhClamp {
+		x = -tanhClamp
+	}
+	x2 := x * x
+	p := x2*tanhA13 + tanhA11
+	p = x2*p + tanhA9
+	p = x2*p + tanhA7
+	p = x2*p + tanhA5
+	p = x2*p + tanhA3
+	p = x2*p + tanhA1
+	p *= x
+	q := x2*tanhB6 + tanhB4
+	q = x2*q + tanhB2
+	q = x2*q + tanhB0
+	return p / q
+}
+
+// ratSigmoid32 is the logistic function, 0.5 + 0.5*tanh(x/2), in float32 with
+// absolute error below 1e-6.
+func ratSigmoid32(x float32) float32 { return 0.5*ratTanh32(0.5*x) + 0.5 }
+
+// tanhSlice applies ratTanh32 in place.
+func tanhSlice(x []float32) {
+	i := 0
+	if haveAVX2FMA && len(x) >= 8 {
+		i = len(x) &^ 7
+		tanhVec(&x[0], i)
+	}
+	for ; i < len(x); i++ {
+		x[i] = ratTanh32(x[i])
+	}
+}
+
+// sigmoidSlice applies ratSigmoid32 in place.
+func sigmoidSlice(x []float32) {
+	i := 0
+	if haveAVX2FMA && len(x) >= 8 {
+		i = len(x) &^ 7
+		sigmoidVec(&x[0], i)
+	}
+	for ; i < len(x); i++ {
+		x[i] = ratSigmoid32(x[i])
+	}
+}
+
+// actKind tells the recurrent layers whether an activation has a fast
+// in-house implementation.
+type actKind uint8
+
+const (
+	actOther actKind = iota // use Activation.Apply
+	actTanh
+	actSigmoid
+)
+
+func kindOf(a Activation) actKind {
+	switch a.Name {
+	case "tanh":
+		return actTanh
+	case "sigmoid":
+		return actSigmoid
+	}
+	return actOther
+}
+
+// applyAct applies a (of kind k) to x in place; x is one sample's vector of
+// units, so softmax-like activations normalise over it.
+func applyAct(a Activation, k actKind, x []float32) {
+	switch k {
+	case actTanh:
+		tanhSlice(x)
+	case actSigmoid:
+		sigmoidSlice(x)
+	default:
+		a.Apply(x, len(x))
+	}
+}
+
+// panelWidth is the column width of a packed matrix panel (two AVX
+// registers of float32).
+const panelWidth = 16
+
+// roundUpPanel rounds n up to a multiple of panelWidth.
+func roundUpPanel(n int) int { return (n + panelWidth - 1) &^ (panelWidth - 1) }
+
+// packPanels stores the (k, n) row-major matrix src (leading dimension ld,
+// n a multiple of panelWidth) as n/panelWidth column panels, each k rows
+// of panelWidth contiguous values: element (r, c) goes to
+// dst[(c/16*k + r)*16 + c%16]. dst has k*n values.
+func packPanels(dst, src []float32, k, n, ld int) {
+	for p := 0; p < n/panelWidth; p++ {
+		for r := 0; r < k; r++ {
+			copy(dst[(p*k+r)*panelWidth:][:panelWidth], src[r*ld+p*panelWidth:][:panelWidth])
+		}
+	}
+}
+
+// gemmAcc computes C += A·B for row-major A (m×k, leading dimension lda),
+// B (k×n) packed by packPanels (bp starts at the first panel used) and
+// row-major C (m×n, ldc). n must be a multiple of panelWidth.
+func gemmAcc(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int) {
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	// Bounds are checked once here: the kernels below trust them.
+	_ = a[(m-1)*lda+k-1]
+	_ = bp[k*n-1]
+	_ = c[(m-1)*ldc+n-1]
+	if n%panelWidth != 0 {
+		panic("nn: gemmAcc: n is not a multiple of the panel width")
+	}
+	switch {
+	case haveAVX512:
+		gemmAccAsm(m, n, k, a, lda, bp, c, ldc, true)
+	case haveAVX2FMA:
+		gemmAccAsm(m, n, k, a, lda, bp, c, ldc, false)
+	default:
+		gemmAccGo(m, n, k, a, lda, bp, c, ldc)
+	}
+}
+
+// gemmBias computes C = bias + A·B (bias broadcast to every row of C; A,
+// B and C as for gemmAcc, C's row length n = len(bias)). With AVX-512 and
+// n a multiple of two panels, C is written by 8-row tiles that start from
+// the bias, the last one overlapping its predecessor rather than leaving a
+// ragged tail; otherwise rows are set to the bias and gemmAcc adds A·B.
+func gemmBias(m, k int, a []float32, lda int, bp []float32, c []float32, ldc int, bias []float32) {
+	n := len(bias)
+	if !haveAVX512 || m < 8 || k == 0 || n%(2*panelWidth) != 0 {
+		for i := 0; i < m; i++ {
+			copy(c[i*ldc:i*ldc+n], bias)
+		}
+		gemmAcc(m, n, k, a, lda, bp, c, ldc)
+		return
+	}
+	_ = a[(m-1)*lda+k-1]
+	_ = bp[k*n-1]
+	_ = c[(m-1)*ldc+n-1]
+	gemmBiasAsm(m, n, k, a, lda, bp, c, ldc, bias)
+}
+
+// gemmBiasAsm is gemmBias's AVX-512 path (m >= 8, k > 0, n a multiple of
+// 2*panelWidth, bounds checked).
+func gemmBiasAsm(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int, bias []float32) {
+	const rowBlock = 128
+	ps := k * panelWidth
+	for i0 := 0; i0 < m; i0 += rowBlock {
+		i1 := min(i0+rowBlock, m)
+		for j := 0; j < n; j += 2 * panelWidth {
+			b := &bp[j/panelWidth*ps]
+			for i := i0; i < i1; i += 8 {
+				i := min(i, m-8) // the last tile overlaps instead of running past m
+				gemm8x32zb(k, &a[i*lda], lda, b, ps, &c[i*ldc+j], ldc, &bias[j])
+			}
+		}
+	}
+}
+
+// gemmAccAsm is gemmAcc with the assembly kernels (bounds already
+// checked): 8-row by 2-panel AVX-512 tiles when wide is set, then 4-row by
+// 1-panel AVX2 tiles, then one row at a time.
+func gemmAccAsm(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int, wide bool) {
+	// Blocks of rows, then panels of B (which stay in L1 while the block's
+	// rows go through them), then micro-tiles.
+	const rowBlock = 128
+	ps := k * panelWidth
+	i := 0
+	if wide {
+		m8 := m &^ 7
+		for i0 := 0; i0 < m8; i0 += rowBlock {
+			i1 := min(i0+rowBlock, m8)
+			j := 0
+			for ; j+2*panelWidth <= n; j += 2 * panelWidth {
+				b := &bp[j/panelWidth*ps]
+				for i := i0; i < i1; i += 8 {
+					gemm8x32z(k, &a[i*lda], lda, b, ps, &c[i*ldc+j], ldc)
+				}
+			}
+			if j < n { // one panel left
+				b := &bp[j/panelWidth*ps]
+				for i := i0; i < i1; i += 4 {
+					gemm4x16(k, &a[i*lda], lda, b, &c[i*ldc+j], ldc)
+				}
+			}
+		}
+		i = m8
+	}
+	m4 := m &^ 3
+	for i0 := i; i0 < m4; i0 += rowBlock {
+		i1 := min(i0+rowBlock, m4)
+		for j := 0; j < n; j += panelWidth {
+			b := &bp[j/panelWidth*ps]
+			for i := i0; i < i1; i += 4 {
+				gemm4x16(k, &a[i*lda], lda, b, &c[i*ldc+j], ldc)
+			}
+		}
+	}
+	for i := m4; i < m; i++ {
+		gemvAcc(n, k, a[i*lda:], bp, c[i*ldc:], wide)
+	}
+}
+
+// gemvAcc computes c[0:n] += a[0:k]·B with the assembly kernels (B packed,
+// bounds already checked), 8 panels at a time with AVX-512 if wide.
+func gemvAcc(n, k int, a, bp []float32, c []float32, wide bool) {
+	ps := k * panelWidth
+	j := 0
+	if wide {
+		for ; j+8*panelWidth <= n; j += 8 * panelWidth {
+			gemv128z(k, &a[0], &bp[j/panelWidth*ps], ps, &c[j])
+		}
+	}
+	for ; j+4*panelWidth <= n; j += 4 * panelWidth {
+		gemv64(k, &a[0], &bp[j/panelWidth*ps], ps, &c[j])
+	}
+	for ; j < n; j += panelWidth {
+		gemv16(k, &a[0], &bp[j/panelWidth*ps], &c[j])
+	}
+}
+
+// gemmAccGo is the portable gemmAcc.
+func gemmAccGo(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		arow := a[i*lda : i*lda+k]
+		for p := 0; p < n/panelWidth; p++ {
+			crow := c[i*ldc+p*panelWidth:][:panelWidth]
+			panel := bp[p*k*panelWidth:][:k*panelWidth]
+			for kk, av := range arow {
+				brow := panel[kk*panelWidth:][:panelWidth]
+				for j := range crow {
+					crow[j] += av * brow[j]
+				}
+			}
+		}
+	}
+}
+
+// lstmGatesFast is the LSTM cell update with sigmoid recurrent activation
+// and tanh activation: z holds four blocks of up pre-activations (i, f, c,
+// o); c and h have up values; up is a multiple of panelWidth.
+func lstmGatesFast(z, c, h []float32, up int) {
+	_ = z[4*up-1]
+	_ = c[up-1]
+	_ = h[up-1]
+	switch {
+	case haveAVX512:
+		lstmGatesZ(&z[0], &c[0], &h[0], up)
+		return
+	case haveAVX2FMA:
+		lstmGates(&z[0], &c[0], &h[0], up)
+		return
+	}
+	lstmGatesGo(z, c, h, up)
+}
+
+// lstmGatesGo is the portable lstmGatesFast.
+func lstmGatesGo(z, c, h []float32, up int) {
+	for j := 0; j < up; j++ {
+		i := ratSigmoid32(z[j])
+		f := ratSigmoid32(z[up+j])
+		g := ratTanh32(z[2*up+j])
+		o := ratSigmoid32(z[3*up+j])
+		cj := f*c[j] + i*g
+		c[j] = cj
+		h[j] = o * ratTanh32(cj)
+	}
+}
