@@ -25,8 +25,16 @@ type Model struct {
 	nodes    []Node
 	shapes   []Shape // output shape of each node
 	prepared bool
-	pool     sync.Pool // *workspace
+
+	mu   sync.Mutex
+	free []*workspace // idle workspaces; a sync.Pool would drop them at every GC
 }
+
+// chunk is the most samples one pass through the graph carries. Larger
+// batches run in chunks of this size so that every layer's output stays in
+// cache (at 1000 samples the gold model's Conv1D output alone is 7 MiB) and a
+// workspace stays small whatever the batch.
+const chunk = 64
 
 // WeightRef names one array of a model's weights, in get_weights() order.
 type WeightRef struct {
@@ -81,7 +89,6 @@ func NewModel(name string, input Shape, nodes []Node) (*Model, error) {
 		}
 		m.shapes[i] = out
 	}
-	m.pool.New = func() any { return new(workspace) }
 	return m, nil
 }
 
@@ -160,8 +167,16 @@ type workspace struct {
 	ins     [][]float32
 }
 
-func (m *Model) workspace(n int) *workspace {
-	ws := m.pool.Get().(*workspace)
+func (m *Model) getWorkspace(n int) *workspace {
+	m.mu.Lock()
+	var ws *workspace
+	if k := len(m.free); k > 0 {
+		ws, m.free = m.free[k-1], m.free[:k-1]
+	}
+	m.mu.Unlock()
+	if ws == nil {
+		ws = new(workspace)
+	}
 	if ws.n < n {
 		ws.outs = make([][]float32, len(m.nodes))
 		maxScratch, maxIns := 0, 0
@@ -179,8 +194,16 @@ func (m *Model) workspace(n int) *workspace {
 	return ws
 }
 
+func (m *Model) putWorkspace(ws *workspace) {
+	clear(ws.ins)
+	m.mu.Lock()
+	m.free = append(m.free, ws)
+	m.mu.Unlock()
+}
+
 // Forward runs n samples: x holds n*InputShape().Size() values and dst
-// receives n*OutputShape().Size(). At steady state it allocates nothing.
+// receives n*OutputShape().Size(). Batches larger than 64 samples run in
+// chunks of 64. At steady state it allocates nothing.
 func (m *Model) Forward(dst, x []float32, n int) error {
 	if !m.prepared {
 		return fmt.Errorf("nn: model %q: weights not set", m.name)
@@ -195,7 +218,19 @@ func (m *Model) Forward(dst, x []float32, n int) error {
 	if want := n * m.shapes[last].Size(); len(dst) != want {
 		return fmt.Errorf("nn: output has room for %d values, want %d for %d samples of shape %v", len(dst), want, n, []int(m.shapes[last]))
 	}
-	ws := m.workspace(n)
+	inSize, outSize := m.input.Size(), m.shapes[last].Size()
+	ws := m.getWorkspace(min(n, chunk))
+	for i := 0; i < n; i += chunk {
+		c := min(chunk, n-i)
+		m.forward(ws, dst[i*outSize:(i+c)*outSize], x[i*inSize:(i+c)*inSize], c)
+	}
+	m.putWorkspace(ws)
+	return nil
+}
+
+// forward runs one chunk of n samples through the graph.
+func (m *Model) forward(ws *workspace, dst, x []float32, n int) {
+	last := len(m.nodes) - 1
 	for i, nd := range m.nodes {
 		ins := ws.ins[:len(nd.Inputs)]
 		for j, k := range nd.Inputs {
@@ -211,9 +246,6 @@ func (m *Model) Forward(dst, x []float32, n int) error {
 		}
 		nd.Layer.Forward(out, ins, n, ws.scratch[:nd.Layer.ScratchSize(n)])
 	}
-	clear(ws.ins)
-	m.pool.Put(ws)
-	return nil
 }
 
 // Predict is Forward with a freshly allocated output.
