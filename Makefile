@@ -52,3 +52,17 @@ fmt:
 
 clean:
 	rm -rf bin
+
+## fuzz: run every fuzz target for FUZZTIME each, one after the other (make test runs their seed corpora)
+FUZZTIME ?= 30s
+FUZZ_TARGETS := weights:FuzzReadNPY weights:FuzzParseConfig weights:FuzzLoadBundle scaler:FuzzParseScaler \
+	api:FuzzPredict api:FuzzPredictBatch api:FuzzTFServing api:FuzzParseTFPath
+.PHONY: fuzz reliability
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$pkg $$name ($(FUZZTIME))"; \
+		CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
+
+## reliability: the hostile-input catalogue plus the long fault, reload, shutdown and soak runs (loopback only)
+reliability:
+	CGO_ENABLED=0 SEQCAST_RELIABILITY_LONG=1 $(GO) test -count=1 -timeout 30m -v ./reliability/

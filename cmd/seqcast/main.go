@@ -40,11 +40,12 @@ type command struct {
 // file and add a line here.
 func commands() map[string]command {
 	return map[string]command{
-		"predict": {"run a bundle's model on an .npy batch, write the outputs as .npy", runPredict},
-		"serve":   {"serve forecasts over HTTP (the embedded gold model by default)", runServe},
-		"inspect": {"print a bundle's layers, output shapes and parameter counts", runInspect},
-		"bench":   {"time the forward pass in-process: per-call latency percentiles, samples/s, allocs/call", runBench},
-		"version": {"print the version, commit and build date", runVersion},
+		"predict":     {"run a bundle's model on an .npy batch, write the outputs as .npy", runPredict},
+		"serve":       {"serve forecasts over HTTP (the embedded gold model by default)", runServe},
+		"inspect":     {"print a bundle's layers, output shapes and parameter counts", runInspect},
+		"bench":       {"time the forward pass in-process: per-call latency percentiles, samples/s, allocs/call", runBench},
+		"healthcheck": {"exit 0 when the local server's /ready answers 200 (container HEALTHCHECK without curl)", runHealthcheck},
+		"version":     {"print the version, commit and build date", runVersion},
 	}
 }
 

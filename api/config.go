@@ -1,0 +1,93 @@
+package api
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults for Config's zero fields.
+const (
+	DefaultBodyLimit  = 1 << 20 // 1 MiB
+	DefaultCacheTTL   = 300 * time.Second
+	DefaultMaxBatch   = 1000
+	DefaultMaxHorizon = 30
+)
+
+// Config is everything the HTTP layer is told; cmd/seqcast fills it from
+// flags and environment variables. Zero fields take the defaults above.
+type Config struct {
+	// BodyLimit caps a request body in bytes (413 beyond it).
+	BodyLimit int64
+	// CacheTTL is how long a computed prediction stays cached. Negative
+	// disables the cache.
+	CacheTTL time.Duration
+	// MaxBatch caps the windows of one batch or TF Serving request.
+	MaxBatch int
+	// MaxHorizon caps "horizon" (recursive forecast steps).
+	MaxHorizon int
+	// APIKeys, if any, are required on every route except /health and
+	// /ready (X-API-Key header or Authorization: Bearer).
+	APIKeys []string
+	// AdminKey enables POST /v1/models/{name}:reload (X-Admin-Key header or
+	// Authorization: Bearer); empty disables it.
+	AdminKey string
+	// RateLimit is each client's sustained request rate in requests per
+	// second (0: unlimited); RateBurst its burst (default max(1, 2*rate)).
+	RateLimit float64
+	RateBurst int
+	// CORSOrigins lists the browser origins allowed to call the API ("*"
+	// allows any); empty sends no CORS headers.
+	CORSOrigins []string
+	// TrustedProxies are the proxy addresses/CIDRs whose X-Forwarded-For is
+	// believed when identifying a client for rate limiting; empty trusts
+	// none (the TCP peer is the client).
+	TrustedProxies []string
+	// Logger receives one JSON line per request (default: discard).
+	Logger *slog.Logger
+	// Version is the build version reported by /health.
+	Version string
+	// Metrics, if set, is the metrics set to fill (create it with
+	// NewMetrics before the registry so forward passes are observed).
+	Metrics *Metrics
+}
+
+func (c *Config) setDefaults() error {
+	if c.BodyLimit == 0 {
+		c.BodyLimit = DefaultBodyLimit
+	}
+	if c.CacheTTL == 0 {
+		c.CacheTTL = DefaultCacheTTL
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.MaxHorizon == 0 {
+		c.MaxHorizon = DefaultMaxHorizon
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = max(1, int(2*c.RateLimit))
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
+	}
+	switch {
+	case c.BodyLimit < 0:
+		return fmt.Errorf("api: body limit %d: must be positive", c.BodyLimit)
+	case c.MaxBatch < 0:
+		return fmt.Errorf("api: max batch %d: must be positive", c.MaxBatch)
+	case c.MaxHorizon < 0:
+		return fmt.Errorf("api: max horizon %d: must be positive", c.MaxHorizon)
+	case c.RateLimit < 0:
+		return fmt.Errorf("api: rate limit %g: must not be negative", c.RateLimit)
+	}
+	for i, k := range c.APIKeys {
+		if k == "" {
+			return fmt.Errorf("api: API key %d is empty", i)
+		}
+	}
+	return nil
+}

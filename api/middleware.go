@@ -1,0 +1,280 @@
+package api
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"golang.org/x/time/rate"
+)
+
+const stateKey = "seqcast.state"
+
+// reqState is one request's bookkeeping, shared by the middleware and the
+// handlers.
+type reqState struct {
+	id       string
+	start    time.Time
+	route    string // metrics/log label; the handler may refine it
+	cached   *bool
+	model    string
+	version  int64
+	cacheDur time.Duration
+	modelDur time.Duration
+	errCode  string
+}
+
+func state(c *gin.Context) *reqState {
+	if v, ok := c.Get(stateKey); ok {
+		return v.(*reqState)
+	}
+	st := &reqState{id: newRequestID(), start: time.Now()}
+	c.Set(stateKey, st)
+	return st
+}
+
+func (st *reqState) setTiming(h http.Header) {
+	parts := make([]string, 0, 3)
+	if st.cacheDur > 0 {
+		parts = append(parts, fmt.Sprintf("cache;dur=%.3f", ms(st.cacheDur)))
+	}
+	if st.modelDur > 0 {
+		parts = append(parts, fmt.Sprintf("model;dur=%.3f", ms(st.modelDur)))
+	}
+	parts = append(parts, fmt.Sprintf("total;dur=%.3f", ms(time.Since(st.start))))
+	h.Set("Server-Timing", strings.Join(parts, ", "))
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// validRequestID accepts a client's X-Request-ID if it is short and plain.
+func validRequestID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// observe is the outermost middleware: request id, in-flight gauge, panic
+// recovery (500 carrying the request id), metrics and the access log line.
+func (s *Server) observe(c *gin.Context) {
+	st := &reqState{start: time.Now()}
+	if id := c.GetHeader("X-Request-ID"); validRequestID(id) {
+		st.id = id
+	} else {
+		st.id = newRequestID()
+	}
+	st.route = c.FullPath()
+	if st.route == "" {
+		st.route = "unmatched"
+	}
+	c.Set(stateKey, st)
+	c.Header("X-Request-ID", st.id)
+	s.metrics.inFlight.Inc()
+	defer func() {
+		s.metrics.inFlight.Dec()
+		if p := recover(); p != nil {
+			s.metrics.panics.Inc()
+			s.cfg.Logger.Error("panic", "request_id", st.id, "route", st.route, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if !c.Writer.Written() {
+				e := newErr(http.StatusInternalServerError, CodeInternal, "", "internal error; quote request id %s", st.id)
+				abort(c, e)
+			} else {
+				c.Abort()
+			}
+		}
+		s.finish(c, st)
+	}()
+	c.Next()
+}
+
+func (s *Server) finish(c *gin.Context, st *reqState) {
+	status := c.Writer.Status()
+	d := time.Since(st.start)
+	code := strconv.Itoa(status)
+	s.metrics.requests.WithLabelValues(st.route, c.Request.Method, code).Inc()
+	s.metrics.latency.WithLabelValues(st.route).Observe(d.Seconds())
+	attrs := []slog.Attr{
+		slog.String("request_id", st.id),
+		slog.String("method", c.Request.Method),
+		slog.String("route", st.route),
+		slog.String("path", c.Request.URL.Path),
+		slog.Int("status", status),
+		slog.Float64("latency_ms", math.Round(ms(d)*1000)/1000),
+		slog.String("client", c.ClientIP()),
+		slog.Int("bytes", c.Writer.Size()),
+	}
+	if st.cached != nil {
+		attrs = append(attrs, slog.Bool("cached", *st.cached))
+	}
+	if st.model != "" {
+		attrs = append(attrs, slog.String("model", st.model), slog.Int64("model_version", st.version))
+	}
+	if st.errCode != "" {
+		attrs = append(attrs, slog.String("error", st.errCode))
+	}
+	level := slog.LevelInfo
+	switch {
+	case status == http.StatusServiceUnavailable: // loading or draining: expected
+		level = slog.LevelWarn
+	case status >= 500:
+		level = slog.LevelError
+	}
+	s.cfg.Logger.LogAttrs(c.Request.Context(), level, "request", attrs...)
+}
+
+// cors answers preflights and sets Access-Control-Allow-Origin for allowed
+// origins.
+func (s *Server) cors(c *gin.Context) {
+	origin := c.GetHeader("Origin")
+	if origin == "" || len(s.cfg.CORSOrigins) == 0 {
+		c.Next()
+		return
+	}
+	allowed := slices.Contains(s.cfg.CORSOrigins, "*") || slices.Contains(s.cfg.CORSOrigins, origin)
+	h := c.Writer.Header()
+	h.Add("Vary", "Origin")
+	if allowed {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Server-Timing, Retry-After")
+	}
+	if c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != "" {
+		if allowed {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, X-API-Key, X-Admin-Key, X-Request-ID")
+			h.Set("Access-Control-Max-Age", "600")
+			c.AbortWithStatus(http.StatusNoContent)
+			return
+		}
+		abort(c, newErr(http.StatusForbidden, CodeForbidden, "", "origin %q is not allowed", origin))
+		return
+	}
+	c.Next()
+}
+
+// open routes never need an API key and are never rate limited.
+func open(path string) bool { return path == "/health" || path == "/ready" }
+
+// presentedKey is the credential a request carries: X-API-Key, else a
+// bearer token.
+func presentedKey(c *gin.Context, header string) string {
+	if k := c.GetHeader(header); k != "" {
+		return k
+	}
+	if a := c.GetHeader("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}
+
+// keyMatches compares k against every key in constant time (over the SHA-256
+// digests, so lengths leak nothing either).
+func keyMatches(k string, keys ...[32]byte) bool {
+	h := sha256.Sum256([]byte(k))
+	ok := 0
+	for i := range keys {
+		ok |= subtle.ConstantTimeCompare(h[:], keys[i][:])
+	}
+	return ok == 1
+}
+
+func (s *Server) auth(c *gin.Context) {
+	if len(s.keys) == 0 || open(c.Request.URL.Path) || c.Request.Method == http.MethodOptions {
+		c.Next()
+		return
+	}
+	k := presentedKey(c, "X-API-Key")
+	keys := s.keys
+	if s.cfg.AdminKey != "" {
+		keys = append(keys[:len(keys):len(keys)], s.admin)
+	}
+	if k == "" || !keyMatches(k, keys...) {
+		c.Header("WWW-Authenticate", `Bearer realm="seqcast"`)
+		abort(c, newErr(http.StatusUnauthorized, CodeUnauthorized, "", "a valid API key is required (X-API-Key header or Authorization: Bearer)"))
+		return
+	}
+	c.Next()
+}
+
+func (s *Server) rateLimit(c *gin.Context) {
+	if s.limiter == nil || open(c.Request.URL.Path) || c.Request.URL.Path == "/metrics" {
+		c.Next()
+		return
+	}
+	if ok, retry := s.limiter.allow(c.ClientIP(), time.Now()); !ok {
+		c.Header("Retry-After", strconv.Itoa(retry))
+		abort(c, newErr(http.StatusTooManyRequests, CodeRateLimited, "", "rate limit of %g requests/s exceeded; retry in %d s", s.cfg.RateLimit, retry))
+		return
+	}
+	c.Next()
+}
+
+// limiter is a token bucket per client, forgetting clients idle for a while.
+type limiter struct {
+	mu      sync.Mutex
+	r       rate.Limit
+	burst   int
+	clients map[string]*client
+	swept   time.Time
+}
+
+type client struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+const clientIdle = 10 * time.Minute
+
+func newLimiter(perSec float64, burst int) *limiter {
+	return &limiter{r: rate.Limit(perSec), burst: burst, clients: map[string]*client{}, swept: time.Now()}
+}
+
+// allow takes a token for key; when none is left it returns the whole
+// seconds to wait.
+func (l *limiter) allow(key string, now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > clientIdle {
+		for k, cl := range l.clients {
+			if now.Sub(cl.seen) > clientIdle {
+				delete(l.clients, k)
+			}
+		}
+		l.swept = now
+	}
+	cl, ok := l.clients[key]
+	if !ok {
+		cl = &client{lim: rate.NewLimiter(l.r, l.burst)}
+		l.clients[key] = cl
+	}
+	cl.seen = now
+	r := cl.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, max(1, int(math.Ceil(d.Seconds())))
+	}
+	return true, 0
+}

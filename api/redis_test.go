@@ -1,0 +1,83 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/seqcast/seqcast/cache"
+	"github.com/seqcast/seqcast/internal/redistest"
+)
+
+// TestRedisCacheAndFault runs the API on a real redis-server: hits, then
+// Redis stopped mid-run (every request still 200, errors counted), then
+// hits again once Redis is back.
+func TestRedisCacheAndFault(t *testing.T) {
+	addr, stop, restart := redistest.Start(t)
+	r, err := cache.NewRedis(context.Background(), "redis://"+addr+"/0", cache.RedisOptions{Prefix: "seqcast-test:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := goldRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncWriter
+	var buf strings.Builder
+	logs.w = &buf
+	s, err := New(Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, reg, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ts := &testServer{Server: s, t: t}
+
+	a := predictBody(prices(60, 100), "")
+	first := ts.do("POST", "/predict", a)
+	if first.Code != 200 || first.body["cached"] != false {
+		t.Fatalf("first: %d %v", first.Code, first.body)
+	}
+	if r := ts.do("POST", "/predict", a); r.Code != 200 || r.body["cached"] != true || r.body["predicted_price"] != first.body["predicted_price"] {
+		t.Fatalf("second: %d %v", r.Code, r.body)
+	}
+	if r := ts.do("GET", "/health", ""); r.body["cache"] != "redis" {
+		t.Fatalf("health: %v", r.body)
+	}
+
+	stop()
+	for i := range 6 {
+		body := a
+		if i%2 == 1 {
+			body = predictBody(prices(60, float64(200+i)), `,"horizon":2`)
+		}
+		r := ts.do("POST", "/predict", body)
+		if r.Code != 200 || r.body["cached"] != false {
+			t.Fatalf("request %d with Redis down: %d %v", i, r.Code, r.body)
+		}
+	}
+	if r := ts.do("POST", "/predict/batch", `{"instances":[`+jsonOf(prices(60, 7))+`]}`); r.Code != 200 {
+		t.Fatalf("batch with Redis down: %d", r.Code)
+	}
+	m := ts.do("GET", "/metrics", "").Body.String()
+	if !strings.Contains(m, `seqcast_cache_requests_total{backend="redis",result="error"} 7`) {
+		t.Fatalf("errors not counted:\n%s", grep(m, "cache"))
+	}
+	if n := strings.Count(buf.String(), "cache down"); n != 1 {
+		t.Errorf("outage logged %d times, want once:\n%s", n, grep(buf.String(), "cache"))
+	}
+
+	restart()
+	b := predictBody(prices(60, 300), "")
+	hit := false
+	for i := 0; i < 20 && !hit; i++ { // the client reconnects by itself
+		r := ts.do("POST", "/predict", b)
+		if r.Code != 200 {
+			t.Fatalf("after restart, request %d: %d", i, r.Code)
+		}
+		hit = r.body["cached"] == true
+	}
+	if !hit {
+		t.Fatal("no cache hit after Redis came back")
+	}
+}

@@ -1,0 +1,204 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/seqcast/seqcast/cache"
+	"github.com/seqcast/seqcast/serving"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// Server is the HTTP API over a model registry and a prediction cache.
+type Server struct {
+	cfg      Config
+	reg      *serving.Registry
+	cache    *cache.Guarded
+	sf       singleflight.Group
+	metrics  *Metrics
+	engine   *gin.Engine
+	limiter  *limiter
+	keys     [][32]byte // SHA-256 of each API key
+	admin    [32]byte
+	draining atomic.Bool
+	started  time.Time
+	openapi  []byte
+	docs     []byte
+}
+
+// New builds the server. c is the prediction cache (cache.NewMemory or
+// cache.NewRedis); New wraps it so that its faults only ever become misses,
+// counted in the metrics. c may be nil when cfg.CacheTTL < 0.
+func New(cfg Config, reg *serving.Registry, c cache.Cache) (*Server, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if reg == nil {
+		return nil, errors.New("api: nil registry")
+	}
+	if c == nil {
+		if cfg.CacheTTL >= 0 {
+			return nil, errors.New("api: nil cache (set CacheTTL < 0 to disable caching)")
+		}
+		c = cache.NewMemory(1)
+	}
+	s := &Server{cfg: cfg, reg: reg, metrics: cfg.Metrics, started: time.Now()}
+	s.cache = cache.NewGuarded(c, cache.GuardOptions{Logger: cfg.Logger, Hook: s.metrics.cacheHook})
+	for _, k := range cfg.APIKeys {
+		s.keys = append(s.keys, sha256.Sum256([]byte(k)))
+	}
+	if cfg.AdminKey != "" {
+		s.admin = sha256.Sum256([]byte(cfg.AdminKey))
+	}
+	if cfg.RateLimit > 0 {
+		s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst)
+	}
+	var err error
+	if s.openapi, err = assets.ReadFile("assets/openapi.json"); err != nil {
+		return nil, err
+	}
+	if s.docs, err = assets.ReadFile("assets/docs.html"); err != nil {
+		return nil, err
+	}
+	if err := s.metrics.reg.Register(newModelInfo(reg, s.Ready)); err != nil {
+		return nil, fmt.Errorf("api: metrics: %w", err)
+	}
+	if err := s.routes(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) routes() error {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	if err := e.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		return fmt.Errorf("api: trusted proxies: %w", err)
+	}
+	e.Use(s.observe, s.cors, s.auth, s.rateLimit)
+	e.GET("/health", s.health)
+	e.GET("/ready", s.ready)
+	e.GET("/metrics", s.metricsHandler())
+	e.GET("/openapi.json", s.openAPI)
+	e.GET("/docs", s.docsPage)
+	e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/docs") })
+	e.POST("/predict", s.predict)
+	e.POST("/predict/batch", s.predictBatch)
+	e.GET("/v1/models/*rest", s.tfServing)
+	e.POST("/v1/models/*rest", s.tfServing)
+	e.NoRoute(func(c *gin.Context) {
+		abort(c, newErr(http.StatusNotFound, CodeNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		abort(c, newErr(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "method %s not allowed on %s", c.Request.Method, c.Request.URL.Path))
+	})
+	s.engine = e
+	return nil
+}
+
+// Handler is the http.Handler to serve.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// SetDraining marks the server as shutting down: /ready answers 503 so load
+// balancers stop sending traffic while in-flight requests finish.
+func (s *Server) SetDraining(v bool) { s.draining.Store(v) }
+
+// Ready reports whether every model is loaded (self-tested, warmed up) and
+// the server is not draining.
+func (s *Server) Ready() bool { return s.reg.Ready() && !s.draining.Load() }
+
+// Reload reloads the named model (all when name is ""), counting the outcome;
+// the registry keeps the old model when the new one fails.
+func (s *Server) Reload(ctx context.Context, name string) error {
+	err := s.reg.Reload(ctx, name)
+	if err != nil {
+		s.metrics.reloads.WithLabelValues("error").Inc()
+	} else {
+		s.metrics.reloads.WithLabelValues("ok").Inc()
+	}
+	return err
+}
+
+// Close closes the cache (for Redis: its connections).
+func (s *Server) Close() error { return s.cache.Close() }
+
+func (s *Server) health(c *gin.Context) {
+	writeJSON(c, http.StatusOK, gin.H{
+		"status":   "healthy",
+		"version":  s.cfg.Version,
+		"uptime_s": time.Since(s.started).Seconds(),
+		"cache":    s.cache.Backend(),
+	})
+}
+
+func (s *Server) ready(c *gin.Context) {
+	type modelReady struct {
+		Name        string `json:"name"`
+		Version     int64  `json:"version"`
+		Fingerprint string `json:"fingerprint"`
+	}
+	var models []modelReady
+	for _, m := range s.reg.Models() {
+		models = append(models, modelReady{m.Name(), m.Version(), m.Fingerprint()[:16]})
+	}
+	body := gin.H{"ready": s.Ready(), "draining": s.draining.Load(), "models_loaded": s.reg.Ready(), "models": models}
+	if !s.Ready() {
+		reason := "models are loading"
+		if s.draining.Load() {
+			reason = "server is draining"
+		}
+		body["error"] = &Error{Code: CodeNotReady, Message: reason, RequestID: state(c).id}
+		writeJSON(c, http.StatusServiceUnavailable, body)
+		return
+	}
+	writeJSON(c, http.StatusOK, body)
+}
+
+func (s *Server) metricsHandler() gin.HandlerFunc {
+	h := promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})
+	return func(c *gin.Context) { h.ServeHTTP(c.Writer, c.Request) }
+}
+
+func (s *Server) openAPI(c *gin.Context) {
+	c.Header("Cache-Control", "no-cache")
+	c.Data(http.StatusOK, "application/json", s.openapi)
+}
+
+func (s *Server) docsPage(c *gin.Context) {
+	c.Header("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", s.docs)
+}
+
+// writeJSON writes v with the Server-Timing header.
+func writeJSON(c *gin.Context, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal","message":"encoding the response failed"}}`)
+	}
+	writeRaw(c, status, b)
+}
+
+func writeRaw(c *gin.Context, status int, b []byte) {
+	state(c).setTiming(c.Writer.Header())
+	c.Data(status, "application/json", b)
+}

@@ -1,0 +1,326 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/seqcast/seqcast/serving"
+)
+
+// tfPath is a parsed /v1/models/... path.
+type tfPath struct {
+	name     string
+	version  int64 // 0: the default (highest) version
+	metadata bool
+	verb     string // "predict", "reload", ... ("" for GET)
+}
+
+// parseTFPath parses the part after /v1/models: "/NAME[/versions/V][/metadata]"
+// optionally ending in ":VERB" (TF Serving's REST grammar).
+func parseTFPath(rest string) (tfPath, *Error) {
+	var p tfPath
+	rest = strings.TrimPrefix(rest, "/")
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.Contains(rest[i:], "/") {
+		p.verb = rest[i+1:]
+		rest = rest[:i]
+	}
+	seg := strings.Split(rest, "/")
+	if seg[0] == "" {
+		return p, newErr(http.StatusNotFound, CodeNotFound, "", "no model name in path: use /v1/models/{name}")
+	}
+	p.name = seg[0]
+	seg = seg[1:]
+	if len(seg) >= 2 && seg[0] == "versions" {
+		v, err := strconv.ParseInt(seg[1], 10, 64)
+		if err != nil || v <= 0 {
+			return p, newErr(http.StatusNotFound, CodeNotFound, "version", "version %q: want a positive integer", seg[1])
+		}
+		p.version = v
+		seg = seg[2:]
+	}
+	if len(seg) == 1 && seg[0] == "metadata" && p.verb == "" {
+		p.metadata = true
+		seg = seg[1:]
+	}
+	if len(seg) != 0 {
+		return p, newErr(http.StatusNotFound, CodeNotFound, "", "no route for /v1/models/%s", rest)
+	}
+	return p, nil
+}
+
+func (s *Server) tfServing(c *gin.Context) {
+	p, e := parseTFPath(c.Param("rest"))
+	if e != nil {
+		abort(c, e)
+		return
+	}
+	st := state(c)
+	switch {
+	case c.Request.Method == http.MethodPost && p.verb == "predict":
+		st.route = "/v1/models/{name}:predict"
+		s.tfPredict(c, p)
+	case c.Request.Method == http.MethodPost && p.verb == "reload":
+		st.route = "/v1/models/{name}:reload"
+		s.tfReload(c, p)
+	case c.Request.Method == http.MethodGet && p.verb == "" && p.metadata:
+		st.route = "/v1/models/{name}/metadata"
+		s.tfMetadata(c, p)
+	case c.Request.Method == http.MethodGet && p.verb == "":
+		st.route = "/v1/models/{name}"
+		s.tfStatus(c, p)
+	case p.verb != "" && p.verb != "predict" && p.verb != "reload":
+		abort(c, newErr(http.StatusNotFound, CodeNotFound, "", "method %q is not supported: seqcast serves :predict (and :reload)", p.verb))
+	default:
+		abort(c, newErr(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "method %s not allowed on %s", c.Request.Method, c.Request.URL.Path))
+	}
+}
+
+func (s *Server) tfModel(c *gin.Context, p tfPath) (*serving.Model, *Error) {
+	if !s.reg.Ready() {
+		return nil, newErr(http.StatusServiceUnavailable, CodeNotReady, "", "models are still loading")
+	}
+	m, err := s.reg.Get(p.name, p.version)
+	if err != nil {
+		e := newErr(http.StatusNotFound, CodeNotFound, "model", "%s", trimPrefix(err))
+		if p.version != 0 && errors.Is(err, serving.ErrNotFound) && strings.Contains(err.Error(), "version") {
+			e.Field = "version"
+		}
+		return nil, e
+	}
+	st := state(c)
+	st.model, st.version = m.Name(), m.Version()
+	return m, nil
+}
+
+type tfPredictRequest struct {
+	SignatureName string          `json:"signature_name"`
+	Instances     json.RawMessage `json:"instances"`
+	Inputs        json.RawMessage `json:"inputs"`
+}
+
+func (s *Server) tfPredict(c *gin.Context, p tfPath) {
+	var req tfPredictRequest
+	if e := s.readJSON(c, &req); e != nil {
+		abort(c, e)
+		return
+	}
+	m, e := s.tfModel(c, p)
+	if e != nil {
+		abort(c, e)
+		return
+	}
+	raw, field := req.Instances, "instances"
+	if len(raw) == 0 {
+		raw, field = req.Inputs, "inputs"
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		abort(c, invalid("instances", "required: (N, %d, %d) nested lists of numbers", m.Window(), m.Features()))
+		return
+	}
+	x, n, e := s.tensor(raw, field, m.Window(), m.Features())
+	if e != nil {
+		abort(c, e)
+		return
+	}
+	s.metrics.batch.WithLabelValues("/v1/models/{name}:predict").Observe(float64(n))
+	st := state(c)
+	st.cached = ptr(false)
+	t0 := time.Now()
+	y, err := m.Raw(c.Request.Context(), x, n)
+	st.modelDur = time.Since(t0)
+	if err != nil {
+		abort(c, s.computeError(err, field))
+		return
+	}
+	shape := m.OutputShape()
+	size := shape.Size()
+	preds := make([]any, n)
+	for i := range preds {
+		preds[i] = nest(y[i*size:(i+1)*size], shape)
+	}
+	writeJSON(c, http.StatusOK, gin.H{"predictions": preds})
+}
+
+// tensor reads (N, T, F) nested lists (or (N, T) when F is 1) into a flat
+// float32 batch.
+func (s *Server) tensor(raw json.RawMessage, field string, T, F int) ([]float32, int, *Error) {
+	var x3 [][][]*float64
+	err3 := json.Unmarshal(raw, &x3)
+	if err3 != nil {
+		var x2 [][]*float64
+		if F != 1 || json.Unmarshal(raw, &x2) != nil {
+			e := decodeError(err3)
+			if e.Status == http.StatusBadRequest {
+				e = invalid(field, "want (N, %d, %d) nested lists of numbers", T, F)
+			}
+			if e.Field != "" && !strings.HasPrefix(e.Field, field) {
+				e.Field = field
+			}
+			return nil, 0, e
+		}
+		x3 = make([][][]*float64, len(x2))
+		for i, w := range x2 {
+			x3[i] = make([][]*float64, len(w))
+			for t := range w {
+				x3[i][t] = []*float64{w[t]}
+			}
+		}
+	}
+	n := len(x3)
+	if n == 0 || n > s.cfg.MaxBatch {
+		return nil, 0, invalid(field, "%d instances: send 1 to %d", n, s.cfg.MaxBatch)
+	}
+	x := make([]float32, 0, n*T*F)
+	for i, w := range x3 {
+		if len(w) != T {
+			return nil, 0, invalid(fmt.Sprintf("%s[%d]", field, i), "%d time steps: the model takes exactly %d", len(w), T)
+		}
+		for t, step := range w {
+			if len(step) != F {
+				return nil, 0, invalid(fmt.Sprintf("%s[%d][%d]", field, i, t), "%d features: the model takes %d", len(step), F)
+			}
+			for f, v := range step {
+				if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) || math.Abs(*v) > serving.MaxAbsValue {
+					return nil, 0, invalid(fmt.Sprintf("%s[%d][%d][%d]", field, i, t, f), "want a finite number with magnitude at most %g", serving.MaxAbsValue)
+				}
+				x = append(x, float32(*v))
+			}
+		}
+	}
+	return x, n, nil
+}
+
+// nest shapes one sample's flat output like TF Serving does: a (1,) output
+// stays a one-element list.
+func nest(v []float32, shape []int) any {
+	if len(shape) <= 1 {
+		return v
+	}
+	k := len(v) / shape[0]
+	out := make([]any, shape[0])
+	for i := range out {
+		out[i] = nest(v[i*k:(i+1)*k], shape[1:])
+	}
+	return out
+}
+
+func (s *Server) tfStatus(c *gin.Context, p tfPath) {
+	if _, e := s.tfModel(c, p); e != nil {
+		abort(c, e)
+		return
+	}
+	ms, err := s.reg.Status(p.name)
+	if err != nil {
+		abort(c, newErr(http.StatusNotFound, CodeNotFound, "model", "%s", trimPrefix(err)))
+		return
+	}
+	type status struct {
+		ErrorCode    string `json:"error_code"`
+		ErrorMessage string `json:"error_message"`
+	}
+	type versionStatus struct {
+		Version string `json:"version"`
+		State   string `json:"state"`
+		Status  status `json:"status"`
+	}
+	var out []versionStatus
+	for _, v := range ms.Versions {
+		if p.version != 0 && v.Version != p.version {
+			continue
+		}
+		out = append(out, versionStatus{Version: strconv.FormatInt(v.Version, 10), State: v.State, Status: status{ErrorCode: "OK"}})
+	}
+	body := gin.H{"model_version_status": out}
+	if ms.LastError != "" {
+		body["last_reload_error"] = ms.LastError
+	}
+	writeJSON(c, http.StatusOK, body)
+}
+
+type tfTensorInfo struct {
+	Dtype       string `json:"dtype"`
+	TensorShape struct {
+		Dim         []tfDim `json:"dim"`
+		UnknownRank bool    `json:"unknown_rank"`
+	} `json:"tensor_shape"`
+	Name string `json:"name"`
+}
+
+type tfDim struct {
+	Size string `json:"size"`
+	Name string `json:"name"`
+}
+
+func tensorInfo(name string, shape []int) tfTensorInfo {
+	t := tfTensorInfo{Dtype: "DT_FLOAT", Name: name}
+	t.TensorShape.Dim = append(t.TensorShape.Dim, tfDim{Size: "-1"})
+	for _, d := range shape {
+		t.TensorShape.Dim = append(t.TensorShape.Dim, tfDim{Size: strconv.Itoa(d)})
+	}
+	return t
+}
+
+func (s *Server) tfMetadata(c *gin.Context, p tfPath) {
+	m, e := s.tfModel(c, p)
+	if e != nil {
+		abort(c, e)
+		return
+	}
+	sig := gin.H{
+		"inputs":      gin.H{"input": tensorInfo("serving_default_input:0", m.InputShape())},
+		"outputs":     gin.H{"output": tensorInfo("StatefulPartitionedCall:0", m.OutputShape())},
+		"method_name": "tensorflow/serving/predict",
+	}
+	ext := gin.H{
+		"fingerprint": m.Fingerprint(),
+		"window":      m.Window(),
+		"features":    m.Features(),
+		"params":      m.ParamCount(),
+		"origin":      m.Origin(),
+		"loaded_at":   m.LoadedAt(),
+	}
+	if bt := m.Backtest(); bt != nil {
+		ext["backtest"] = bt
+	}
+	writeJSON(c, http.StatusOK, gin.H{
+		"model_spec": gin.H{"name": m.Name(), "signature_name": "", "version": strconv.FormatInt(m.Version(), 10)},
+		"metadata":   gin.H{"signature_def": gin.H{"signature_def": gin.H{"serving_default": sig}}},
+		"seqcast":    ext,
+	})
+}
+
+func (s *Server) tfReload(c *gin.Context, p tfPath) {
+	if s.cfg.AdminKey == "" {
+		abort(c, newErr(http.StatusForbidden, CodeForbidden, "", "reloading over HTTP is disabled: start the server with an admin key (SEQCAST_ADMIN_KEY)"))
+		return
+	}
+	if k := presentedKey(c, "X-Admin-Key"); k == "" || !keyMatches(k, s.admin) {
+		c.Header("WWW-Authenticate", `Bearer realm="seqcast-admin"`)
+		abort(c, newErr(http.StatusUnauthorized, CodeUnauthorized, "", "the admin key is required (X-Admin-Key header or Authorization: Bearer)"))
+		return
+	}
+	if _, e := s.tfModel(c, tfPath{name: p.name}); e != nil {
+		abort(c, e)
+		return
+	}
+	if err := s.Reload(c.Request.Context(), p.name); err != nil {
+		if errors.Is(err, serving.ErrNotFound) {
+			abort(c, newErr(http.StatusNotFound, CodeNotFound, "model", "%s", trimPrefix(err)))
+			return
+		}
+		abort(c, newErr(http.StatusConflict, CodeReloadFailed, "", "reload failed, still serving the previous version: %s", trimPrefix(err)))
+		return
+	}
+	m, _ := s.reg.Get(p.name, 0)
+	st := state(c)
+	st.model, st.version = m.Name(), m.Version()
+	writeJSON(c, http.StatusOK, gin.H{"reloaded": m.Name(), "version": m.Version(), "fingerprint": m.Fingerprint()})
+}

@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/seqcast/seqcast/api"
+	"github.com/seqcast/seqcast/cache"
+	"github.com/seqcast/seqcast/models"
+	"github.com/seqcast/seqcast/serving"
+	"github.com/seqcast/seqcast/weights"
+)
+
+// serveConfig is everything `seqcast serve` is told by flags and environment.
+type serveConfig struct {
+	Addr              string
+	Model             string
+	ModelName         string
+	ModelsDir         string
+	DefaultModel      string
+	RedisURL          string
+	RedisTimeout      time.Duration
+	CacheTTL          time.Duration
+	CacheSize         int
+	CacheBytes        int64
+	BodyLimit         int64
+	MaxBatch          int
+	MaxHorizon        int
+	RateLimit         float64
+	RateBurst         int
+	APIKeys           string
+	AdminKey          string
+	CORSOrigins       string
+	TrustedProxies    string
+	ReadTimeout       time.Duration
+	ReadHeaderTimeout time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+	DrainTimeout      time.Duration
+	ShutdownDelay     time.Duration
+	LogLevel          string
+	LogFormat         string
+}
+
+// serveFlags defines every flag; each is also read from its environment
+// variable (the flag wins when both are given).
+func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
+	env := map[string]string{}
+	str := func(p *string, name, ev, def, usage string) {
+		fs.StringVar(p, name, def, usage+" (env "+ev+")")
+		env[name] = ev
+	}
+	dur := func(p *time.Duration, name, ev string, def time.Duration, usage string) {
+		fs.DurationVar(p, name, def, usage+" (env "+ev+")")
+		env[name] = ev
+	}
+	num := func(p *int, name, ev string, def int, usage string) {
+		fs.IntVar(p, name, def, usage+" (env "+ev+")")
+		env[name] = ev
+	}
+	str(&c.Addr, "addr", "SEQCAST_ADDR", ":8000", "listen address")
+	str(&c.Model, "model", "SEQCAST_MODEL", "", "serve the bundle in this directory instead of the embedded gold model")
+	str(&c.ModelName, "model-name", "SEQCAST_MODEL_NAME", "", "model name for --model (default: the manifest's name, else the directory's name)")
+	str(&c.ModelsDir, "models-dir", "SEQCAST_MODELS_DIR", "", "serve every NAME/VERSION/ bundle under this directory (TF Serving layout; highest version is the default)")
+	str(&c.DefaultModel, "default-model", "SEQCAST_DEFAULT_MODEL", "", `model used when a request names none (default: "gold" if served, else the first name)`)
+	str(&c.RedisURL, "redis-url", "SEQCAST_REDIS_URL", "", "cache predictions in Redis (redis://, rediss://, redis+sentinel://, redis+cluster://); empty: in-process LRU")
+	dur(&c.RedisTimeout, "redis-timeout", "SEQCAST_REDIS_TIMEOUT", cache.DefaultRedisOpTimeout, "bound on every Redis operation; slower means a miss")
+	dur(&c.CacheTTL, "cache-ttl", "SEQCAST_CACHE_TTL", api.DefaultCacheTTL, "how long a prediction stays cached; 0 disables the cache")
+	num(&c.CacheSize, "cache-size", "SEQCAST_CACHE_SIZE", 10000, "entries in the in-process cache")
+	fs.Int64Var(&c.CacheBytes, "cache-max-bytes", 64<<20, "bound on the in-process cache's keys and values in bytes (env SEQCAST_CACHE_MAX_BYTES)")
+	env["cache-max-bytes"] = "SEQCAST_CACHE_MAX_BYTES"
+	fs.Int64Var(&c.BodyLimit, "body-limit", api.DefaultBodyLimit, "maximum request body in bytes (env SEQCAST_BODY_LIMIT)")
+	env["body-limit"] = "SEQCAST_BODY_LIMIT"
+	num(&c.MaxBatch, "max-batch", "SEQCAST_MAX_BATCH", api.DefaultMaxBatch, "maximum windows per batch or TF Serving request")
+	num(&c.MaxHorizon, "max-horizon", "SEQCAST_MAX_HORIZON", api.DefaultMaxHorizon, "maximum forecast horizon (recursive steps)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "requests per second per client IP; 0: unlimited (env SEQCAST_RATE_LIMIT)")
+	env["rate-limit"] = "SEQCAST_RATE_LIMIT"
+	num(&c.RateBurst, "rate-burst", "SEQCAST_RATE_BURST", 0, "burst per client IP (default: twice the rate, at least 1)")
+	str(&c.APIKeys, "api-keys", "SEQCAST_API_KEYS", "", "comma-separated API keys required on every route but /health and /ready (prefer the env var: flags show in ps)")
+	str(&c.AdminKey, "admin-key", "SEQCAST_ADMIN_KEY", "", "key enabling POST /v1/models/{name}:reload (prefer the env var)")
+	str(&c.CORSOrigins, "cors-origins", "SEQCAST_CORS_ORIGINS", "", `comma-separated browser origins allowed by CORS ("*": any); empty: no CORS`)
+	str(&c.TrustedProxies, "trusted-proxies", "SEQCAST_TRUSTED_PROXIES", "", "comma-separated proxy IPs/CIDRs whose X-Forwarded-For identifies the client; empty: none")
+	dur(&c.ReadTimeout, "read-timeout", "SEQCAST_READ_TIMEOUT", 10*time.Second, "maximum time to read a request")
+	dur(&c.ReadHeaderTimeout, "read-header-timeout", "SEQCAST_READ_HEADER_TIMEOUT", 5*time.Second, "maximum time to read request headers")
+	dur(&c.WriteTimeout, "write-timeout", "SEQCAST_WRITE_TIMEOUT", 30*time.Second, "maximum time to write a response")
+	dur(&c.IdleTimeout, "idle-timeout", "SEQCAST_IDLE_TIMEOUT", 120*time.Second, "keep-alive idle timeout")
+	dur(&c.DrainTimeout, "drain-timeout", "SEQCAST_DRAIN_TIMEOUT", 15*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may finish")
+	dur(&c.ShutdownDelay, "shutdown-delay", "SEQCAST_SHUTDOWN_DELAY", 0, "on SIGTERM/SIGINT, keep accepting (with /ready at 503) this long before draining, for load balancers to notice")
+	str(&c.LogLevel, "log-level", "SEQCAST_LOG_LEVEL", "info", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "SEQCAST_LOG_FORMAT", "json", "json or text")
+	return env
+}
+
+// runServe serves models over HTTP until SIGTERM or SIGINT.
+func runServe(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return serveMain(ctx, args, os.Getenv, hup, nil, stdout, stderr)
+}
+
+// serveMain is runServe with its environment injected (tests): getenv reads
+// variables, hup delivers reload requests, and ready (if not nil) receives
+// the listening address once every model is loaded.
+func serveMain(ctx context.Context, args []string, getenv func(string) string, hup <-chan os.Signal, ready chan<- string, stdout, stderr io.Writer) int {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := serveFlags(fs, &c)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: seqcast serve [flags]
+
+Serves forecasts over HTTP: POST /predict, /predict/batch, TF Serving's
+/v1/models/{name}:predict, /health, /ready, /metrics, /docs (see docs/api.md).
+With no flags it serves the embedded gold model on :8000. Every flag can also
+be set through the environment variable named beside it; a flag given on the
+command line wins. SIGHUP reloads every model; SIGTERM/SIGINT drain and stop.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	for name, ev := range env {
+		if v := getenv(ev); v != "" {
+			if err := fs.Set(name, v); err != nil {
+				fmt.Fprintf(stderr, "seqcast serve: %s=%q: %v\n", ev, v, err)
+				return 2
+			}
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "seqcast serve: unexpected arguments %q\n", fs.Args())
+		fs.Usage()
+		return 2
+	}
+	logger, err := newLogger(stderr, c.LogLevel, c.LogFormat)
+	if err != nil {
+		fmt.Fprintf(stderr, "seqcast serve: %v\n", err)
+		return 2
+	}
+	if err := serve(ctx, c, logger, hup, ready); err != nil {
+		logger.Error("serve failed", "err", err.Error())
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	o := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want json or text", format)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// sources turns --model / --models-dir into registry sources; neither means
+// the embedded gold bundle.
+func sources(c serveConfig) ([]serving.Source, error) {
+	var out []serving.Source
+	if c.ModelsDir != "" {
+		out = append(out, serving.ModelsDir(c.ModelsDir))
+	}
+	if c.Model != "" {
+		name := c.ModelName
+		if name == "" {
+			if b, err := os.ReadFile(filepath.Join(c.Model, "manifest.json")); err == nil {
+				if m, err := weights.ParseManifest(b); err == nil && m.Name != "" {
+					name = m.Name
+				}
+			}
+		}
+		if name == "" {
+			abs, err := filepath.Abs(c.Model)
+			if err != nil {
+				return nil, err
+			}
+			name = filepath.Base(abs)
+		}
+		out = append(out, serving.BundleDir(name, 0, c.Model))
+	}
+	if len(out) == 0 {
+		out = append(out, serving.Embedded(models.DefaultName, 0, models.Gold()))
+	}
+	return out, nil
+}
+
+func serve(ctx context.Context, c serveConfig, logger *slog.Logger, hup <-chan os.Signal, ready chan<- string) error {
+	srcs, err := sources(c)
+	if err != nil {
+		return err
+	}
+	metrics := api.NewMetrics()
+	reg := serving.NewRegistry(serving.Options{Default: c.DefaultModel, Observer: metrics.ObserveForward, Logger: logger}, srcs...)
+
+	ttl := c.CacheTTL
+	if ttl <= 0 {
+		ttl = -1 // disabled
+	}
+	var store cache.Cache
+	switch {
+	case ttl < 0:
+	case c.RedisURL != "":
+		// go-redis logs every failed dial through its own (process-wide)
+		// logger; the guarded cache already logs an outage once, so its
+		// lines go to debug level in our JSON log.
+		redis.SetLogger(redisLogger{logger})
+		// No ping at start: a Redis that is down only means misses until it
+		// comes back, which the cache counts and logs.
+		r, err := cache.NewRedis(ctx, c.RedisURL, cache.RedisOptions{OpTimeout: c.RedisTimeout, SkipPing: true})
+		if err != nil {
+			return err
+		}
+		store = r
+		logger.Info("cache: redis", "mode", r.Mode(), "timeout", c.RedisTimeout.String(), "ttl", ttl.String())
+	default:
+		m, err := cache.NewMemoryWithOptions(cache.MemoryOptions{MaxEntries: c.CacheSize, MaxBytes: c.CacheBytes})
+		if err != nil {
+			return err
+		}
+		store = m
+		logger.Info("cache: in-process LRU", "entries", c.CacheSize, "max_bytes", c.CacheBytes, "ttl", ttl.String())
+	}
+	srv, err := api.New(api.Config{
+		BodyLimit:      c.BodyLimit,
+		CacheTTL:       ttl,
+		MaxBatch:       c.MaxBatch,
+		MaxHorizon:     c.MaxHorizon,
+		APIKeys:        splitList(c.APIKeys),
+		AdminKey:       c.AdminKey,
+		RateLimit:      c.RateLimit,
+		RateBurst:      c.RateBurst,
+		CORSOrigins:    splitList(c.CORSOrigins),
+		TrustedProxies: splitList(c.TrustedProxies),
+		Logger:         logger,
+		Version:        version,
+		Metrics:        metrics,
+	}, reg, store)
+	if err != nil {
+		if store != nil {
+			store.Close()
+		}
+		return err
+	}
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadTimeout:       c.ReadTimeout,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		WriteTimeout:      c.WriteTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	addr := ln.Addr().String()
+	logger.Info("listening", "addr", addr, "version", version, "commit", commit, "api_keys", len(splitList(c.APIKeys)),
+		"admin", c.AdminKey != "", "rate_limit", c.RateLimit, "body_limit", c.BodyLimit)
+
+	t0 := time.Now()
+	if err := reg.Load(ctx); err != nil {
+		hs.Close()
+		return fmt.Errorf("loading models: %w", err)
+	}
+	for _, m := range reg.Models() {
+		logger.Info("serving model", "model", m.Name(), "version", m.Version(), "window", m.Window(),
+			"fingerprint", m.Fingerprint()[:16], "origin", m.Origin())
+	}
+	logger.Info("ready", "default_model", reg.Default(), "load_ms", float64(time.Since(t0).Microseconds())/1000)
+	if ready != nil {
+		ready <- addr
+	}
+
+	for {
+		select {
+		case err := <-serveErr:
+			return err
+		case <-hup:
+			logger.Info("SIGHUP: reloading every model")
+			if err := srv.Reload(ctx, ""); err != nil {
+				logger.Error("reload failed; still serving the previous models", "err", err.Error())
+			}
+		case <-ctx.Done():
+			return shutdown(hs, srv, c, logger)
+		}
+	}
+}
+
+// redisLogger routes go-redis's internal log lines to slog at debug level.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+}
+
+// shutdown turns /ready to 503, optionally keeps serving for ShutdownDelay,
+// then stops accepting and waits up to DrainTimeout for in-flight requests.
+func shutdown(hs *http.Server, srv *api.Server, c serveConfig, logger *slog.Logger) error {
+	srv.SetDraining(true)
+	logger.Info("shutting down: draining", "delay", c.ShutdownDelay.String(), "timeout", c.DrainTimeout.String())
+	time.Sleep(c.ShutdownDelay)
+	dctx, cancel := context.WithTimeout(context.Background(), c.DrainTimeout)
+	defer cancel()
+	if err := hs.Shutdown(dctx); err != nil {
+		logger.Warn("drain timed out; closing remaining connections", "err", err.Error())
+		hs.Close()
+	}
+	logger.Info("stopped")
+	return nil
+}

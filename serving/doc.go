@@ -1,0 +1,10 @@
+// Package serving is the served model: it loads a seqcast bundle (model.json,
+// weights/, optional manifest.json, scaler.json and backtest.json) from a
+// directory or an fs.FS into a Model that forecasts in original units (scale
+// -> forward -> inverse, recursively for multi-step horizons) with a
+// prediction interval taken from the bundle's backtest, and keeps a Registry
+// of named, versioned models laid out like TensorFlow Serving's model base
+// path (NAME/VERSION/) with atomic, self-tested reloads.
+//
+// serving knows neither HTTP nor caching: package api sits on top of it.
+package serving

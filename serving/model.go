@@ -1,0 +1,258 @@
+package serving
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/seqcast/seqcast/nn"
+)
+
+// MaxAbsValue bounds every value a client may send: anything larger in
+// magnitude is rejected as absurd before it reaches a model.
+const MaxAbsValue = 1e12
+
+// Errors a caller can tell apart with errors.Is. ErrInput and its wrappers are
+// the client's fault (bad window length, values out of range, a model whose
+// shape does not fit the request); anything else is the server's.
+var (
+	ErrInput        = errors.New("invalid input")
+	ErrNotFound     = errors.New("not found")
+	ErrUnsupported  = errors.New("unsupported by this model")
+	ErrNonFinite    = errors.New("the model produced a non-finite value for this input")
+	ErrNotAvailable = errors.New("model not available")
+)
+
+// InputError is an ErrInput that names the offending request field (a JSON
+// path such as "historical_prices[3]" or "instances[2]").
+type InputError struct {
+	Field string
+	Msg   string
+}
+
+func (e *InputError) Error() string {
+	if e.Field == "" {
+		return e.Msg
+	}
+	return e.Field + ": " + e.Msg
+}
+
+// Is makes errors.Is(err, ErrInput) true for every InputError.
+func (e *InputError) Is(target error) bool { return target == ErrInput }
+
+func inputErr(field, format string, args ...any) error {
+	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Prediction is the forecast for one window, in the units of the series.
+type Prediction struct {
+	// Value is the next step's forecast (Forecast[0]).
+	Value float64 `json:"value"`
+	// Forecast holds every step up to the requested horizon.
+	Forecast []float64 `json:"forecast"`
+	// Interval brackets Value from the backtest's error quantiles; nil when
+	// the bundle has no backtest.json.
+	Interval *Interval `json:"interval,omitempty"`
+	// Intervals bracket each step of Forecast (widening with the step).
+	Intervals []Interval `json:"intervals,omitempty"`
+	// Confidence is "high", "medium" or "low" from Interval's width relative
+	// to Value ("low" without a backtest).
+	Confidence string `json:"confidence"`
+}
+
+// Interval is a prediction interval at a nominal coverage Level.
+type Interval struct {
+	Lower float64 `json:"lower"`
+	Upper float64 `json:"upper"`
+	Level float64 `json:"level"`
+}
+
+// ForwardObserver is told about every forward pass a Model runs.
+type ForwardObserver func(model string, version int64, batch int, d time.Duration)
+
+// Model is one loaded, self-tested bundle. It is immutable and safe for
+// concurrent use.
+type Model struct {
+	name        string
+	version     int64
+	fingerprint string
+	origin      string
+	loadedAt    time.Time
+
+	net      *nn.Model
+	window   int // T
+	features int // F
+	outSize  int // per-sample output size
+	pipe     pipeline
+	backtest *Backtest
+	observe  ForwardObserver
+	keras    string
+}
+
+// Name is the model's name (the registry key, e.g. "gold").
+func (m *Model) Name() string { return m.name }
+
+// Version is the model's version number (the TF Serving version directory).
+func (m *Model) Version() int64 { return m.version }
+
+// Window is how many time steps one forecast consumes (the model's T).
+func (m *Model) Window() int { return m.window }
+
+// Features is the number of input features per time step (the model's F).
+func (m *Model) Features() int { return m.features }
+
+// OutputShape is the model's per-sample output shape.
+func (m *Model) OutputShape() nn.Shape { return m.net.OutputShape() }
+
+// InputShape is the model's per-sample input shape (T, F).
+func (m *Model) InputShape() nn.Shape { return m.net.InputShape() }
+
+// Fingerprint is a SHA-256 over every file of the bundle that changes an
+// answer (model, weights, scaler, backtest): caches key on it.
+func (m *Model) Fingerprint() string { return m.fingerprint }
+
+// Origin says where the bundle was loaded from.
+func (m *Model) Origin() string { return m.origin }
+
+// LoadedAt is when the bundle finished loading.
+func (m *Model) LoadedAt() time.Time { return m.loadedAt }
+
+// Backtest is the bundle's backtest summary, or nil.
+func (m *Model) Backtest() *Backtest { return m.backtest }
+
+// ParamCount is the network's number of parameters.
+func (m *Model) ParamCount() int { return m.net.ParamCount() }
+
+// Univariate reports whether the model maps a window of one series to the
+// next value of that series, the shape /predict and recursive forecasting
+// need.
+func (m *Model) Univariate() bool { return m.features == 1 && m.outSize == 1 }
+
+// Forecast predicts horizon steps ahead for each window. A window may be
+// longer than Window(): only its last Window() values are used. Every
+// window's steps go through the network together: one forward pass per step
+// for the whole batch.
+func (m *Model) Forecast(ctx context.Context, windows [][]float64, horizon int) ([]Prediction, error) {
+	if !m.Univariate() {
+		return nil, fmt.Errorf("%w: model %q takes %d feature(s) per step and gives %d output(s); use the raw TF Serving endpoint",
+			ErrUnsupported, m.name, m.features, m.outSize)
+	}
+	if horizon < 1 {
+		return nil, inputErr("horizon", "must be at least 1, got %d", horizon)
+	}
+	n := len(windows)
+	if n == 0 {
+		return nil, inputErr("", "no windows")
+	}
+	T := m.window
+	cur := make([]float64, n*T)
+	for i, w := range windows {
+		if len(w) < T {
+			return nil, inputErr(fmt.Sprintf("[%d]", i), "need at least %d values, got %d", T, len(w))
+		}
+		off := len(w) - T
+		for j, v := range w[off:] {
+			if !valueOK(v) {
+				return nil, inputErr(fmt.Sprintf("[%d][%d]", i, off+j), "value %g is out of range (finite, magnitude at most %g)", v, MaxAbsValue)
+			}
+		}
+		copy(cur[i*T:], w[off:])
+	}
+	preds := make([]Prediction, n)
+	for i := range preds {
+		preds[i].Forecast = make([]float64, 0, horizon)
+	}
+	x := make([]float32, n*T)
+	y := make([]float32, n)
+	out := make([]float64, n)
+	for step := 0; step < horizon; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := m.pipe.scaleInput(x, cur, n); err != nil {
+			// The pipeline was checked at load: what fails now is the values
+			// (a scaled value float32 cannot hold).
+			return nil, &InputError{Msg: fmt.Sprintf("the values cannot be scaled for model %q (step %d): %v", m.name, step+1, err)}
+		}
+		if err := m.forward(y, x, n); err != nil {
+			return nil, err
+		}
+		if err := m.pipe.inverseOutput(out, y, cur, n); err != nil {
+			return nil, fmt.Errorf("serving: model %q: %w", m.name, err)
+		}
+		for i, v := range out {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w (window %d, step %d)", ErrNonFinite, i, step+1)
+			}
+			preds[i].Forecast = append(preds[i].Forecast, v)
+		}
+		if step+1 < horizon { // slide every window one step, appending the forecast
+			for i := 0; i < n; i++ {
+				w := cur[i*T : (i+1)*T]
+				copy(w, w[1:])
+				w[T-1] = out[i]
+			}
+		}
+	}
+	for i := range preds {
+		p := &preds[i]
+		p.Value = p.Forecast[0]
+		if m.backtest != nil {
+			p.Intervals = make([]Interval, len(p.Forecast))
+			for s, v := range p.Forecast {
+				p.Intervals[s] = m.backtest.interval(v, s+1)
+			}
+			iv := p.Intervals[0]
+			p.Interval = &iv
+			p.Confidence = m.backtest.confidence(iv, p.Value)
+		} else {
+			p.Confidence = "low"
+		}
+	}
+	return preds, nil
+}
+
+// Raw runs the network on n samples of already-preprocessed model input (what
+// TensorFlow Serving's predict API takes) and returns n*OutputShape().Size()
+// raw outputs.
+func (m *Model) Raw(ctx context.Context, x []float32, n int) ([]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if want := n * m.window * m.features; len(x) != want || n <= 0 {
+		return nil, inputErr("instances", "want %d samples of shape %v, got %d values", n, []int(m.net.InputShape()), len(x))
+	}
+	for i, v := range x {
+		if !valueOK(float64(v)) {
+			return nil, inputErr(fmt.Sprintf("instances[%d]", i/(m.window*m.features)), "values must be finite with magnitude at most %g", MaxAbsValue)
+		}
+	}
+	y := make([]float32, n*m.outSize)
+	if err := m.forward(y, x, n); err != nil {
+		return nil, err
+	}
+	for _, v := range y {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, ErrNonFinite
+		}
+	}
+	return y, nil
+}
+
+func (m *Model) forward(y, x []float32, n int) error {
+	t0 := time.Now()
+	if err := m.net.Forward(y, x, n); err != nil {
+		return fmt.Errorf("serving: model %q version %d: %w", m.name, m.version, err)
+	}
+	if m.observe != nil {
+		m.observe(m.name, m.version, n, time.Since(t0))
+	}
+	return nil
+}
+
+// valueOK reports whether a client value is finite and not absurd.
+func valueOK(x float64) bool {
+	return !math.IsNaN(x) && !math.IsInf(x, 0) && math.Abs(x) <= MaxAbsValue
+}

@@ -1,0 +1,318 @@
+package serving
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Version states, as TensorFlow Serving reports them.
+const (
+	StateAvailable   = "AVAILABLE"
+	StateLoading     = "LOADING"
+	StateUnavailable = "UNAVAILABLE"
+)
+
+// Options configures a Registry. The zero value is usable.
+type Options struct {
+	// Default names the model served when a request names none. Empty: "gold"
+	// if present, else the first name in alphabetical order.
+	Default string
+	// Observer, if set, is told about every forward pass of every model.
+	Observer ForwardObserver
+	// Logger receives load and reload events (default: discard).
+	Logger *slog.Logger
+}
+
+// VersionStatus is one version's state in the TF Serving status format.
+type VersionStatus struct {
+	Version int64
+	State   string
+	Error   string // the last load error, "" when fine
+}
+
+// ModelStatus describes one model name: the versions being served and the
+// outcome of the last load attempt.
+type ModelStatus struct {
+	Name       string
+	Versions   []VersionStatus // highest first
+	LastLoad   time.Time
+	LastError  string // why the last (re)load failed; "" if it succeeded
+	Origins    []string
+	DefaultVer int64
+}
+
+// Registry serves named, versioned models. Reads are lock-free: a reload
+// builds a complete new set of models beside the old one and swaps a pointer,
+// so in-flight requests finish on the model they started with.
+type Registry struct {
+	sources []Source
+	opts    Options
+	state   atomic.Pointer[snapshot]
+	mu      sync.Mutex // serialises Load and Reload
+	loaded  atomic.Bool
+}
+
+type snapshot struct {
+	sets  map[string]*modelSet
+	names []string
+	def   string
+}
+
+type modelSet struct {
+	name     string
+	versions map[int64]*Model
+	latest   *Model
+	loadedAt time.Time
+	lastErr  string
+}
+
+// NewRegistry returns a registry over the given sources; call Load before
+// serving.
+func NewRegistry(opts Options, sources ...Source) *Registry {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Registry{sources: sources, opts: opts}
+	r.state.Store(&snapshot{sets: map[string]*modelSet{}})
+	return r
+}
+
+// Load loads, self-tests and warms up every bundle the sources offer. It
+// fails if any bundle fails; the registry is Ready only after it succeeded.
+func (r *Registry) Load(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	found, err := r.scan()
+	if err != nil {
+		return err
+	}
+	sets := map[string]*modelSet{}
+	var errs []error
+	for _, name := range namesOf(found) {
+		set, err := r.loadSet(ctx, name, found)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		sets[name] = set
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	snap, err := r.newSnapshot(sets)
+	if err != nil {
+		return err
+	}
+	r.state.Store(snap)
+	r.loaded.Store(true)
+	return nil
+}
+
+// Reload rescans the sources and reloads the named model (every model when
+// name is ""). Each model is loaded, self-tested and warmed up before it
+// replaces the one being served; a model that fails keeps its old versions
+// and records why, which Reload returns.
+func (r *Registry) Reload(ctx context.Context, name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.state.Load()
+	if name != "" {
+		if _, ok := old.sets[name]; !ok {
+			return fmt.Errorf("%w: model %q", ErrNotFound, name)
+		}
+	}
+	found, err := r.scan()
+	if err != nil {
+		return err
+	}
+	sets := make(map[string]*modelSet, len(old.sets))
+	for k, v := range old.sets {
+		sets[k] = v
+	}
+	names := namesOf(found)
+	if name != "" {
+		names = []string{name}
+	}
+	var errs []error
+	for _, n := range names {
+		set, err := r.loadSet(ctx, n, found)
+		if err != nil {
+			errs = append(errs, err)
+			if prev, ok := sets[n]; ok {
+				cp := *prev
+				cp.lastErr = err.Error()
+				sets[n] = &cp
+			}
+			r.opts.Logger.Error("model reload failed; keeping the old one", "model", n, "err", err)
+			continue
+		}
+		sets[n] = set
+		r.opts.Logger.Info("model reloaded", "model", n, "version", set.latest.version, "fingerprint", set.latest.fingerprint[:12])
+	}
+	snap, err := r.newSnapshot(sets)
+	if err != nil {
+		return err
+	}
+	r.state.Store(snap)
+	return errors.Join(errs...)
+}
+
+func (r *Registry) scan() ([]Found, error) {
+	var all []Found
+	seen := map[string]string{}
+	for _, s := range r.sources {
+		fs, err := s.Scan()
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			if prev, ok := seen[f.Name]; ok && prev != s.String() {
+				return nil, fmt.Errorf("serving: model name %q offered by both %s and %s", f.Name, prev, s)
+			}
+			seen[f.Name] = s.String()
+			all = append(all, f)
+		}
+	}
+	if len(all) == 0 {
+		return nil, errors.New("serving: no models to serve")
+	}
+	sortFound(all)
+	return all, nil
+}
+
+func namesOf(found []Found) []string {
+	var names []string
+	for i, f := range found {
+		if i == 0 || found[i-1].Name != f.Name {
+			names = append(names, f.Name)
+		}
+	}
+	return names
+}
+
+// loadSet loads every version of one model; any failure fails the set.
+func (r *Registry) loadSet(ctx context.Context, name string, found []Found) (*modelSet, error) {
+	set := &modelSet{name: name, versions: map[int64]*Model{}}
+	for _, f := range found {
+		if f.Name != name {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
+		m, err := LoadFS(ctx, f.FS, f.Name, f.Version, r.opts.Observer)
+		if err != nil {
+			return nil, fmt.Errorf("serving: model %q version %d (%s): %w", f.Name, f.Version, f.Origin, err)
+		}
+		m.origin = f.Origin
+		if _, dup := set.versions[m.version]; dup {
+			return nil, fmt.Errorf("serving: model %q: version %d offered twice", f.Name, m.version)
+		}
+		set.versions[m.version] = m
+		if set.latest == nil || m.version > set.latest.version {
+			set.latest = m
+		}
+		r.opts.Logger.Info("model loaded", "model", f.Name, "version", m.version, "origin", f.Origin,
+			"params", m.ParamCount(), "window", m.window, "load_ms", float64(time.Since(t0).Microseconds())/1000)
+	}
+	if set.latest == nil {
+		return nil, fmt.Errorf("serving: model %q: no versions found", name)
+	}
+	set.loadedAt = time.Now()
+	return set, nil
+}
+
+func (r *Registry) newSnapshot(sets map[string]*modelSet) (*snapshot, error) {
+	s := &snapshot{sets: sets}
+	for n := range sets {
+		s.names = append(s.names, n)
+	}
+	sort.Strings(s.names)
+	switch {
+	case r.opts.Default != "":
+		if _, ok := sets[r.opts.Default]; !ok {
+			return nil, fmt.Errorf("serving: default model %q is not among %v", r.opts.Default, s.names)
+		}
+		s.def = r.opts.Default
+	case sets["gold"] != nil:
+		s.def = "gold"
+	case len(s.names) > 0:
+		s.def = s.names[0]
+	}
+	return s, nil
+}
+
+// Ready reports whether the initial Load succeeded.
+func (r *Registry) Ready() bool { return r.loaded.Load() }
+
+// Default is the name of the model served when a request names none.
+func (r *Registry) Default() string { return r.state.Load().def }
+
+// Names lists the served model names in alphabetical order.
+func (r *Registry) Names() []string { return append([]string(nil), r.state.Load().names...) }
+
+// Get returns the named model ("" for the default) at version (0 for the
+// highest). Unknown names and versions wrap ErrNotFound.
+func (r *Registry) Get(name string, version int64) (*Model, error) {
+	s := r.state.Load()
+	if name == "" {
+		name = s.def
+	}
+	set, ok := s.sets[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: model %q (serving %v)", ErrNotFound, name, s.names)
+	}
+	if version == 0 {
+		return set.latest, nil
+	}
+	m, ok := set.versions[version]
+	if !ok {
+		return nil, fmt.Errorf("%w: model %q has no version %d", ErrNotFound, name, version)
+	}
+	return m, nil
+}
+
+// Models returns every loaded model, by name then version.
+func (r *Registry) Models() []*Model {
+	s := r.state.Load()
+	var out []*Model
+	for _, n := range s.names {
+		set := s.sets[n]
+		vs := make([]int64, 0, len(set.versions))
+		for v := range set.versions {
+			vs = append(vs, v)
+		}
+		sort.Slice(vs, func(i, j int) bool { return vs[i] < vs[j] })
+		for _, v := range vs {
+			out = append(out, set.versions[v])
+		}
+	}
+	return out
+}
+
+// Status describes the named model's versions, highest first.
+func (r *Registry) Status(name string) (ModelStatus, error) {
+	s := r.state.Load()
+	if name == "" {
+		name = s.def
+	}
+	set, ok := s.sets[name]
+	if !ok {
+		return ModelStatus{}, fmt.Errorf("%w: model %q", ErrNotFound, name)
+	}
+	st := ModelStatus{Name: name, LastLoad: set.loadedAt, LastError: set.lastErr, DefaultVer: set.latest.version}
+	for v, m := range set.versions {
+		st.Versions = append(st.Versions, VersionStatus{Version: v, State: StateAvailable})
+		st.Origins = append(st.Origins, m.origin)
+	}
+	sort.Slice(st.Versions, func(i, j int) bool { return st.Versions[i].Version > st.Versions[j].Version })
+	sort.Strings(st.Origins)
+	return st, nil
+}
