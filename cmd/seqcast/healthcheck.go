@@ -33,7 +33,7 @@ func healthcheckMain(ctx context.Context, args []string, getenv func(string) str
 	if defAddr == "" {
 		defAddr = ":8000"
 	}
-	addr := fs.String("addr", defAddr, "the server to ask: its listen address (host:port or :port) or a URL (default from SEQCAST_ADDR, else :8000)")
+	addr := fs.String("addr", defAddr, "the server to ask: its listen address (host:port or :port) or a URL (env SEQCAST_ADDR)")
 	path := fs.String("path", "/ready", "path to GET; 200 means healthy")
 	timeout := fs.Duration("timeout", defaultHealthTimeout, "give up after this long")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
