@@ -1,4 +1,6 @@
 # seqcast: see README.md. Every target runs from a fresh clone; nothing reaches outside the repo.
+SHELL     := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 GO        ?= go
 PYTHON    ?= /usr/bin/python3
 BIN       := bin/seqcast
@@ -28,6 +30,10 @@ vet:
 
 test-go:
 	CGO_ENABLED=0 $(GO) test -count=1 ./...
+	@echo "--- parity cases, each listed (the test also fails if a case directory is added or missing) ---"
+	CGO_ENABLED=0 $(GO) test -count=1 -v -run 'Golden|RealWorld' ./parity/ | grep -E -- '--- (PASS|FAIL|SKIP)|^(ok|FAIL)'
+	@echo "--- engine and parity again with the pure-Go fallback forced (-tags purego) ---"
+	CGO_ENABLED=0 $(GO) test -count=1 -tags purego ./nn/ ./parity/
 
 test-py:
 	@if [ -d tools/tests ]; then $(PYTHON) -m pytest -q tools/tests; else echo "no python tests yet"; fi
@@ -56,7 +62,7 @@ clean:
 ## fuzz: run every fuzz target for FUZZTIME each, one after the other (make test runs their seed corpora)
 FUZZTIME ?= 30s
 FUZZ_TARGETS := weights:FuzzReadNPY weights:FuzzParseConfig weights:FuzzLoadBundle scaler:FuzzParseScaler \
-	api:FuzzPredict api:FuzzPredictBatch api:FuzzTFServing api:FuzzParseTFPath
+	api:FuzzPredict api:FuzzPredictBatch api:FuzzTFServing api:FuzzParseTFPath api:FuzzFastDecoders
 .PHONY: fuzz reliability
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
