@@ -78,7 +78,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	fset.IntVar(&o.threads, "threads", 1, "goroutines, each running its own loop of Forward calls (GOMAXPROCS is left as is)")
 	fset.DurationVar(&o.duration, "duration", 5*time.Second, "length of the timed loop")
 	fset.DurationVar(&o.warmup, "warmup", time.Second, "untimed warm-up before the timed loop")
-	fset.BoolVar(&o.layers, "layers", false, "also time each layer alone, calling the layers one by one on one goroutine for --duration")
+	fset.BoolVar(&o.layers, "layers", false, "also time each layer, calling the layers one by one on one goroutine for --duration (the whole batch at once, not in Forward's chunks)")
 	asJSON := fset.Bool("json", false, "print one JSON object (keys batch, threads, p50_us, p90_us, p99_us, samples_per_s, allocs_per_op, ...)")
 	fset.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: seqcast bench --model DIR [--batch N] [--duration 5s] [--threads K] [--warmup 1s] [--layers] [--json]")
