@@ -1133,21 +1133,28 @@ func (c *lcfg) axis() (int, error) {
 	return c.int("axis", -1)
 }
 
+// normOptions reads what BatchNormalization and LayerNormalization share:
+// the axis (last only), epsilon (Keras default 1e-3), center and scale.
+func (c *lcfg) normOptions() (axis int, eps float32, center, scale bool, err error) {
+	if axis, err = c.axis(); err != nil {
+		return
+	}
+	e, err := c.float("epsilon", 1e-3)
+	if err != nil {
+		return
+	}
+	eps = float32(e)
+	if center, err = c.bool("center", true); err != nil {
+		return
+	}
+	scale, err = c.bool("scale", true)
+	return
+}
+
 func (p *parser) batchNorm(c *lcfg) (nn.Layer, error) {
 	l := &nn.BatchNormalization{LayerName: c.name}
 	var err error
-	if l.Axis, err = c.axis(); err != nil {
-		return nil, err
-	}
-	eps, err := c.float("epsilon", 1e-3)
-	if err != nil {
-		return nil, err
-	}
-	l.Epsilon = float32(eps)
-	if l.Center, err = c.bool("center", true); err != nil {
-		return nil, err
-	}
-	if l.Scale, err = c.bool("scale", true); err != nil {
+	if l.Axis, l.Epsilon, l.Center, l.Scale, err = c.normOptions(); err != nil {
 		return nil, err
 	}
 	return l, c.mustBe("renorm", false)
@@ -1156,18 +1163,7 @@ func (p *parser) batchNorm(c *lcfg) (nn.Layer, error) {
 func (p *parser) layerNorm(c *lcfg) (nn.Layer, error) {
 	l := &nn.LayerNormalization{LayerName: c.name}
 	var err error
-	if l.Axis, err = c.axis(); err != nil {
-		return nil, err
-	}
-	eps, err := c.float("epsilon", 1e-3)
-	if err != nil {
-		return nil, err
-	}
-	l.Epsilon = float32(eps)
-	if l.Center, err = c.bool("center", true); err != nil {
-		return nil, err
-	}
-	if l.Scale, err = c.bool("scale", true); err != nil {
+	if l.Axis, l.Epsilon, l.Center, l.Scale, err = c.normOptions(); err != nil {
 		return nil, err
 	}
 	return l, c.mustBe("rms_scaling", false)
