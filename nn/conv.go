@@ -17,7 +17,11 @@ package nn
 //
 // Forward lowers the convolution to im2col patches in scratch (at most
 // convChunkRows output rows at a time) and one GEMM per chunk; a pointwise
-// convolution (KernelSize 1, stride 1) multiplies the input directly.
+// convolution (KernelSize 1, stride 1) multiplies the input directly. A
+// convolution with a small receptive field (KernelSize*in_channels at most
+// smallConvK) skips both: each output row is the bias plus KernelSize*C
+// broadcast products with rows of the kernel, read straight from the input
+// where the window lies inside it, with a ReLU activation fused.
 type Conv1D struct {
 	LayerName    string
 	Filters      int
@@ -33,7 +37,15 @@ type Conv1D struct {
 	kernel, bias          *Param
 	params                []*Param
 	w                     rhs // the (K*C, F) kernel, laid out by Prepare
+
+	small    bool      // direct path (smallGemmBias), see Forward; set by Build
+	zeroBias []float32 // the bias of the direct path without UseBias
+	fuseReLU bool      // the direct path applies the ReLU activation
 }
+
+// smallConvK is the largest KernelSize*in_channels that Forward computes
+// directly instead of through im2col and a GEMM.
+const smallConvK = 32
 
 // convChunkRows bounds the im2col scratch: output rows lowered at once.
 const convChunkRows = 256
@@ -91,6 +103,12 @@ func (l *Conv1D) Build(in []Shape) (Shape, error) {
 		l.bias = &Param{Name: "bias", Shape: Shape{l.Filters}}
 		l.params = append(l.params, l.bias)
 	}
+	l.small = l.KernelSize*l.inCh <= smallConvK
+	l.fuseReLU = l.small && l.Activation.Name == "relu"
+	l.zeroBias = nil
+	if l.small && !l.UseBias {
+		l.zeroBias = make([]float32, l.Filters)
+	}
 	return Shape{l.outLen, l.Filters}, nil
 }
 
@@ -103,6 +121,9 @@ func (l *Conv1D) Prepare() error {
 	if err := checkParams(l); err != nil {
 		return err
 	}
+	if l.small {
+		return nil
+	}
 	l.w = newRHS(l.kernel.Value, l.KernelSize*l.inCh, l.Filters)
 	return nil
 }
@@ -112,6 +133,12 @@ func (l *Conv1D) pointwise() bool { return l.KernelSize == 1 && l.stride == 1 }
 
 // ScratchSize is the im2col buffer: up to convChunkRows rows of K*C values.
 func (l *Conv1D) ScratchSize(n int) int {
+	if l.small {
+		if o0, o1 := l.inPlaceRows(); o1-o0 == l.outLen {
+			return 0
+		}
+		return l.KernelSize * l.inCh // one patch at a time
+	}
 	if l.pointwise() {
 		return 0
 	}
@@ -121,6 +148,10 @@ func (l *Conv1D) ScratchSize(n int) int {
 // Forward computes n samples.
 func (l *Conv1D) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
 	x := ins[0]
+	if l.small {
+		l.forwardSmall(out, x, n, scratch)
+		return
+	}
 	F, K, C := l.Filters, l.KernelSize, l.inCh
 	rows := n * l.outLen
 	out = out[:rows*F]
@@ -155,6 +186,63 @@ func (l *Conv1D) Forward(out []float32, ins [][]float32, n int, scratch []float3
 		l.w.mulAdd(r1-r0, patches, kc, out[r0*F:], F)
 	}
 	l.Activation.Apply(out, F)
+}
+
+// inPlaceRows is the range [o0, o1) of output rows whose window lies
+// inside the input, contiguous (DilationRate 1).
+func (l *Conv1D) inPlaceRows() (o0, o1 int) {
+	if l.dilation != 1 {
+		return 0, 0
+	}
+	o0 = min(ceilDiv(l.pad, l.stride), l.outLen)
+	if last := l.inLen + l.pad - l.KernelSize; last >= 0 {
+		o1 = min(last/l.stride+1, l.outLen)
+	}
+	return o0, max(o1, o0)
+}
+
+// forwardSmall is Forward with smallGemmBias: the output rows whose window
+// lies inside the input (with DilationRate 1) read it in place as rows of
+// K*C values, stride*C apart; the others (padding, dilation) gather their
+// patch into scratch first.
+func (l *Conv1D) forwardSmall(out, x []float32, n int, scratch []float32) {
+	F, K, C := l.Filters, l.KernelSize, l.inCh
+	kc := K * C
+	bias := l.zeroBias
+	if l.UseBias {
+		bias = l.bias.Value
+	}
+	o0, o1 := l.inPlaceRows()
+	var patch []float32
+	if o1-o0 < l.outLen {
+		patch = scratch[:kc]
+	}
+	for b := 0; b < n; b++ {
+		sample := x[b*l.inLen*C : (b+1)*l.inLen*C]
+		dst := out[b*l.outLen*F : (b+1)*l.outLen*F]
+		if o1 > o0 {
+			smallGemmBias(o1-o0, F, kc, sample[(o0*l.stride-l.pad)*C:], l.stride*C, l.kernel.Value, dst[o0*F:], F, bias, l.fuseReLU)
+		}
+		for o := 0; o < l.outLen; o++ {
+			if o == o0 && o1 > o0 {
+				o = o1 - 1
+				continue
+			}
+			t := o*l.stride - l.pad
+			for k := 0; k < K; k, t = k+1, t+l.dilation {
+				tap := patch[k*C : (k+1)*C]
+				if t < 0 || t >= l.inLen {
+					clear(tap)
+				} else {
+					copy(tap, sample[t*C:(t+1)*C])
+				}
+			}
+			smallGemmBias(1, F, kc, patch, kc, l.kernel.Value, dst[o*F:], F, bias, l.fuseReLU)
+		}
+	}
+	if !l.fuseReLU {
+		l.Activation.Apply(out[:n*l.outLen*F], F)
+	}
 }
 
 func defaultOne(v int) int {

@@ -94,7 +94,10 @@ func TestConv1DRandom(t *testing.T) {
 		{50, 3, 5, 3, 2, 1, 7, "causal", 2, 0},
 		{49, 4, 200, 5, 3, 1, 3, "same", 2, 2}, // T'=17: total (16*3+5-49)=4
 		{60, 8, 16, 3, 1, 2, 6, "valid", 0, 0},
-		{20, 2, 3, 2, 4, 1, 2, "same", 0, 0}, // T'=5: total max(4*4+2-20, 0) = 0
+		{20, 2, 3, 2, 4, 1, 2, "same", 0, 0},   // T'=5: total max(4*4+2-20, 0) = 0
+		{60, 1, 64, 3, 1, 1, 2, "valid", 0, 0}, // the gold model's: all rows in place
+		{30, 12, 24, 3, 1, 1, 3, "same", 1, 1}, // K*C = 36 > smallConvK: im2col and GEMM
+		{30, 12, 24, 3, 2, 2, 3, "causal", 4, 0},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%+v", c), func(t *testing.T) {
@@ -108,6 +111,15 @@ func TestConv1DRandom(t *testing.T) {
 			}
 			if out.Size()*c.n != len(want) {
 				t.Fatalf("shape %v, reference has %d values", out, len(want))
+			}
+			fwdClose(t, y, want)
+
+			// The same with a ReLU (fused on the direct path).
+			l = &Conv1D{LayerName: "conv", Filters: c.F, KernelSize: c.K, Strides: c.stride, DilationRate: c.dil, Padding: c.padding, UseBias: true,
+				Activation: MustActivation("relu", false)}
+			_, y = fwdLayer(t, l, []Shape{{c.T, c.C}}, [][]float32{kernel, bias}, c.n, x)
+			for i, v := range want {
+				want[i] = max(v, 0)
 			}
 			fwdClose(t, y, want)
 		})

@@ -59,9 +59,14 @@ func (l *LSTM) Prepare() error {
 }
 
 // ScratchSize is the chunk's pre-activations plus its h and c states.
+// A lone sample with sigmoid/tanh runs step by step (lstmSeq).
 func (l *LSTM) ScratchSize(n int) int {
 	nb := min(n, rnnChunk)
-	return nb*l.steps*l.g + 2*nb*l.up
+	s := nb*l.steps*l.g + 2*nb*l.up
+	if l.fastGates() {
+		s = max(s, l.seqScratch())
+	}
+	return s
 }
 
 // Forward runs the layer on n samples.
@@ -83,6 +88,14 @@ func (l *LSTM) run(dst []float32, ldo, off int, revOut bool, x []float32, n int,
 
 // chunk runs nb <= rnnChunk samples.
 func (l *LSTM) chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb int, scratch []float32) {
+	if nb == 1 && l.fastGates() {
+		s := l.newSeq(dst, ldo, off, revOut, x, scratch)
+		for i := 0; i < l.steps; i++ {
+			s.step(i)
+		}
+		s.finish()
+		return
+	}
 	T, g, up, u := l.steps, l.g, l.up, l.Units
 	z := scratch[:nb*T*g]
 	hs := scratch[nb*T*g:][:nb*up]
@@ -90,7 +103,7 @@ func (l *LSTM) chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb i
 	l.project(z, x, nb)
 	clear(hs)
 	clear(cs)
-	fast := l.raKind == actSigmoid && l.actKind == actTanh
+	fast := l.fastGates()
 	for s := 0; s < T; s++ {
 		t := s
 		if l.GoBackwards {

@@ -104,15 +104,18 @@ func (l *Pooling1D) Forward(out []float32, ins [][]float32, n int, scratch []flo
 			dst := out[(b*l.outLen+o)*C : (b*l.outLen+o+1)*C]
 			t0 := max(o*l.stride-l.pad, 0)
 			t1 := min(o*l.stride-l.pad+l.PoolSize, l.inLen)
-			copy(dst, sample[t0*C:(t0+1)*C])
 			if l.Kind == MaxPool {
-				for t := t0 + 1; t < t1; t++ {
-					for c, v := range sample[t*C : (t+1)*C] {
-						dst[c] = max(dst[c], v)
-					}
+				if t1-t0 == 1 {
+					copy(dst, sample[t0*C:(t0+1)*C])
+					continue
+				}
+				maxRows(dst, sample[t0*C:(t0+1)*C], sample[(t0+1)*C:(t0+2)*C])
+				for t := t0 + 2; t < t1; t++ {
+					maxRows(dst, dst, sample[t*C:(t+1)*C])
 				}
 				continue
 			}
+			copy(dst, sample[t0*C:(t0+1)*C])
 			for t := t0 + 1; t < t1; t++ {
 				for c, v := range sample[t*C : (t+1)*C] {
 					dst[c] += v

@@ -155,11 +155,11 @@ func gemmAcc(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc i
 // gemmBias computes C = bias + A·B (bias broadcast to every row of C; A,
 // B and C as for gemmAcc, C's row length n = len(bias)). With AVX-512 and
 // n a multiple of two panels, C is written by 8-row tiles that start from
-// the bias, the last one overlapping its predecessor rather than leaving a
-// ragged tail; otherwise rows are set to the bias and gemmAcc adds A·B.
+// the bias, then one tile of the remaining m%8 rows (gemmTailZB);
+// otherwise rows are set to the bias and gemmAcc adds A·B.
 func gemmBias(m, k int, a []float32, lda int, bp []float32, c []float32, ldc int, bias []float32) {
 	n := len(bias)
-	if !haveAVX512 || m < 8 || k == 0 || n%(2*panelWidth) != 0 {
+	if !haveAVX512 || k == 0 || n%(2*panelWidth) != 0 {
 		for i := 0; i < m; i++ {
 			copy(c[i*ldc:i*ldc+n], bias)
 		}
@@ -172,7 +172,7 @@ func gemmBias(m, k int, a []float32, lda int, bp []float32, c []float32, ldc int
 	gemmBiasAsm(m, n, k, a, lda, bp, c, ldc, bias)
 }
 
-// gemmBiasAsm is gemmBias's AVX-512 path (m >= 8, k > 0, n a multiple of
+// gemmBiasAsm is gemmBias's AVX-512 path (m > 0, k > 0, n a multiple of
 // 2*panelWidth, bounds checked).
 func gemmBiasAsm(m, n, k int, a []float32, lda int, bp []float32, c []float32, ldc int, bias []float32) {
 	const rowBlock = 128
@@ -181,11 +181,34 @@ func gemmBiasAsm(m, n, k int, a []float32, lda int, bp []float32, c []float32, l
 		i1 := min(i0+rowBlock, m)
 		for j := 0; j < n; j += 2 * panelWidth {
 			b := &bp[j/panelWidth*ps]
-			for i := i0; i < i1; i += 8 {
-				i := min(i, m-8) // the last tile overlaps instead of running past m
+			i := i0
+			for ; i+8 <= i1; i += 8 {
 				gemm8x32zb(k, &a[i*lda], lda, b, ps, &c[i*ldc+j], ldc, &bias[j])
 			}
+			if i < i1 {
+				gemmTailZB(i1-i, k, &a[i*lda], lda, b, ps, &c[i*ldc+j], ldc, &bias[j])
+			}
 		}
+	}
+}
+
+// gemmTailZB is gemm8x32zb for r < 8 rows.
+func gemmTailZB(r, k int, a *float32, lda int, b *float32, ps int, c *float32, ldc int, bias *float32) {
+	switch r {
+	case 1:
+		gemm1x32zb(k, a, lda, b, ps, c, ldc, bias)
+	case 2:
+		gemm2x32zb(k, a, lda, b, ps, c, ldc, bias)
+	case 3:
+		gemm3x32zb(k, a, lda, b, ps, c, ldc, bias)
+	case 4:
+		gemm4x32zb(k, a, lda, b, ps, c, ldc, bias)
+	case 5:
+		gemm5x32zb(k, a, lda, b, ps, c, ldc, bias)
+	case 6:
+		gemm6x32zb(k, a, lda, b, ps, c, ldc, bias)
+	case 7:
+		gemm7x32zb(k, a, lda, b, ps, c, ldc, bias)
 	}
 }
 

@@ -1,0 +1,8 @@
+//go:build !amd64 || purego
+
+package nn
+
+func biasGemmSmall(m, n, k int, a *float32, lda int, b *float32, c *float32, ldc int, bias *float32, relu bool) {
+	panic("nn: no asm")
+}
+func maxOf(dst, a, b *float32, n int) { panic("nn: no asm") }
