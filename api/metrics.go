@@ -2,6 +2,7 @@ package api
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,7 +27,34 @@ type Metrics struct {
 	cacheSets *prometheus.CounterVec
 	reloads   *prometheus.CounterVec
 	panics    prometheus.Counter
+	queueWait *prometheus.HistogramVec
+	batchReqs *prometheus.HistogramVec
+
+	// Children resolved once per label set: WithLabelValues hashes its
+	// labels on every call.
+	mu       sync.RWMutex
+	reqCount map[reqLabels]prometheus.Counter
+	reqLat   map[string]prometheus.Observer
+	reqBatch map[string]prometheus.Observer
+	fwd      map[modelLabels]batchChildren
 }
+
+type reqLabels struct {
+	route, method string
+	status        int
+}
+
+type modelLabels struct {
+	model   string
+	version int64
+}
+
+type batchChildren struct {
+	forward, wait, requests prometheus.Observer
+}
+
+// maxCachedChildren bounds each child cache (methods come from clients).
+const maxCachedChildren = 512
 
 // NewMetrics creates the metrics (Go runtime and process collectors
 // included) on a fresh registry.
@@ -67,9 +95,21 @@ func NewMetrics() *Metrics {
 		panics: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seqcast_http_panics_total", Help: "Handler panics recovered into a 500.",
 		}),
+		queueWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "seqcast_batch_queue_wait_seconds", Help: "Time a request's forward pass waited in the dynamic batching queue.",
+			Buckets: []float64{.00001, .00005, .0001, .00025, .0005, .001, .002, .005, .01, .025, .05},
+		}, []string{"model", "version"}),
+		batchReqs: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "seqcast_batch_requests", Help: "Requests merged into one forward pass by dynamic batching.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+		}, []string{"model", "version"}),
+		reqCount: map[reqLabels]prometheus.Counter{},
+		reqLat:   map[string]prometheus.Observer{},
+		reqBatch: map[string]prometheus.Observer{},
+		fwd:      map[modelLabels]batchChildren{},
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.forward, m.fwdBatch, m.batch, m.cacheOps,
-		m.cacheSets, m.reloads, m.panics,
+		m.cacheSets, m.reloads, m.panics, m.queueWait, m.batchReqs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -79,8 +119,76 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // ObserveForward records one forward pass (a serving.ForwardObserver).
 func (m *Metrics) ObserveForward(model string, version int64, batch int, d time.Duration) {
-	m.forward.WithLabelValues(model, strconv.FormatInt(version, 10)).Observe(d.Seconds())
+	m.modelChildren(model, version).forward.Observe(d.Seconds())
 	m.fwdBatch.Observe(float64(batch))
+}
+
+// ObserveBatch records one pass merged by dynamic batching (a
+// serving.BatchObserver): the requests it carried and each one's queue wait.
+// Its samples and duration are recorded by ObserveForward.
+func (m *Metrics) ObserveBatch(model string, version int64, samples int, waits []time.Duration) {
+	ch := m.modelChildren(model, version)
+	ch.requests.Observe(float64(len(waits)))
+	for _, w := range waits {
+		ch.wait.Observe(w.Seconds())
+	}
+}
+
+func (m *Metrics) modelChildren(model string, version int64) batchChildren {
+	k := modelLabels{model, version}
+	m.mu.RLock()
+	ch, ok := m.fwd[k]
+	m.mu.RUnlock()
+	if ok {
+		return ch
+	}
+	v := strconv.FormatInt(version, 10)
+	ch = batchChildren{
+		forward:  m.forward.WithLabelValues(model, v),
+		wait:     m.queueWait.WithLabelValues(model, v),
+		requests: m.batchReqs.WithLabelValues(model, v),
+	}
+	m.mu.Lock()
+	if len(m.fwd) < maxCachedChildren {
+		m.fwd[k] = ch
+	}
+	m.mu.Unlock()
+	return ch
+}
+
+// observeRequest counts one HTTP request and its latency.
+func (m *Metrics) observeRequest(route, method string, status int, d time.Duration) {
+	k := reqLabels{route, method, status}
+	m.mu.RLock()
+	cnt, ok1 := m.reqCount[k]
+	lat, ok2 := m.reqLat[route]
+	m.mu.RUnlock()
+	if !ok1 || !ok2 {
+		cnt = m.requests.WithLabelValues(route, method, strconv.Itoa(status))
+		lat = m.latency.WithLabelValues(route)
+		m.mu.Lock()
+		if len(m.reqCount) < maxCachedChildren {
+			m.reqCount[k] = cnt
+			m.reqLat[route] = lat
+		}
+		m.mu.Unlock()
+	}
+	cnt.Inc()
+	lat.Observe(d.Seconds())
+}
+
+// observeRequestBatch records the windows of one prediction request.
+func (m *Metrics) observeRequestBatch(route string, n int) {
+	m.mu.RLock()
+	o, ok := m.reqBatch[route]
+	m.mu.RUnlock()
+	if !ok {
+		o = m.batch.WithLabelValues(route)
+		m.mu.Lock()
+		m.reqBatch[route] = o // routes are the server's own: a handful
+		m.mu.Unlock()
+	}
+	o.Observe(float64(n))
 }
 
 // cacheHook counts cache operations (a cache.Hook).

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -25,16 +26,19 @@ const stateKey = "seqcast.state"
 // reqState is one request's bookkeeping, shared by the middleware and the
 // handlers.
 type reqState struct {
-	id       string
-	start    time.Time
-	route    string // metrics/log label; the handler may refine it
-	cached   *bool
-	model    string
-	version  int64
-	cacheDur time.Duration
-	modelDur time.Duration
-	errCode  string
+	id        string
+	start     time.Time
+	route     string // metrics/log label; the handler may refine it
+	cachedSet bool   // whether cached means anything (prediction routes)
+	cached    bool
+	model     string
+	version   int64
+	cacheDur  time.Duration
+	modelDur  time.Duration
+	errCode   string
 }
+
+func (st *reqState) setCached(v bool) { st.cachedSet, st.cached = true, v }
 
 func state(c *gin.Context) *reqState {
 	if v, ok := c.Get(stateKey); ok {
@@ -45,16 +49,23 @@ func state(c *gin.Context) *reqState {
 	return st
 }
 
+// setTiming sets the Server-Timing header (cache, model and total, in ms).
 func (st *reqState) setTiming(h http.Header) {
-	parts := make([]string, 0, 3)
+	var buf [96]byte
+	b := buf[:0]
 	if st.cacheDur > 0 {
-		parts = append(parts, fmt.Sprintf("cache;dur=%.3f", ms(st.cacheDur)))
+		b = append(b, "cache;dur="...)
+		b = strconv.AppendFloat(b, ms(st.cacheDur), 'f', 3, 64)
+		b = append(b, ", "...)
 	}
 	if st.modelDur > 0 {
-		parts = append(parts, fmt.Sprintf("model;dur=%.3f", ms(st.modelDur)))
+		b = append(b, "model;dur="...)
+		b = strconv.AppendFloat(b, ms(st.modelDur), 'f', 3, 64)
+		b = append(b, ", "...)
 	}
-	parts = append(parts, fmt.Sprintf("total;dur=%.3f", ms(time.Since(st.start))))
-	h.Set("Server-Timing", strings.Join(parts, ", "))
+	b = append(b, "total;dur="...)
+	b = strconv.AppendFloat(b, ms(time.Since(st.start)), 'f', 3, 64)
+	h["Server-Timing"] = []string{string(b)}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
@@ -63,6 +74,33 @@ func newRequestID() string {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// idGen makes request ids: 24 hex digits, a random per-server prefix and a
+// counter, unique without a system call per request.
+type idGen struct {
+	prefix [6]byte
+	n      atomic.Uint64
+}
+
+func (g *idGen) init() {
+	_, _ = rand.Read(g.prefix[:])
+	var seed [2]byte
+	_, _ = rand.Read(seed[:])
+	g.n.Store(uint64(seed[0])<<40 | uint64(seed[1])<<32)
+}
+
+func (g *idGen) next() string {
+	var b [12]byte
+	copy(b[:6], g.prefix[:])
+	n := g.n.Add(1)
+	for i := 11; i >= 6; i-- {
+		b[i] = byte(n)
+		n >>= 8
+	}
+	var h [24]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 // validRequestID accepts a client's X-Request-ID if it is short and plain.
@@ -81,18 +119,24 @@ func validRequestID(s string) bool {
 // observe is the outermost middleware: request id, in-flight gauge, panic
 // recovery (500 carrying the request id), metrics and the access log line.
 func (s *Server) observe(c *gin.Context) {
-	st := &reqState{start: time.Now()}
-	if id := c.GetHeader("X-Request-ID"); validRequestID(id) {
-		st.id = id
+	st, _ := s.states.Get().(*reqState)
+	if st == nil {
+		st = new(reqState)
+	}
+	st.start = time.Now()
+	// Header names as net/http canonicalises them: indexing the map directly
+	// spares a canonicalisation (and an allocation) per request.
+	if id := c.Request.Header["X-Request-Id"]; len(id) > 0 && validRequestID(id[0]) {
+		st.id = id[0]
 	} else {
-		st.id = newRequestID()
+		st.id = s.ids.next()
 	}
 	st.route = c.FullPath()
 	if st.route == "" {
 		st.route = "unmatched"
 	}
 	c.Set(stateKey, st)
-	c.Header("X-Request-ID", st.id)
+	c.Writer.Header()["X-Request-Id"] = []string{st.id}
 	s.metrics.inFlight.Inc()
 	defer func() {
 		s.metrics.inFlight.Dec()
@@ -107,6 +151,8 @@ func (s *Server) observe(c *gin.Context) {
 			}
 		}
 		s.finish(c, st)
+		*st = reqState{}
+		s.states.Put(st)
 	}()
 	c.Next()
 }
@@ -114,10 +160,20 @@ func (s *Server) observe(c *gin.Context) {
 func (s *Server) finish(c *gin.Context, st *reqState) {
 	status := c.Writer.Status()
 	d := time.Since(st.start)
-	code := strconv.Itoa(status)
-	s.metrics.requests.WithLabelValues(st.route, c.Request.Method, code).Inc()
-	s.metrics.latency.WithLabelValues(st.route).Observe(d.Seconds())
-	attrs := []slog.Attr{
+	s.metrics.observeRequest(st.route, c.Request.Method, status, d)
+	level := slog.LevelInfo
+	switch {
+	case status == http.StatusServiceUnavailable: // loading or draining: expected
+		level = slog.LevelWarn
+	case status >= 500:
+		level = slog.LevelError
+	}
+	ctx := c.Request.Context()
+	if !s.cfg.Logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 13)
+	attrs = append(attrs,
 		slog.String("request_id", st.id),
 		slog.String("method", c.Request.Method),
 		slog.String("route", st.route),
@@ -126,9 +182,9 @@ func (s *Server) finish(c *gin.Context, st *reqState) {
 		slog.Float64("latency_ms", math.Round(ms(d)*1000)/1000),
 		slog.String("client", c.ClientIP()),
 		slog.Int("bytes", c.Writer.Size()),
-	}
-	if st.cached != nil {
-		attrs = append(attrs, slog.Bool("cached", *st.cached))
+	)
+	if st.cachedSet {
+		attrs = append(attrs, slog.Bool("cached", st.cached))
 	}
 	if st.model != "" {
 		attrs = append(attrs, slog.String("model", st.model), slog.Int64("model_version", st.version))
@@ -136,14 +192,7 @@ func (s *Server) finish(c *gin.Context, st *reqState) {
 	if st.errCode != "" {
 		attrs = append(attrs, slog.String("error", st.errCode))
 	}
-	level := slog.LevelInfo
-	switch {
-	case status == http.StatusServiceUnavailable: // loading or draining: expected
-		level = slog.LevelWarn
-	case status >= 500:
-		level = slog.LevelError
-	}
-	s.cfg.Logger.LogAttrs(c.Request.Context(), level, "request", attrs...)
+	s.cfg.Logger.LogAttrs(ctx, level, "request", attrs...)
 }
 
 // cors answers preflights and sets Access-Control-Allow-Origin for allowed

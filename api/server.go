@@ -8,12 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/seqcast/seqcast/cache"
 	"github.com/seqcast/seqcast/serving"
@@ -27,7 +27,11 @@ type Server struct {
 	cfg      Config
 	reg      *serving.Registry
 	cache    *cache.Guarded
-	sf       singleflight.Group
+	flights  flights
+	bodies   sync.Pool // *bytes.Buffer: request bodies
+	outs     sync.Pool // *[]byte: responses
+	ids      idGen
+	states   sync.Pool // *reqState
 	metrics  *Metrics
 	engine   *gin.Engine
 	limiter  *limiter
@@ -56,6 +60,7 @@ func New(cfg Config, reg *serving.Registry, c cache.Cache) (*Server, error) {
 		c = cache.NewMemory(1)
 	}
 	s := &Server{cfg: cfg, reg: reg, metrics: cfg.Metrics, started: time.Now()}
+	s.ids.init()
 	s.cache = cache.NewGuarded(c, cache.GuardOptions{Logger: cfg.Logger, Hook: s.metrics.cacheHook})
 	for _, k := range cfg.APIKeys {
 		s.keys = append(s.keys, sha256.Sum256([]byte(k)))
@@ -199,6 +204,9 @@ func writeJSON(c *gin.Context, status int, v any) {
 }
 
 func writeRaw(c *gin.Context, status int, b []byte) {
-	state(c).setTiming(c.Writer.Header())
-	c.Data(status, "application/json", b)
+	h := c.Writer.Header()
+	state(c).setTiming(h)
+	h["Content-Type"] = []string{"application/json"}
+	c.Status(status)
+	_, _ = c.Writer.Write(b)
 }

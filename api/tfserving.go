@@ -130,9 +130,9 @@ func (s *Server) tfPredict(c *gin.Context, p tfPath) {
 		abort(c, e)
 		return
 	}
-	s.metrics.batch.WithLabelValues("/v1/models/{name}:predict").Observe(float64(n))
+	s.metrics.observeRequestBatch("/v1/models/{name}:predict", n)
 	st := state(c)
-	st.cached = ptr(false)
+	st.setCached(false)
 	t0 := time.Now()
 	y, err := m.Raw(c.Request.Context(), x, n)
 	st.modelDur = time.Since(t0)

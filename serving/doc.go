@@ -4,7 +4,10 @@
 // -> forward -> inverse, recursively for multi-step horizons) with a
 // prediction interval taken from the bundle's backtest, and keeps a Registry
 // of named, versioned models laid out like TensorFlow Serving's model base
-// path (NAME/VERSION/) with atomic, self-tested reloads.
+// path (NAME/VERSION/) with atomic, self-tested reloads. Models also take
+// multivariate windows in raw units (PredictWindows), and with
+// Options.Batch every version merges concurrent small forward passes into
+// one (dynamic batching; batch.go).
 //
 // serving knows neither HTTP nor caching: package api sits on top of it.
 package serving

@@ -60,6 +60,9 @@ type Prediction struct {
 	// Confidence is "high", "medium" or "low" from Interval's width relative
 	// to Value ("low" without a backtest).
 	Confidence string `json:"confidence"`
+	// Outputs is every output of the model for the window, in original
+	// units (set by PredictWindows; Value is Outputs[0]).
+	Outputs []float64 `json:"outputs,omitempty"`
 }
 
 // Interval is a prediction interval at a nominal coverage Level.
@@ -89,6 +92,7 @@ type Model struct {
 	backtest *Backtest
 	observe  ForwardObserver
 	keras    string
+	batch    *batcher // nil: every pass runs on its own
 }
 
 // Name is the model's name (the registry key, e.g. "gold").
@@ -176,7 +180,7 @@ func (m *Model) Forecast(ctx context.Context, windows [][]float64, horizon int) 
 			// (a scaled value float32 cannot hold).
 			return nil, &InputError{Msg: fmt.Sprintf("the values cannot be scaled for model %q (step %d): %v", m.name, step+1, err)}
 		}
-		if err := m.forward(y, x, n); err != nil {
+		if err := m.forward(ctx, y, x, n); err != nil {
 			return nil, err
 		}
 		if err := m.pipe.inverseOutput(out, y, cur, n); err != nil {
@@ -214,6 +218,81 @@ func (m *Model) Forecast(ctx context.Context, windows [][]float64, horizon int) 
 	return preds, nil
 }
 
+// PredictWindows predicts from multivariate windows in raw units: each
+// window is rows*Features() values, row-major (time steps, then features),
+// with at least Window() rows, of which the last Window() are used. The
+// bundle's input scaler is applied and the output scaler inverted, so every
+// Prediction carries all of the model's outputs in Outputs and the first in
+// Value (with an interval and label from backtest.json when the model has a
+// single output). horizon > 1 (a recursive forecast) needs a univariate
+// model, whose windows are then forecast as with Forecast.
+func (m *Model) PredictWindows(ctx context.Context, windows [][]float64, horizon int) ([]Prediction, error) {
+	n := len(windows)
+	if n == 0 {
+		return nil, inputErr("", "no windows")
+	}
+	T, F := m.window, m.features
+	for i, w := range windows {
+		if len(w)%F != 0 || len(w)/F < T {
+			return nil, inputErr(fmt.Sprintf("[%d]", i), "need at least %d rows of %d features, got %d values", T, F, len(w))
+		}
+	}
+	if m.Univariate() {
+		preds, err := m.Forecast(ctx, windows, horizon)
+		for i := range preds {
+			preds[i].Outputs = []float64{preds[i].Value}
+		}
+		return preds, err
+	}
+	if horizon != 1 {
+		return nil, inputErr("horizon", "a recursive forecast needs a univariate model; model %q takes %d features and gives %d outputs", m.name, F, m.outSize)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := T * F
+	raw := make([]float64, n*w)
+	for i, win := range windows {
+		off := len(win) - w
+		for j, v := range win[off:] {
+			if !valueOK(v) {
+				return nil, inputErr(fmt.Sprintf("[%d][%d][%d]", i, (off+j)/F, j%F), "value %g is out of range (finite, magnitude at most %g)", v, MaxAbsValue)
+			}
+		}
+		copy(raw[i*w:], win[off:])
+	}
+	x := make([]float32, n*w)
+	if err := m.pipe.scaleInput(x, raw, n); err != nil {
+		return nil, &InputError{Msg: fmt.Sprintf("the values cannot be scaled for model %q: %v", m.name, err)}
+	}
+	y := make([]float32, n*m.outSize)
+	if err := m.forward(ctx, y, x, n); err != nil {
+		return nil, err
+	}
+	out := make([]float64, n*m.outSize)
+	if err := m.pipe.inverseOutput(out, y, raw, n); err != nil {
+		return nil, fmt.Errorf("serving: model %q: %w", m.name, err)
+	}
+	preds := make([]Prediction, n)
+	for i := range preds {
+		o := out[i*m.outSize : (i+1)*m.outSize : (i+1)*m.outSize]
+		for k, v := range o {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%w (window %d, output %d)", ErrNonFinite, i, k)
+			}
+		}
+		p := &preds[i]
+		p.Outputs, p.Value, p.Forecast = o, o[0], o[:1:1]
+		p.Confidence = "low"
+		if m.backtest != nil && m.outSize == 1 {
+			iv := m.backtest.interval(p.Value, 1)
+			p.Interval, p.Intervals = &iv, []Interval{iv}
+			p.Confidence = m.backtest.confidence(iv, p.Value)
+		}
+	}
+	return preds, nil
+}
+
 // Raw runs the network on n samples of already-preprocessed model input (what
 // TensorFlow Serving's predict API takes) and returns n*OutputShape().Size()
 // raw outputs.
@@ -230,7 +309,7 @@ func (m *Model) Raw(ctx context.Context, x []float32, n int) ([]float32, error) 
 		}
 	}
 	y := make([]float32, n*m.outSize)
-	if err := m.forward(y, x, n); err != nil {
+	if err := m.forward(ctx, y, x, n); err != nil {
 		return nil, err
 	}
 	for _, v := range y {
@@ -241,7 +320,19 @@ func (m *Model) Raw(ctx context.Context, x []float32, n int) ([]float32, error) 
 	return y, nil
 }
 
-func (m *Model) forward(y, x []float32, n int) error {
+// forward runs the network on n samples, through the version's batch queue
+// when batching is on and the pass is small.
+func (m *Model) forward(ctx context.Context, y, x []float32, n int) error {
+	if m.batch != nil && m.batch.admits(n) {
+		return m.batch.do(ctx, y, x, n)
+	}
+	return m.forwardDirect(y, x, n)
+}
+
+// Batching reports whether this version merges small forward passes.
+func (m *Model) Batching() bool { return m.batch != nil }
+
+func (m *Model) forwardDirect(y, x []float32, n int) error {
 	t0 := time.Now()
 	if err := m.net.Forward(y, x, n); err != nil {
 		return fmt.Errorf("serving: model %q version %d: %w", m.name, m.version, err)

@@ -27,6 +27,11 @@ type Options struct {
 	Observer ForwardObserver
 	// Logger receives load and reload events (default: discard).
 	Logger *slog.Logger
+	// Batch configures dynamic batching (off in the zero value); every
+	// loaded version gets its own batch queue.
+	Batch BatchOptions
+	// BatchObserver, if set, is told about every merged forward pass.
+	BatchObserver BatchObserver
 }
 
 // VersionStatus is one version's state in the TF Serving status format.
@@ -212,6 +217,9 @@ func (r *Registry) loadSet(ctx context.Context, name string, found []Found) (*mo
 			return nil, fmt.Errorf("serving: model %q version %d (%s): %w", f.Name, f.Version, f.Origin, err)
 		}
 		m.origin = f.Origin
+		if r.opts.Batch.Enabled {
+			m.batch = newBatcher(m, r.opts.Batch, r.opts.BatchObserver)
+		}
 		if _, dup := set.versions[m.version]; dup {
 			return nil, fmt.Errorf("serving: model %q: version %d offered twice", f.Name, m.version)
 		}

@@ -54,6 +54,11 @@ type serveConfig struct {
 	ShutdownDelay     time.Duration
 	LogLevel          string
 	LogFormat         string
+	Batching          bool
+	BatchWindow       time.Duration
+	BatchSize         int
+	BatchWorkers      int
+	PprofAddr         string
 }
 
 // serveFlags defines every flag; each is also read from its environment
@@ -102,6 +107,12 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 	dur(&c.ShutdownDelay, "shutdown-delay", "SEQCAST_SHUTDOWN_DELAY", 0, "on SIGTERM/SIGINT, keep accepting (with /ready at 503) this long before draining, for load balancers to notice")
 	str(&c.LogLevel, "log-level", "SEQCAST_LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "SEQCAST_LOG_FORMAT", "json", "json or text")
+	fs.BoolVar(&c.Batching, "batching", true, "dynamic batching: merge concurrent small forward passes into one (env SEQCAST_BATCHING)")
+	env["batching"] = "SEQCAST_BATCHING"
+	dur(&c.BatchWindow, "batch-window", "SEQCAST_BATCH_WINDOW", serving.DefaultBatchWindow, "with --batching, how long a request may wait for companions while a worker is free; 0 disables batching")
+	num(&c.BatchSize, "batch-size", "SEQCAST_BATCH_SIZE", serving.DefaultBatchMax, "with --batching, most samples in one merged forward pass")
+	num(&c.BatchWorkers, "batch-workers", "SEQCAST_BATCH_WORKERS", 0, "with --batching, merged passes running at once (0: GOMAXPROCS)")
+	str(&c.PprofAddr, "pprof-addr", "SEQCAST_PPROF_ADDR", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty: off")
 	return env
 }
 
@@ -229,7 +240,19 @@ func serve(ctx context.Context, c serveConfig, logger *slog.Logger, hup <-chan o
 		return err
 	}
 	metrics := api.NewMetrics()
-	reg := serving.NewRegistry(serving.Options{Default: c.DefaultModel, Observer: metrics.ObserveForward, Logger: logger}, srcs...)
+	reg := serving.NewRegistry(serving.Options{
+		Default: c.DefaultModel, Observer: metrics.ObserveForward, Logger: logger,
+		Batch: serving.BatchOptions{Enabled: c.Batching && c.BatchWindow > 0, Window: c.BatchWindow,
+			MaxBatch: c.BatchSize, Workers: c.BatchWorkers},
+		BatchObserver: metrics.ObserveBatch,
+	}, srcs...)
+	if c.PprofAddr != "" {
+		stopPprof, err := servePprof(c.PprofAddr, logger)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 
 	ttl := c.CacheTTL
 	if ttl <= 0 {
