@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -158,6 +159,7 @@ func (m *Metrics) modelChildren(model string, version int64) batchChildren {
 
 // observeRequest counts one HTTP request and its latency.
 func (m *Metrics) observeRequest(route, method string, status int, d time.Duration) {
+	method = methodLabel(method)
 	k := reqLabels{route, method, status}
 	m.mu.RLock()
 	cnt, ok1 := m.reqCount[k]
@@ -175,6 +177,17 @@ func (m *Metrics) observeRequest(route, method string, status int, d time.Durati
 	}
 	cnt.Inc()
 	lat.Observe(d.Seconds())
+}
+
+// methodLabel keeps the method label to a fixed set: a client may send any
+// token as its method, and each distinct one would otherwise be a new
+// series in the registry (unbounded memory and /metrics output).
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
 }
 
 // observeRequestBatch records the windows of one prediction request.

@@ -122,7 +122,44 @@ func ParseConfig(data []byte, kerasVersion string) (*nn.Model, ModelInfo, error)
 	if err != nil {
 		return nil, info, fmt.Errorf("model config: %w", err)
 	}
+	if err := checkActivations(m); err != nil {
+		return nil, info, fmt.Errorf("model config: %w", err)
+	}
 	return m, info, nil
+}
+
+// MaxActivations bounds the float32 values one sample's layer outputs may
+// add up to (32 MiB). Real forecasters need a few thousand; the bound stops
+// a hostile config (RepeatVector with n = 2^62, a huge Reshape, ...) from
+// making inference allocate without bound or overflow a size.
+const MaxActivations = 1 << 23
+
+// checkActivations checks every layer's per-sample output size, without
+// overflowing, against MaxActivations.
+func checkActivations(m *nn.Model) error {
+	total := 0
+	size := func(what string, s nn.Shape) error {
+		n := 1
+		for _, d := range s {
+			if d < 0 || (d > 0 && n > MaxActivations/d) {
+				return fmt.Errorf("%s: output shape %v is too large (more than %d values per sample)", what, []int(s), MaxActivations)
+			}
+			n *= d
+		}
+		if total += n; total > MaxActivations {
+			return fmt.Errorf("%s: the layer outputs add up to more than %d values per sample", what, MaxActivations)
+		}
+		return nil
+	}
+	if err := size("input", m.InputShape()); err != nil {
+		return err
+	}
+	for i, nd := range m.Nodes() {
+		if err := size(fmt.Sprintf("layer %q", nd.Layer.Name()), m.NodeShape(i)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // isKeras3 reads the major version of a keras_version string. TF.js's

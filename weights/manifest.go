@@ -27,6 +27,10 @@ var ErrSelfTest = errors.New("self-test failed")
 // maxSelfTestElems bounds each self-test array (64 MiB of float32).
 const maxSelfTestElems = 1 << 24
 
+// maxSelfTestActivations bounds the layer outputs (256 MiB of float32) the
+// self-test's one forward pass over all its samples may allocate.
+const maxSelfTestActivations = 1 << 26
+
 // DefaultTolerance is the self-test's max |difference| when the manifest
 // gives none.
 const DefaultTolerance = 1e-4
@@ -119,6 +123,10 @@ func (s *SelfTest) Run(fsys fs.FS, m *nn.Model) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("self_test: input %s: %w", s.Input, err)
 	}
+	if per := activationsPerSample(m); n > maxSelfTestActivations/max(per, 1) {
+		return 0, fmt.Errorf("self_test: input %s: %d samples of %d layer-output values each exceed the %d the self-test may use; record fewer samples",
+			s.Input, n, per, maxSelfTestActivations)
+	}
 	if n2, err := batchOf(outShape, m.OutputShape()); err != nil || n2 != n {
 		return 0, fmt.Errorf("self_test: output %s: shape %s does not match %d samples of the model's output %v",
 			s.Output, FormatShape(outShape), n, m.OutputShape())
@@ -167,4 +175,14 @@ func readNPYFile(fsys fs.FS, name string, maxElems int) ([]float32, []int, error
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return data, shape, nil
+}
+
+// activationsPerSample is the number of values one sample's layer outputs
+// add up to (ParseConfig bounded it by MaxActivations).
+func activationsPerSample(m *nn.Model) int {
+	total := m.InputShape().Size()
+	for i := range m.Nodes() {
+		total += m.NodeShape(i).Size()
+	}
+	return total
 }

@@ -197,31 +197,36 @@ func equalInts(a, b []int) bool {
 // check with CheckFinite.
 func (r *NPYReader) Read() ([]float32, error) {
 	h := r.Header
-	n := h.Size()
-	var data []float32
-	var err error
-	switch h.itemSize() {
+	n, size := h.Size(), h.itemSize()
+	want := int64(n) * int64(size)
+	// Read the raw bytes before allocating the result: the buffer grows with
+	// the data actually present, so a header announcing up to 2^31 elements
+	// over a short (hostile or truncated) stream costs no more than the
+	// stream itself.
+	var raw bytes.Buffer
+	raw.Grow(int(min(want, 1<<20)) + bytes.MinRead)
+	got, err := io.CopyN(&raw, r.count, want)
+	if got < want {
+		if err == nil || errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("npy: truncated data: %d bytes of %d for shape %s", got, want, FormatShape(h.Shape))
+		}
+		return nil, fmt.Errorf("npy: reading data: %w", err)
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if strings.HasPrefix(h.DType, ">") {
+		order = binary.BigEndian
+	}
+	b := raw.Bytes()
+	data := make([]float32, n)
+	switch size {
 	case 4:
-		data = make([]float32, n)
-		if n > 0 {
-			err = r.r.Read(&data)
+		for i := range data {
+			data[i] = math.Float32frombits(order.Uint32(b[4*i:]))
 		}
 	case 8:
-		d64 := make([]float64, n)
-		if n > 0 {
-			err = r.r.Read(&d64)
+		for i := range data {
+			data[i] = float32(math.Float64frombits(order.Uint64(b[8*i:])))
 		}
-		data = make([]float32, n)
-		for i, v := range d64 {
-			data[i] = float32(v)
-		}
-	}
-	// npyio keeps going past a clean EOF between elements: count the bytes.
-	if want := int64(n) * int64(h.itemSize()); r.count.n < want {
-		return nil, fmt.Errorf("npy: truncated data: %d bytes of %d for shape %s", r.count.n, want, FormatShape(h.Shape))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("npy: reading data: %w", err)
 	}
 	if h.Fortran && len(h.Shape) > 1 {
 		data = fortranToC(data, h.Shape)
