@@ -27,6 +27,7 @@ import gzip
 import io
 import lzma
 import pickle
+import struct
 import zlib
 
 import numpy as np
@@ -233,6 +234,16 @@ class _SafeUnpickler(pickle._Unpickler):  # the pure-Python unpickler: we need i
     def __init__(self, f):
         super().__init__(f)
         self.raw_file = f
+        self.size = len(f.getbuffer())  # no length field may claim more than the whole pickle
+
+    def load_bytearray8(self):
+        # pickle's own version allocates the claimed length (up to 2**63) before reading
+        n, = struct.unpack("<Q", self.read(8))
+        if n > self.size:
+            raise ScalerPickleError("BYTEARRAY8 claims %d bytes, but the whole pickle has %d" % (n, self.size))
+        b = bytearray(n)
+        self.readinto(b)
+        self.append(b)
 
     def find_class(self, module, name):
         obj = ALLOWED.get((module, name))
@@ -262,6 +273,7 @@ class _SafeUnpickler(pickle._Unpickler):  # the pure-Python unpickler: we need i
                     self.memo[k] = arr
 
     dispatch[pickle.BUILD[0]] = load_build
+    dispatch[pickle.BYTEARRAY8[0]] = load_bytearray8
 
 
 def _decompress(data, path):
@@ -299,16 +311,22 @@ def load(path):
     return loads(data, path)
 
 
+# Whatever a hostile or corrupt file makes the decompressors, the unpickler or
+# the stand-ins raise is reported as ScalerPickleError; nothing else escapes.
+_CORRUPT = (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError,
+            struct.error, MemoryError, OverflowError, RecursionError, OSError, lzma.LZMAError, zlib.error)
+
+
 def loads(data, path="<bytes>"):
-    raw = _decompress(data, path)
     try:
+        raw = _decompress(data, path)
         return _SafeUnpickler(io.BytesIO(raw)).load()
     except UnsafePickleError as e:
         raise UnsafePickleError("%s: %s" % (path, e)) from None
     except ScalerPickleError as e:
         raise ScalerPickleError("%s: %s" % (path, e)) from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError, AttributeError) as e:
-        raise ScalerPickleError("%s: not a readable pickle (%s: %s)" % (path, type(e).__name__, e)) from None
+    except _CORRUPT as e:
+        raise ScalerPickleError("%s: not a readable pickle (%s: %s)" % (path, type(e).__name__, str(e)[:200])) from None
 
 
 # --- scaler.json ---------------------------------------------------------
@@ -333,6 +351,15 @@ def _vec(state, key, n, where, allow_none=False):
 
 def scaler_json(obj, where="scaler"):
     """Convert an unpickled scaler stand-in to a seqcast-scaler/1 SCALER dict."""
+    try:
+        return _scaler_json(obj, where)
+    except (ScalerPickleError, UnsafePickleError):
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as e:
+        raise ScalerPickleError("%s: malformed scaler state (%s: %s)" % (where, type(e).__name__, str(e)[:200])) from None
+
+
+def _scaler_json(obj, where):
     if not isinstance(obj, EstimatorState) or not hasattr(obj, "state"):
         raise ScalerPickleError("%s: pickle holds %r, not a fitted MinMaxScaler, StandardScaler or RobustScaler"
                                 % (where, type(obj).__name__))
