@@ -121,21 +121,7 @@ func (s *Server) predict(c *gin.Context) {
 		abort(c, e)
 		return
 	}
-	s.metrics.observeRequestBatch("/predict", 1)
-	windows := [][]float64{window}
-	key := cacheKey(kindOf("predict", req.Horizon), m, horizon, windows)
-	body, cached, err := s.cachedCompute(c, key, func(ctx context.Context) ([]byte, error) {
-		preds, err := m.Forecast(ctx, windows, horizon)
-		if err != nil {
-			return nil, err
-		}
-		return encodePrediction(&predictResponse{item(preds[0], req.Horizon != nil, false), m.Name(), m.Version()})
-	})
-	if err != nil {
-		abort(c, s.computeError(err, "historical_prices"))
-		return
-	}
-	s.writePrediction(c, body, cached)
+	s.predictOne(c, m, &req, horizon, window, "historical_prices")
 }
 
 // predictWindow serves POST /predict with "window": one multivariate window
@@ -154,18 +140,37 @@ func (s *Server) predictWindow(c *gin.Context, m *serving.Model, horizon int, re
 		abort(c, e)
 		return
 	}
+	s.predictOne(c, m, req, horizon, window, "window")
+}
+
+// predictOne answers POST /predict for one validated window, through the
+// cache: field is the request field the window came from ("historical_prices"
+// for a univariate series, "window" for raw multivariate rows) and picks the
+// model path and the cache key's kind.
+func (s *Server) predictOne(c *gin.Context, m *serving.Model, req *predictRequest, horizon int, window []float64, field string) {
+	multi := field == "window"
+	kind := "predict"
+	if multi {
+		kind = "window"
+	}
 	s.metrics.observeRequestBatch("/predict", 1)
 	windows := [][]float64{window}
-	key := cacheKey(kindOf("window", req.Horizon), m, horizon, windows)
+	key := cacheKey(kindOf(kind, req.Horizon), m, horizon, windows)
 	body, cached, err := s.cachedCompute(c, key, func(ctx context.Context) ([]byte, error) {
-		preds, err := m.PredictWindows(ctx, windows, horizon)
+		var preds []serving.Prediction
+		var err error
+		if multi {
+			preds, err = m.PredictWindows(ctx, windows, horizon)
+		} else {
+			preds, err = m.Forecast(ctx, windows, horizon)
+		}
 		if err != nil {
 			return nil, err
 		}
-		return encodePrediction(&predictResponse{item(preds[0], req.Horizon != nil, true), m.Name(), m.Version()})
+		return encodePrediction(&predictResponse{item(preds[0], req.Horizon != nil, multi), m.Name(), m.Version()})
 	})
 	if err != nil {
-		abort(c, s.computeError(err, "window"))
+		abort(c, s.computeError(err, field))
 		return
 	}
 	s.writePrediction(c, body, cached)
