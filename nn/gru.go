@@ -83,15 +83,7 @@ func (l *GRU) Forward(out []float32, ins [][]float32, n int, scratch []float32) 
 }
 
 func (l *GRU) run(dst []float32, ldo, off int, revOut bool, x []float32, n int, scratch []float32) {
-	outRows := 1
-	if l.ReturnSequences {
-		outRows = l.steps
-	}
-	in := l.steps * l.feat
-	for b0 := 0; b0 < n; b0 += rnnChunk {
-		nb := min(rnnChunk, n-b0)
-		l.chunk(dst[b0*outRows*ldo:], ldo, off, revOut, x[b0*in:(b0+nb)*in], nb, scratch)
-	}
+	l.runChunks(l, l.ReturnSequences, dst, ldo, off, revOut, x, n, scratch)
 }
 
 // chunk runs nb <= rnnChunk samples.

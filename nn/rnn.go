@@ -44,6 +44,26 @@ type recurrent interface {
 	run(dst []float32, ldo, off int, revOut bool, x []float32, n int, scratch []float32)
 }
 
+// chunker is what runChunks calls: an LSTM's or a GRU's pass over at most
+// rnnChunk samples.
+type chunker interface {
+	chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb int, scratch []float32)
+}
+
+// runChunks is recurrent.run for both layers: it hands c the samples in
+// groups of at most rnnChunk (seq is return_sequences).
+func (r *rnnCore) runChunks(c chunker, seq bool, dst []float32, ldo, off int, revOut bool, x []float32, n int, scratch []float32) {
+	outRows := 1
+	if seq {
+		outRows = r.steps
+	}
+	in := r.steps * r.feat
+	for b0 := 0; b0 < n; b0 += rnnChunk {
+		nb := min(rnnChunk, n-b0)
+		c.chunk(dst[b0*outRows*ldo:], ldo, off, revOut, x[b0*in:(b0+nb)*in], nb, scratch)
+	}
+}
+
 // buildCore validates the input shape and units, allocates the parameters
 // and returns the output shape.
 func (r *rnnCore) buildCore(l Layer, in []Shape, units, gates int, seq bool, biasShape Shape) (Shape, error) {
