@@ -61,7 +61,7 @@ clean:
 
 ## fuzz: run every fuzz target for FUZZTIME each, one after the other (make test runs their seed corpora)
 FUZZTIME ?= 30s
-FUZZ_TARGETS := weights:FuzzReadNPY weights:FuzzParseConfig weights:FuzzLoadBundle scaler:FuzzParseScaler \
+FUZZ_TARGETS := weights:FuzzReadNPY kerasconfig:FuzzParseConfig weights:FuzzLoadBundle scaler:FuzzParseScaler \
 	api:FuzzPredict api:FuzzPredictBatch api:FuzzTFServing api:FuzzParseTFPath api:FuzzFastDecoders
 .PHONY: fuzz reliability
 fuzz:

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/seqcast/seqcast/kerasconfig"
 	"github.com/seqcast/seqcast/nn"
 )
 
@@ -124,7 +125,7 @@ func load(fsys fs.FS, dir string) (*Bundle, error) {
 	if b.Manifest != nil {
 		version = b.Manifest.KerasVersion
 	}
-	b.Model, b.Info, err = ParseConfig(data, version)
+	b.Model, b.Info, err = kerasconfig.Parse(data, kerasconfig.Options{KerasVersion: version})
 	if err != nil {
 		return nil, l.fail("%s: %w", l.show("model.json"), err)
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/seqcast/seqcast/kerasconfig"
 )
 
 const goldDir = "../testdata/bench/gold"
@@ -26,7 +28,7 @@ func TestLoadGold(t *testing.T) {
 	if got := b.Model.ParamCount(); got != 108577 {
 		t.Errorf("ParamCount = %d, want 108577", got)
 	}
-	if b.KerasVersion != "2.15.0" || b.Info.Dialect != DialectKeras213 || b.Manifest != nil || b.SelfTestError != -1 {
+	if b.KerasVersion != "2.15.0" || b.Info.Dialect != kerasconfig.DialectKeras213 || b.Manifest != nil || b.SelfTestError != -1 {
 		t.Errorf("bundle = %+v", b)
 	}
 	if len(b.Files) != 19 || b.Files[0] != "model.json" || b.Files[18] != "weights/017.npy" {

@@ -125,7 +125,7 @@ func TestInspect(t *testing.T) {
 // TestInspectFunctional shows the "Connected to" column of a branching model.
 func TestInspectFunctional(t *testing.T) {
 	dir := t.TempDir()
-	data, err := os.ReadFile("../../weights/testdata/configs/keras3_functional.json")
+	data, err := os.ReadFile("../../kerasconfig/testdata/configs/keras3_functional.json")
 	if err != nil {
 		t.Fatal(err)
 	}

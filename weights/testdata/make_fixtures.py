@@ -64,5 +64,6 @@ bundle("keras3-sales-bilstm", "nb10_bilstm_baseline_80_20.keras", ["bidirectiona
 bundle("keras3-sales-cnn", "nb08_cnn_baseline_80_20.keras", ["conv1d", "dense", "dense_1"],
        "nb08_cnn_baseline_y_pred", "3.14.0")
 z = zipfile.ZipFile(os.path.join(src, "airquality-cnn-bilstm", "cnn_bilstm_model.keras"))
-open(os.path.join(here, "configs", "keras3_airquality_cnn_bilstm.json"), "wb").write(z.read("config.json"))
-shutil.copy(os.path.join(src, "airquality-cnn-bilstm", "LICENSE"), os.path.join(here, "configs", "LICENSE-airquality-cnn-bilstm"))
+configs = os.path.join(here, "..", "..", "kerasconfig", "testdata", "configs")
+open(os.path.join(configs, "keras3_airquality_cnn_bilstm.json"), "wb").write(z.read("config.json"))
+shutil.copy(os.path.join(src, "airquality-cnn-bilstm", "LICENSE"), os.path.join(configs, "LICENSE-airquality-cnn-bilstm"))

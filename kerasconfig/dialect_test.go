@@ -1,4 +1,4 @@
-package weights
+package kerasconfig
 
 import (
 	"math"
@@ -23,7 +23,7 @@ func TestDialectsAgree(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				m, _, err := ParseConfig(data, "")
+				m, _, err := Parse(data, Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -37,7 +37,7 @@ func TestDialectsAgree(t *testing.T) {
 				}
 			}
 			for i := range outs[0] {
-				if outs[0][i] != outs[1][i] || CheckFinite(outs[0]) >= 0 {
+				if outs[0][i] != outs[1][i] || math.IsNaN(float64(outs[0][i])) || math.IsInf(float64(outs[0][i]), 0) {
 					t.Fatalf("output %d: %v vs %v", i, outs[0][i], outs[1][i])
 				}
 			}

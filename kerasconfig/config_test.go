@@ -1,18 +1,19 @@
-package weights
+package kerasconfig
 
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/seqcast/seqcast/nn"
 )
 
-// TestParseConfigDialects parses one config of each dialect. The Keras 3
+// TestParseDialects parses one config of each dialect. The Keras 3
 // ones and the gold model are real files (see testdata/README.md); the
 // Keras <= 2.12 ones are written after that format.
-func TestParseConfigDialects(t *testing.T) {
+func TestParseDialects(t *testing.T) {
 	tests := []struct {
 		file             string
 		dialect          Dialect
@@ -33,9 +34,9 @@ func TestParseConfigDialects(t *testing.T) {
 			"Conv1D Bidirectional GlobalAveragePooling1D Concatenate Dense", []int{1, 2}},
 		{"testdata/configs/keras3_airquality_cnn_bilstm.json", DialectKeras3, true, "", 37169, nn.Shape{24, 7}, nn.Shape{1},
 			"Conv1D MaxPooling1D Dropout Bidirectional Dropout Dense Dense", nil},
-		{"testdata/keras3-sales-bilstm/model.json", DialectKeras3, true, "", 9761, nn.Shape{8, 1}, nn.Shape{1},
+		{"../weights/testdata/keras3-sales-bilstm/model.json", DialectKeras3, true, "", 9761, nn.Shape{8, 1}, nn.Shape{1},
 			"Bidirectional Dense Dropout Dense", nil},
-		{"testdata/keras3-sales-cnn/model.json", DialectKeras3, true, "", 353, nn.Shape{8, 1}, nn.Shape{1},
+		{"../weights/testdata/keras3-sales-cnn/model.json", DialectKeras3, true, "", 353, nn.Shape{8, 1}, nn.Shape{1},
 			"Conv1D GlobalAveragePooling1D Dense Dropout Dense", nil},
 	}
 	for _, tt := range tests {
@@ -44,7 +45,7 @@ func TestParseConfigDialects(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			m, info, err := ParseConfig(data, "")
+			m, info, err := Parse(data, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -60,7 +61,7 @@ func TestParseConfigDialects(t *testing.T) {
 			var classes []string
 			for i, nd := range m.Nodes() {
 				classes = append(classes, nd.Layer.Class())
-				if nd.Layer.Class() == "Concatenate" && !equalInts(nd.Inputs, tt.concatNodeInputs) {
+				if nd.Layer.Class() == "Concatenate" && !slices.Equal(nd.Inputs, tt.concatNodeInputs) {
 					t.Errorf("node %d (%s) inputs = %v, want %v", i, nd.Layer.Name(), nd.Inputs, tt.concatNodeInputs)
 				}
 			}
@@ -143,7 +144,7 @@ func TestParseLayerOptions(t *testing.T) {
 		}},
 		{"elu default", `{"class_name":"ELU","config":{"name":"e"}}`, func(l nn.Layer) bool { return l.(*nn.ELU).Alpha == 1 }},
 		{"prelu shared", `{"class_name":"PReLU","config":{"name":"p","shared_axes":[1]}}`, func(l nn.Layer) bool {
-			return equalInts(l.(*nn.PReLU).SharedAxes, []int{1})
+			return slices.Equal(l.(*nn.PReLU).SharedAxes, []int{1})
 		}},
 		{"batchnorm keras2 axis list", `{"class_name":"BatchNormalization","config":{"name":"b","axis":[2],"epsilon":0.001,"center":true,"scale":false,"momentum":0.99}}`, func(l nn.Layer) bool {
 			b := l.(*nn.BatchNormalization)
@@ -228,7 +229,7 @@ func TestKerasVersionRule(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			js := strings.Replace(tt.json, "%s", "", 1)
-			_, info, err := ParseConfig([]byte(js), tt.given)
+			_, info, err := Parse([]byte(js), Options{KerasVersion: tt.given})
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.err)
@@ -245,9 +246,9 @@ func TestKerasVersionRule(t *testing.T) {
 	}
 }
 
-// TestParseConfigErrors checks that what seqcast cannot run fails at load,
+// TestParseErrors checks that what seqcast cannot run fails at load,
 // naming the layer, the option and the value.
-func TestParseConfigErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	lstm := func(opts string) string {
 		return seq(`{"class_name":"LSTM","config":{"name":"lstm_7","units":4` + opts + `}}`)
 	}
@@ -291,7 +292,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := ParseConfig([]byte(tt.json), "")
+			_, _, err := Parse([]byte(tt.json), Options{})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -316,20 +317,20 @@ func seq(layers ...string) string {
 
 func mustParse(t testing.TB, js, version string) *nn.Model {
 	t.Helper()
-	m, _, err := ParseConfig([]byte(js), version)
+	m, _, err := Parse([]byte(js), Options{KerasVersion: version})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-func BenchmarkParseConfigGold(b *testing.B) {
+func BenchmarkParseGold(b *testing.B) {
 	data, err := os.ReadFile("../testdata/bench/gold/model.json")
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if _, _, err := ParseConfig(data, ""); err != nil {
+		if _, _, err := Parse(data, Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,0 +1,24 @@
+// Package kerasconfig turns a Keras model config (model.to_json(), an .h5
+// file's model_config attribute, a .keras zip's config.json, or TF.js's
+// modelTopology) into an nn.Model without weights.
+//
+// Parse reads the three dialects Keras writes (Keras <= 2.12, 2.13-2.15 and
+// 3), decides which Keras semantics apply (they differ for hard_sigmoid),
+// wires Sequential models and single-input single-output Functional graphs,
+// and builds every layer from its config. The files split the work by job:
+//
+//	parse.go     Parse, Options, ModelInfo and the bound on activations
+//	dialect.go   dialect detection and keras_version semantics
+//	graph.go     Sequential and Functional wiring, tensor references
+//	options.go   reading and checking one layer's options
+//	builders.go  the class -> builder table
+//	json.go      JSON decoding and value helpers
+//	errors.go    ErrUnsupported
+//
+// Everything seqcast cannot run (stateful RNNs, return_state,
+// channels_first, grouped convolutions, mixed precision, unknown layers or
+// activations, ...) is refused with an error naming the layer, the option,
+// its value and what is supported; such errors wrap ErrUnsupported. Options
+// without meaning at inference (initializers, regularizers, constraints,
+// dropout rates, trainable) are accepted and ignored.
+package kerasconfig

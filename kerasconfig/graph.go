@@ -1,0 +1,334 @@
+package kerasconfig
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/seqcast/seqcast/nn"
+)
+
+type parser struct {
+	keras3 bool
+}
+
+// sequential builds a Sequential config: {"name", "layers": [...]} (or,
+// from Keras 2.0-2.2, the bare list of layers).
+func (p *parser) sequential(raw any, info *ModelInfo) (*nn.Model, string, error) {
+	var name string
+	var list []any
+	var conf map[string]any
+	switch c := raw.(type) {
+	case []any:
+		list = c
+	case map[string]any:
+		conf = c
+		name = stringOf(c["name"])
+		var ok bool
+		if list, ok = c["layers"].([]any); !ok {
+			return nil, name, errors.New("Sequential config has no layers list")
+		}
+	default:
+		return nil, "", errors.New("Sequential config is not an object")
+	}
+	if err := checkDType(name, "Sequential", conf); err != nil {
+		return nil, name, err
+	}
+	var input nn.Shape
+	var layers []nn.Layer
+	names := map[string]bool{}
+	for i, item := range list {
+		spec, err := layerSpec(item)
+		if err != nil {
+			return nil, name, fmt.Errorf("layers[%d]: %w", i, err)
+		}
+		c := p.cfg(spec)
+		if names[c.name] && c.name != "" {
+			return nil, name, c.errf("duplicate layer name")
+		}
+		names[c.name] = true
+		if c.class == "InputLayer" {
+			if i != 0 {
+				return nil, name, c.errf("InputLayer is only allowed first in a Sequential model")
+			}
+			if input, err = c.inputShape(true); err != nil {
+				return nil, name, err
+			}
+			info.InputName = c.name
+			continue
+		}
+		if input == nil {
+			if input, err = c.inputShape(false); err != nil {
+				return nil, name, err
+			}
+		}
+		l, err := p.layer(c)
+		if err != nil {
+			return nil, name, err
+		}
+		layers = append(layers, l)
+	}
+	if input == nil && conf != nil {
+		if s, ok := conf["build_input_shape"]; ok && s != nil {
+			shape, err := batchShape(s)
+			if err != nil {
+				return nil, name, fmt.Errorf("build_input_shape: %w", err)
+			}
+			input = shape
+		}
+	}
+	if input == nil {
+		return nil, name, errors.New("the model has no input shape (no InputLayer, batch_input_shape, batch_shape, input_shape or build_input_shape): build the model with a fixed input shape before saving it")
+	}
+	if len(layers) == 0 {
+		return nil, name, errors.New("the model has no layers")
+	}
+	m, err := nn.NewSequential(name, input, layers...)
+	return m, name, err
+}
+
+// functional builds a Functional (or Keras 2 "Model") config with one input
+// and one output.
+func (p *parser) functional(raw any, info *ModelInfo) (*nn.Model, string, error) {
+	conf, ok := raw.(map[string]any)
+	if !ok {
+		return nil, "", errors.New("Functional config is not an object")
+	}
+	name := stringOf(conf["name"])
+	if err := checkDType(name, "Functional", conf); err != nil {
+		return nil, name, err
+	}
+	list, ok := conf["layers"].([]any)
+	if !ok {
+		return nil, name, errors.New("Functional config has no layers list")
+	}
+	ins, err := tensorRefs(conf["input_layers"])
+	if err != nil {
+		return nil, name, fmt.Errorf("input_layers: %w", err)
+	}
+	outs, err := tensorRefs(conf["output_layers"])
+	if err != nil {
+		return nil, name, fmt.Errorf("output_layers: %w", err)
+	}
+	if len(ins) != 1 || len(outs) != 1 {
+		return nil, name, fmt.Errorf("a model with %d input(s) and %d output(s) is %w (only one input and one output)", len(ins), len(outs), ErrUnsupported)
+	}
+	var input nn.Shape
+	inputName := ins[0].layer
+	info.InputName = inputName
+	index := map[string]int{} // layer name -> node index (nn.Input for the input layer)
+	var nodes []nn.Node
+	for i, item := range list {
+		spec, err := layerSpec(item)
+		if err != nil {
+			return nil, name, fmt.Errorf("layers[%d]: %w", i, err)
+		}
+		c := p.cfg(spec)
+		if n := stringOf(spec["name"]); n != "" {
+			c.name = n
+		}
+		if _, dup := index[c.name]; dup {
+			return nil, name, c.errf("duplicate layer name")
+		}
+		if c.class == "InputLayer" {
+			if c.name != inputName {
+				return nil, name, c.errf("a second model input is %w (only one input)", ErrUnsupported)
+			}
+			if input, err = c.inputShape(true); err != nil {
+				return nil, name, err
+			}
+			index[c.name] = nn.Input
+			continue
+		}
+		calls, err := inboundNodes(spec["inbound_nodes"])
+		if err != nil {
+			return nil, name, c.errf("inbound_nodes: %w", err)
+		}
+		if len(calls) != 1 {
+			return nil, name, c.errf("a layer called %d times (shared layer) is %w (each layer must be called once)", len(calls), ErrUnsupported)
+		}
+		var inputs []int
+		for _, ref := range calls[0] {
+			k, ok := index[ref.layer]
+			if !ok {
+				return nil, name, c.errf("inbound layer %q is not an earlier layer of the model", ref.layer)
+			}
+			if ref.node != 0 || ref.tensor != 0 {
+				return nil, name, c.errf("inbound tensor [%q, %d, %d] is %w (only the single output of a layer called once)", ref.layer, ref.node, ref.tensor, ErrUnsupported)
+			}
+			inputs = append(inputs, k)
+		}
+		if len(inputs) == 0 {
+			return nil, name, c.errf("no inbound tensor")
+		}
+		l, err := p.layer(c)
+		if err != nil {
+			return nil, name, err
+		}
+		index[c.name] = len(nodes)
+		nodes = append(nodes, nn.Node{Layer: l, Inputs: inputs})
+	}
+	if input == nil {
+		return nil, name, fmt.Errorf("input layer %q not found among the layers", inputName)
+	}
+	if len(nodes) == 0 {
+		return nil, name, errors.New("the model has no layers")
+	}
+	out := outs[0]
+	if k, ok := index[out.layer]; !ok || k != len(nodes)-1 || out.node != 0 || out.tensor != 0 {
+		return nil, name, fmt.Errorf("output [%q, %d, %d] must be the single output of the last layer (%q) and is %w otherwise",
+			out.layer, out.node, out.tensor, nodes[len(nodes)-1].Layer.Name(), ErrUnsupported)
+	}
+	m, err := nn.NewModel(name, input, nodes)
+	return m, name, err
+}
+
+// tensorRef is one [layer_name, node_index, tensor_index] reference.
+type tensorRef struct {
+	layer        string
+	node, tensor int
+}
+
+// tensorRefs reads input_layers/output_layers: [[name, 0, 0], ...], a bare
+// [name, 0, 0], or a dict of them.
+func tensorRefs(v any) ([]tensorRef, error) {
+	switch v := v.(type) {
+	case []any:
+		if len(v) > 0 {
+			if _, ok := v[0].(string); ok {
+				r, err := oneRef(v)
+				if err != nil {
+					return nil, err
+				}
+				return []tensorRef{r}, nil
+			}
+		}
+		var refs []tensorRef
+		for _, x := range v {
+			r, err := tensorRefs(x)
+			if err != nil {
+				return nil, err
+			}
+			refs = append(refs, r...)
+		}
+		return refs, nil
+	case map[string]any:
+		var refs []tensorRef
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			r, err := tensorRefs(v[k])
+			if err != nil {
+				return nil, err
+			}
+			refs = append(refs, r...)
+		}
+		return refs, nil
+	case nil:
+		return nil, errors.New("missing")
+	}
+	return nil, fmt.Errorf("unexpected %s", jsonText(v))
+}
+
+func oneRef(v []any) (tensorRef, error) {
+	if len(v) < 3 {
+		return tensorRef{}, fmt.Errorf("tensor reference %s: want [layer, node, tensor]", jsonText(v))
+	}
+	name, ok := v[0].(string)
+	node, ok1 := intOf(v[1])
+	tensor, ok2 := intOf(v[2])
+	if !ok || !ok1 || !ok2 {
+		return tensorRef{}, fmt.Errorf("tensor reference %s: want [layer, node, tensor]", jsonText(v))
+	}
+	return tensorRef{layer: name, node: node, tensor: tensor}, nil
+}
+
+// inboundNodes reads a layer's inbound_nodes, one entry per call of the
+// layer, in either dialect:
+//
+//	Keras 2: [[["conv1d", 0, 0, {}], ...], ...]
+//	Keras 3: [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["conv1d", 0, 0]}}], "kwargs": {}}, ...]
+func inboundNodes(v any) ([][]tensorRef, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("want a list, got %s", jsonText(v))
+	}
+	var calls [][]tensorRef
+	for _, call := range list {
+		switch c := call.(type) {
+		case map[string]any: // Keras 3
+			var refs []tensorRef
+			if err := kerasTensors(c["args"], &refs); err != nil {
+				return nil, err
+			}
+			var kw []tensorRef
+			if err := kerasTensors(c["kwargs"], &kw); err != nil {
+				return nil, err
+			}
+			if len(kw) > 0 {
+				return nil, fmt.Errorf("a tensor passed as a keyword argument is %w", ErrUnsupported)
+			}
+			calls = append(calls, refs)
+		case []any: // Keras 2
+			var refs []tensorRef
+			for _, r := range c {
+				rl, ok := r.([]any)
+				if !ok {
+					return nil, fmt.Errorf("unexpected %s", jsonText(r))
+				}
+				ref, err := oneRef(rl)
+				if err != nil {
+					return nil, err
+				}
+				refs = append(refs, ref)
+			}
+			calls = append(calls, refs)
+		default:
+			return nil, fmt.Errorf("unexpected %s", jsonText(call))
+		}
+	}
+	return calls, nil
+}
+
+// kerasTensors collects, in order, every __keras_tensor__ under v.
+func kerasTensors(v any, refs *[]tensorRef) error {
+	switch v := v.(type) {
+	case map[string]any:
+		if stringOf(v["class_name"]) == "__keras_tensor__" {
+			c, _ := v["config"].(map[string]any)
+			h, _ := c["keras_history"].([]any)
+			ref, err := oneRef(h)
+			if err != nil {
+				return err
+			}
+			*refs = append(*refs, ref)
+			return nil
+		}
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if err := kerasTensors(v[k], refs); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, x := range v {
+			if err := kerasTensors(x, refs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// layerSpec checks that v is a {class_name, config} object.
+func layerSpec(v any) (map[string]any, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("layer is not an object: %s", jsonText(v))
+	}
+	if stringOf(m["class_name"]) == "" {
+		return nil, errors.New("layer has no class_name")
+	}
+	if _, ok := m["config"].(map[string]any); !ok {
+		return nil, fmt.Errorf("layer %s has no config object", stringOf(m["class_name"]))
+	}
+	return m, nil
+}
