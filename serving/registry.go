@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,9 @@ type Options struct {
 	Batch BatchOptions
 	// BatchObserver, if set, is told about every merged forward pass.
 	BatchObserver BatchObserver
+	// Models holds per-model settings (version labels, default version) by
+	// model name. Every name must be served: Load fails otherwise.
+	Models map[string]ModelOptions
 }
 
 // VersionStatus is one version's state in the TF Serving status format.
@@ -49,7 +53,8 @@ type ModelStatus struct {
 	LastLoad   time.Time
 	LastError  string // why the last (re)load failed; "" if it succeeded
 	Origins    []string
-	DefaultVer int64
+	DefaultVer int64            // the version a request naming none gets
+	Labels     map[string]int64 // version labels, label -> version
 }
 
 // Registry serves named, versioned models. Reads are lock-free: a reload
@@ -73,6 +78,8 @@ type modelSet struct {
 	name     string
 	versions map[int64]*Model
 	latest   *Model
+	def      *Model           // served to requests naming no version
+	labels   map[string]int64 // version labels (every one names a loaded version)
 	loadedAt time.Time
 	lastErr  string
 }
@@ -93,6 +100,9 @@ func NewRegistry(opts Options, sources ...Source) *Registry {
 func (r *Registry) Load(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.opts.Validate(); err != nil {
+		return err
+	}
 	found, err := r.scan()
 	if err != nil {
 		return err
@@ -106,6 +116,12 @@ func (r *Registry) Load(ctx context.Context) error {
 			continue
 		}
 		sets[name] = set
+	}
+	for _, n := range sortedKeys(r.opts.Models) {
+		if _, ok := sets[n]; !ok && len(errs) == 0 {
+			errs = append(errs, fmt.Errorf("serving: version labels or a default version are set for model %q, which is not served (serving %s)",
+				n, strings.Join(namesOf(found), ", ")))
+		}
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
@@ -129,7 +145,7 @@ func (r *Registry) Reload(ctx context.Context, name string) error {
 	old := r.state.Load()
 	if name != "" {
 		if _, ok := old.sets[name]; !ok {
-			return fmt.Errorf("%w: model %q", ErrNotFound, name)
+			return &NotFoundError{Model: name, Served: strings.Join(old.names, ", ")}
 		}
 	}
 	found, err := r.scan()
@@ -158,7 +174,8 @@ func (r *Registry) Reload(ctx context.Context, name string) error {
 			continue
 		}
 		sets[n] = set
-		r.opts.Logger.Info("model reloaded", "model", n, "version", set.latest.version, "fingerprint", set.latest.fingerprint[:12])
+		r.opts.Logger.Info("model reloaded", "model", n, "version", set.latest.version, "default_version", set.def.version,
+			"fingerprint", set.latest.fingerprint[:12])
 	}
 	snap, err := r.newSnapshot(sets)
 	if err != nil {
@@ -233,6 +250,9 @@ func (r *Registry) loadSet(ctx context.Context, name string, found []Found) (*mo
 	if set.latest == nil {
 		return nil, fmt.Errorf("serving: model %q: no versions found", name)
 	}
+	if err := r.opts.Models[name].apply(set); err != nil {
+		return nil, err
+	}
 	set.loadedAt = time.Now()
 	return set, nil
 }
@@ -266,25 +286,53 @@ func (r *Registry) Default() string { return r.state.Load().def }
 // Names lists the served model names in alphabetical order.
 func (r *Registry) Names() []string { return append([]string(nil), r.state.Load().names...) }
 
-// Get returns the named model ("" for the default) at version (0 for the
-// highest). Unknown names and versions wrap ErrNotFound.
+// Get returns the named model ("" for the default model) at version (0 for
+// the model's default version: the highest unless ModelOptions pin another).
+// Unknown names and versions are a *NotFoundError.
 func (r *Registry) Get(name string, version int64) (*Model, error) {
 	s := r.state.Load()
+	set, err := s.set(name)
+	if err != nil {
+		return nil, err
+	}
+	if version == 0 {
+		return set.def, nil
+	}
+	m, ok := set.versions[version]
+	if !ok {
+		return nil, &NotFoundError{Model: set.name, Version: version, Served: versionList(set.versions)}
+	}
+	return m, nil
+}
+
+// GetLabel returns the named model ("" for the default model) at the version
+// label points to. Unknown names and labels are a *NotFoundError.
+func (r *Registry) GetLabel(name, label string) (*Model, error) {
+	s := r.state.Load()
+	set, err := s.set(name)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := set.labels[label]
+	if !ok {
+		return nil, &NotFoundError{Model: set.name, Label: label, Served: labelList(set.labels)}
+	}
+	return set.versions[v], nil
+}
+
+func (s *snapshot) set(name string) (*modelSet, error) {
 	if name == "" {
 		name = s.def
 	}
 	set, ok := s.sets[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: model %q (serving %v)", ErrNotFound, name, s.names)
+		served := strings.Join(s.names, ", ")
+		if served == "" {
+			served = "nothing yet"
+		}
+		return nil, &NotFoundError{Model: name, Served: served}
 	}
-	if version == 0 {
-		return set.latest, nil
-	}
-	m, ok := set.versions[version]
-	if !ok {
-		return nil, fmt.Errorf("%w: model %q has no version %d", ErrNotFound, name, version)
-	}
-	return m, nil
+	return set, nil
 }
 
 // Models returns every loaded model, by name then version.
@@ -307,20 +355,34 @@ func (r *Registry) Models() []*Model {
 
 // Status describes the named model's versions, highest first.
 func (r *Registry) Status(name string) (ModelStatus, error) {
+	set, err := r.state.Load().set(name)
+	if err != nil {
+		return ModelStatus{}, err
+	}
+	return set.status(), nil
+}
+
+// Statuses describes every served model, by name.
+func (r *Registry) Statuses() []ModelStatus {
 	s := r.state.Load()
-	if name == "" {
-		name = s.def
+	out := make([]ModelStatus, 0, len(s.names))
+	for _, n := range s.names {
+		out = append(out, s.sets[n].status())
 	}
-	set, ok := s.sets[name]
-	if !ok {
-		return ModelStatus{}, fmt.Errorf("%w: model %q", ErrNotFound, name)
+	return out
+}
+
+func (set *modelSet) status() ModelStatus {
+	st := ModelStatus{Name: set.name, LastLoad: set.loadedAt, LastError: set.lastErr, DefaultVer: set.def.version,
+		Labels: make(map[string]int64, len(set.labels))}
+	for l, v := range set.labels {
+		st.Labels[l] = v
 	}
-	st := ModelStatus{Name: name, LastLoad: set.loadedAt, LastError: set.lastErr, DefaultVer: set.latest.version}
 	for v, m := range set.versions {
 		st.Versions = append(st.Versions, VersionStatus{Version: v, State: StateAvailable})
 		st.Origins = append(st.Origins, m.origin)
 	}
 	sort.Slice(st.Versions, func(i, j int) bool { return st.Versions[i].Version > st.Versions[j].Version })
 	sort.Strings(st.Origins)
-	return st, nil
+	return st
 }
