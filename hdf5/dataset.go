@@ -1,0 +1,177 @@
+package hdf5
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// Dataset is a contiguous or compact dataset without filters.
+type Dataset struct {
+	object
+	DType DType
+	shape []int
+	n     int
+	// storage: compact data, or a contiguous extent
+	compact []byte
+	addr    uint64
+	size    uint64
+	noData  bool // contiguous storage never allocated (and no elements)
+}
+
+func (f *File) openDataset(addr uint64, path string) (*Dataset, error) {
+	h, err := f.header(addr, path)
+	if err != nil {
+		return nil, err
+	}
+	lm := h.first(msgLayout)
+	if lm == nil {
+		if h.first(msgSymbolTable) != nil {
+			return nil, &TypeError{Path: path, Want: "a dataset", Have: "a group"}
+		}
+		return nil, &UnsupportedError{Path: path, Feature: "object that is neither a symbol-table group nor a dataset"}
+	}
+	if h.first(msgFilters) != nil {
+		return nil, &UnsupportedError{Path: path, Feature: "dataset filters (compression, shuffle or checksums)"}
+	}
+	tm, sm := h.first(msgDatatype), h.first(msgDataspace)
+	if tm == nil || sm == nil {
+		return nil, &FormatError{Path: path, Offset: int64(addr), What: "dataset without a datatype or dataspace message"}
+	}
+	dt, _, err := f.parseDatatype(tm.data, path, 0)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := f.parseDataspace(sm.data, path)
+	if err != nil {
+		return nil, err
+	}
+	d := &Dataset{object: object{f: f, path: path, hdr: h}, DType: dt}
+	if dt.Class == ClassVarString {
+		return nil, &UnsupportedError{Path: path, Feature: "dataset of variable-length strings"}
+	}
+	need := ds.points * uint64(dt.Size)
+	if ds.points != 0 && need/ds.points != uint64(dt.Size) || need > uint64(f.size) {
+		return nil, &FormatError{Path: path, Offset: int64(addr), What: fmt.Sprintf("dataset of %d elements of %d bytes is larger than the %d-byte file", ds.points, dt.Size, f.size)}
+	}
+	d.n = int(ds.points)
+	d.shape = make([]int, len(ds.dims))
+	for i, x := range ds.dims {
+		d.shape[i] = int(x)
+	}
+	c := &cursor{f: f, b: lm.data}
+	ver := c.u8()
+	if ver != 3 {
+		return nil, &UnsupportedError{Path: path, Feature: fmt.Sprintf("data layout message version %d", ver)}
+	}
+	switch class := c.u8(); class {
+	case 0:
+		n := int(c.u16())
+		d.compact = c.take(n)
+		if c.bad {
+			return nil, &FormatError{Path: path, Offset: int64(addr), What: "truncated compact dataset"}
+		}
+		if uint64(n) != need {
+			return nil, &FormatError{Path: path, Offset: int64(addr), What: fmt.Sprintf("compact dataset holds %d bytes, its shape needs %d", n, need)}
+		}
+	case 1:
+		d.addr, d.size = c.off(), c.length()
+		if c.bad {
+			return nil, &FormatError{Path: path, Offset: int64(addr), What: "truncated contiguous layout message"}
+		}
+		if f.undefined(d.addr) {
+			if need != 0 {
+				return nil, &UnsupportedError{Path: path, Feature: "dataset whose storage was never written (fill value only)"}
+			}
+			d.noData = true
+			break
+		}
+		if d.size != need {
+			return nil, &FormatError{Path: path, Offset: int64(addr), What: fmt.Sprintf("contiguous dataset stores %d bytes, its shape needs %d", d.size, need)}
+		}
+		if _, err := f.abs(d.addr, d.size, "dataset data"); err != nil {
+			return nil, withPath(err, path)
+		}
+	case 2:
+		return nil, &UnsupportedError{Path: path, Feature: "chunked dataset layout (h5py chunks= or compression=)"}
+	case 3:
+		return nil, &UnsupportedError{Path: path, Feature: "virtual dataset layout"}
+	default:
+		return nil, &FormatError{Path: path, Offset: int64(addr), What: fmt.Sprintf("data layout class %d", class)}
+	}
+	return d, nil
+}
+
+// Shape is the dataset's dimensions (empty for a scalar).
+func (d *Dataset) Shape() []int { return append([]int(nil), d.shape...) }
+
+// Len is the number of elements.
+func (d *Dataset) Len() int { return d.n }
+
+// ReadRaw returns the dataset's bytes as stored (Len()*DType.Size bytes).
+func (d *Dataset) ReadRaw() ([]byte, error) {
+	need := d.n * d.DType.Size
+	if d.compact != nil || d.noData || need == 0 {
+		return append([]byte(nil), d.compact...), nil
+	}
+	off, err := d.f.abs(d.addr, d.size, "dataset data")
+	if err != nil {
+		return nil, withPath(err, d.path)
+	}
+	b := make([]byte, need)
+	if _, err := d.f.r.ReadAt(b, off); err != nil {
+		return nil, &FormatError{Path: d.path, Offset: off, What: "reading dataset data: " + err.Error()}
+	}
+	return b, nil
+}
+
+// ReadFloat32 reads a float32 dataset. A float64 dataset is a TypeError:
+// use ReadFloat64, which reads both exactly.
+func (d *Dataset) ReadFloat32() ([]float32, error) {
+	if d.DType.Class != ClassFloat || d.DType.Size != 4 {
+		return nil, &TypeError{Path: d.path, Want: "float32", Have: d.DType.String()}
+	}
+	raw, err := d.ReadRaw()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, d.n)
+	if d.DType.Order == binary.LittleEndian {
+		for i := range out {
+			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+		}
+	} else {
+		for i := range out {
+			out[i] = math.Float32frombits(binary.BigEndian.Uint32(raw[4*i:]))
+		}
+	}
+	return out, nil
+}
+
+// ReadFloat64 reads a float32 or float64 dataset as float64 (exactly).
+func (d *Dataset) ReadFloat64() ([]float64, error) {
+	if d.DType.Class != ClassFloat {
+		return nil, &TypeError{Path: d.path, Want: "float", Have: d.DType.String()}
+	}
+	raw, err := d.ReadRaw()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, d.n)
+	decodeFloat64(out, raw, d.DType)
+	return out, nil
+}
+
+// ReadInt64 reads an integer dataset.
+func (d *Dataset) ReadInt64() ([]int64, error) {
+	if d.DType.Class != ClassInt {
+		return nil, &TypeError{Path: d.path, Want: "integers", Have: d.DType.String()}
+	}
+	raw, err := d.ReadRaw()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, d.n)
+	decodeInt64(out, raw, d.DType)
+	return out, nil
+}
