@@ -271,14 +271,14 @@ func TestParseErrors(t *testing.T) {
 		{"unknown class", seq(`{"class_name":"Masking","config":{"name":"mask_1","mask_value":0}}`), true, []string{`"mask_1"`, "Masking", "supported: Activation"}},
 		{"custom layer", seq(`{"module":"my.layers","class_name":"Dense","config":{"name":"d","units":1},"registered_name":"Custom>Dense"}`), true, []string{`"d"`, "Custom>Dense"}},
 		{"merge_mode null", seq(`{"class_name":"Bidirectional","config":{"name":"bi","merge_mode":null,"layer":{"class_name":"LSTM","config":{"name":"l","units":2}}}}`), true, []string{`"bi"`, "merge_mode=null"}},
-		{"bidirectional dense", seq(`{"class_name":"Bidirectional","config":{"name":"bi","layer":{"class_name":"Dense","config":{"name":"l","units":2}}}}`), true, []string{`"bi"`, "Dense", "LSTM, GRU"}},
+		{"bidirectional dense", seq(`{"class_name":"Bidirectional","config":{"name":"bi","layer":{"class_name":"Dense","config":{"name":"l","units":2}}}}`), true, []string{`"bi"`, "Dense", "supported: GRU, LSTM"}},
 		{"bidirectional stateful", seq(`{"class_name":"Bidirectional","config":{"name":"bi","layer":{"class_name":"LSTM","config":{"name":"l","units":2,"stateful":true}}}}`), true, []string{`"bi"`, `"forward_l"`, "stateful=true"}},
 		{"mixed precision", seq(`{"class_name":"Dense","config":{"name":"d","units":1,"dtype":{"class_name":"Policy","config":{"name":"mixed_float16"}}}}`), true, []string{`"d"`, "dtype=", "mixed_float16", "float32"}},
 		{"float64 dtype", seq(`{"class_name":"Dense","config":{"name":"d","units":1,"dtype":"float64"}}`), true, []string{`"d"`, `dtype="float64"`}},
 		{"lora", seq(`{"class_name":"Dense","config":{"name":"d","units":1,"lora_rank":4}}`), true, []string{`"d"`, "lora_rank=4"}},
 		{"variable time", `{"class_name":"Sequential","config":{"name":"s","layers":[{"class_name":"InputLayer","config":{"batch_input_shape":[null,null,3],"name":"in"}},{"class_name":"Dense","config":{"name":"d","units":1}}]}}`, true, []string{`"in"`, "batch_input_shape=[null,null,3]", "fixed"}},
 		{"no input shape", `{"class_name":"Sequential","config":{"name":"s","layers":[{"class_name":"Dense","config":{"name":"d","units":1}}]}}`, false, []string{"no input shape"}},
-		{"not a model", `{"class_name":"Dense","config":{"name":"d"}}`, true, []string{`"Dense"`, "Sequential, Functional"}},
+		{"not a model", `{"class_name":"Dense","config":{"name":"d"}}`, true, []string{`"Dense"`, "supported: Functional, Model, Sequential"}},
 		{"bad json", `{"class_name":`, false, []string{"model config"}},
 		{"multi input", `{"class_name":"Functional","config":{"name":"f","layers":[],"input_layers":[["a",0,0],["b",0,0]],"output_layers":[["d",0,0]]}}`, true, []string{"2 input(s)"}},
 		{"shared layer", `{"class_name":"Functional","config":{"name":"f","layers":[
@@ -297,6 +297,10 @@ func TestParseErrors(t *testing.T) {
 				t.Fatal("no error")
 			}
 			t.Log(err)
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Errorf("error %v is a %T, not an *Error", err, err)
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)

@@ -20,6 +20,36 @@ const (
 	DialectKeras3 Dialect = "keras3"
 )
 
+// semantics decides which Keras version's semantics apply: the version the
+// caller gives (a bundle's manifest), else the JSON's own keras_version,
+// else the dialect. It returns the version declared ("" when neither gives
+// one) and whether Keras 3 semantics apply. Versions that contradict each
+// other, or the dialect, are an error.
+func semantics(given, inJSON string, d Dialect) (version string, keras3 bool, err error) {
+	if given != "" && inJSON != "" {
+		a, errA := isKeras3(given)
+		b, errB := isKeras3(inJSON)
+		if errA == nil && errB == nil && a != b {
+			return "", false, fmt.Errorf("keras_version %q given for the bundle contradicts keras_version %q in the JSON", given, inJSON)
+		}
+	}
+	version = given
+	if version == "" {
+		version = inJSON
+	}
+	if version == "" {
+		return "", d == DialectKeras3, nil
+	}
+	if keras3, err = isKeras3(version); err != nil {
+		return version, false, err
+	}
+	if keras3 != (d == DialectKeras3) && !strings.HasPrefix(version, "tfjs") {
+		return version, false, fmt.Errorf("keras_version %q contradicts the JSON, which is in the %s dialect", version, d)
+	}
+	return version, keras3, nil
+}
+
+// isKeras3 reads the major version of a keras_version string. TF.js's
 // "tfjs-layers x.y.z" follows Keras 2 semantics.
 func isKeras3(v string) (bool, error) {
 	if strings.HasPrefix(v, "tfjs") {

@@ -5,20 +5,29 @@
 // Parse reads the three dialects Keras writes (Keras <= 2.12, 2.13-2.15 and
 // 3), decides which Keras semantics apply (they differ for hard_sigmoid),
 // wires Sequential models and single-input single-output Functional graphs,
-// and builds every layer from its config. The files split the work by job:
+// and builds every layer from its config through a class -> builder table.
+//
+// The table is a value: Default returns a fresh Builders, and Parse takes
+// the one to use in Options, so a program adds or removes classes without
+// global state. It is also the one list of what seqcast supports: every
+// error about an unknown class lists Builders.Classes, and
+// docs/bundle-format.md's list is checked against it.
+//
+// Every error Parse returns is an *Error naming the file (Options.File), the
+// layer and its class, the option and its value, and what is supported.
+// Everything seqcast cannot run (stateful RNNs, return_state,
+// channels_first, grouped convolutions, mixed precision, unknown layers or
+// activations, ...) wraps ErrUnsupported. Options without meaning at
+// inference (initializers, regularizers, constraints, dropout rates,
+// trainable) are accepted and ignored.
+//
+// The files split the work by job:
 //
 //	parse.go     Parse, Options, ModelInfo and the bound on activations
 //	dialect.go   dialect detection and keras_version semantics
 //	graph.go     Sequential and Functional wiring, tensor references
-//	options.go   reading and checking one layer's options
-//	builders.go  the class -> builder table
+//	options.go   LayerConfig: reading and checking one layer's options
+//	builders.go  Builder, Builders, Default: the class -> builder table
 //	json.go      JSON decoding and value helpers
-//	errors.go    ErrUnsupported
-//
-// Everything seqcast cannot run (stateful RNNs, return_state,
-// channels_first, grouped convolutions, mixed precision, unknown layers or
-// activations, ...) is refused with an error naming the layer, the option,
-// its value and what is supported; such errors wrap ErrUnsupported. Options
-// without meaning at inference (initializers, regularizers, constraints,
-// dropout rates, trainable) are accepted and ignored.
+//	errors.go    Error and ErrUnsupported
 package kerasconfig

@@ -58,10 +58,10 @@ func FuzzParseConfig(f *testing.F) {
 // config announces are checked before a model that big is built.
 func TestHostileSizes(t *testing.T) {
 	for _, tt := range []struct{ layers, want string }{
-		{`{"class_name":"RepeatVector","config":{"name":"r","n":4611686018427387904}}`, `layer "r": output shape [4611686018427387904 3] is too large`},
-		{`{"class_name":"RepeatVector","config":{"name":"r","n":100000000}}`, `layer "r": output shape [100000000 3] is too large`},
+		{`{"class_name":"RepeatVector","config":{"name":"r","n":4611686018427387904}}`, `layer "r" (RepeatVector): output shape [4611686018427387904 3] is too large`},
+		{`{"class_name":"RepeatVector","config":{"name":"r","n":100000000}}`, `layer "r" (RepeatVector): output shape [100000000 3] is too large`},
 		{`{"class_name":"Dense","config":{"name":"d","units":3000000}},{"class_name":"Dense","config":{"name":"e","units":3000000}},` +
-			`{"class_name":"Dense","config":{"name":"f","units":3000000}}`, `layer "f": the layer outputs add up to more than`},
+			`{"class_name":"Dense","config":{"name":"f","units":3000000}}`, `layer "f" (Dense): the layer outputs add up to more than`},
 	} {
 		cfg := `{"class_name":"Sequential","config":{"name":"s","layers":[` +
 			`{"class_name":"InputLayer","config":{"batch_input_shape":[null,3],"dtype":"float32","name":"in"}},` + tt.layers + `]}}`

@@ -9,8 +9,10 @@ import (
 	"github.com/seqcast/seqcast/nn"
 )
 
+// parser carries one Parse.
 type parser struct {
-	keras3 bool
+	keras3   bool
+	builders Builders
 }
 
 // sequential builds a Sequential config: {"name", "layers": [...]} (or,
@@ -45,12 +47,12 @@ func (p *parser) sequential(raw any, info *ModelInfo) (*nn.Model, string, error)
 		}
 		c := p.cfg(spec)
 		if names[c.name] && c.name != "" {
-			return nil, name, c.errf("duplicate layer name")
+			return nil, name, c.Errorf("duplicate layer name")
 		}
 		names[c.name] = true
 		if c.class == "InputLayer" {
 			if i != 0 {
-				return nil, name, c.errf("InputLayer is only allowed first in a Sequential model")
+				return nil, name, c.Errorf("InputLayer is only allowed first in a Sequential model")
 			}
 			if input, err = c.inputShape(true); err != nil {
 				return nil, name, err
@@ -63,7 +65,7 @@ func (p *parser) sequential(raw any, info *ModelInfo) (*nn.Model, string, error)
 				return nil, name, err
 			}
 		}
-		l, err := p.layer(c)
+		l, err := p.build(c)
 		if err != nil {
 			return nil, name, err
 		}
@@ -129,11 +131,11 @@ func (p *parser) functional(raw any, info *ModelInfo) (*nn.Model, string, error)
 			c.name = n
 		}
 		if _, dup := index[c.name]; dup {
-			return nil, name, c.errf("duplicate layer name")
+			return nil, name, c.Errorf("duplicate layer name")
 		}
 		if c.class == "InputLayer" {
 			if c.name != inputName {
-				return nil, name, c.errf("a second model input is %w (only one input)", ErrUnsupported)
+				return nil, name, c.Errorf("a second model input is %w (only one input)", ErrUnsupported)
 			}
 			if input, err = c.inputShape(true); err != nil {
 				return nil, name, err
@@ -143,26 +145,26 @@ func (p *parser) functional(raw any, info *ModelInfo) (*nn.Model, string, error)
 		}
 		calls, err := inboundNodes(spec["inbound_nodes"])
 		if err != nil {
-			return nil, name, c.errf("inbound_nodes: %w", err)
+			return nil, name, c.Errorf("inbound_nodes: %w", err)
 		}
 		if len(calls) != 1 {
-			return nil, name, c.errf("a layer called %d times (shared layer) is %w (each layer must be called once)", len(calls), ErrUnsupported)
+			return nil, name, c.Errorf("a layer called %d times (shared layer) is %w (each layer must be called once)", len(calls), ErrUnsupported)
 		}
 		var inputs []int
 		for _, ref := range calls[0] {
 			k, ok := index[ref.layer]
 			if !ok {
-				return nil, name, c.errf("inbound layer %q is not an earlier layer of the model", ref.layer)
+				return nil, name, c.Errorf("inbound layer %q is not an earlier layer of the model", ref.layer)
 			}
 			if ref.node != 0 || ref.tensor != 0 {
-				return nil, name, c.errf("inbound tensor [%q, %d, %d] is %w (only the single output of a layer called once)", ref.layer, ref.node, ref.tensor, ErrUnsupported)
+				return nil, name, c.Errorf("inbound tensor [%q, %d, %d] is %w (only the single output of a layer called once)", ref.layer, ref.node, ref.tensor, ErrUnsupported)
 			}
 			inputs = append(inputs, k)
 		}
 		if len(inputs) == 0 {
-			return nil, name, c.errf("no inbound tensor")
+			return nil, name, c.Errorf("no inbound tensor")
 		}
-		l, err := p.layer(c)
+		l, err := p.build(c)
 		if err != nil {
 			return nil, name, err
 		}

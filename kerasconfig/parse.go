@@ -3,7 +3,8 @@ package kerasconfig
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"maps"
+	"slices"
 
 	"github.com/seqcast/seqcast/nn"
 )
@@ -23,11 +24,19 @@ type Options struct {
 	// KerasVersion is the Keras version that saved the model when the
 	// caller knows it (a bundle's manifest), else "".
 	KerasVersion string
+	// File names the config's file in errors (Error.File), for example
+	// "mymodel/model.json"; "" leaves it out.
+	File string
+	// Builders is the class -> builder table layers are built with; nil
+	// means Default(). A program adds its own classes to a copy of
+	// Default() and passes it here.
+	Builders Builders
 }
 
 // Parse turns a Keras model config, as model.to_json() writes it (or as
 // an .h5 file's model_config attribute or a .keras zip's config.json holds
-// it), into a built model without weights.
+// it), into a built model without weights. Every error it returns is an
+// *Error.
 //
 // Whether Keras 3 semantics apply (they differ for hard_sigmoid) is decided
 // by, in order: opts.KerasVersion, the JSON's own top-level keras_version,
@@ -37,11 +46,20 @@ type Options struct {
 // write them too. A version and a dialect that contradict each other are an
 // error.
 func Parse(data []byte, opts Options) (*nn.Model, ModelInfo, error) {
-	kerasVersion := opts.KerasVersion
+	m, info, err := parse(data, opts)
+	if err != nil {
+		e := asError(err)
+		e.File = opts.File
+		return nil, info, e
+	}
+	return m, info, nil
+}
+
+func parse(data []byte, opts Options) (*nn.Model, ModelInfo, error) {
 	var info ModelInfo
 	top, err := decodeObject(data)
 	if err != nil {
-		return nil, info, fmt.Errorf("model config: invalid JSON: %w", err)
+		return nil, info, fmt.Errorf("invalid JSON: %w", err)
 	}
 	// Unwrap TF.js's {"modelTopology": ...} and {"model_config": ...} holders.
 	jsonVersion := stringOf(top["keras_version"])
@@ -52,12 +70,12 @@ func Parse(data []byte, opts Options) (*nn.Model, ModelInfo, error) {
 		}
 		if s, isStr := inner.(string); isStr {
 			if inner, err = decodeAny([]byte(s)); err != nil {
-				return nil, info, fmt.Errorf("model config: %s: %w", key, err)
+				return nil, info, fmt.Errorf("%s: %w", key, err)
 			}
 		}
 		m, ok := inner.(map[string]any)
 		if !ok {
-			return nil, info, fmt.Errorf("model config: %s is not an object", key)
+			return nil, info, fmt.Errorf("%s is not an object", key)
 		}
 		top = m
 		if v := stringOf(top["keras_version"]); v != "" {
@@ -66,49 +84,34 @@ func Parse(data []byte, opts Options) (*nn.Model, ModelInfo, error) {
 	}
 	info.Class = stringOf(top["class_name"])
 	info.Dialect = detectDialect(top)
-	if kerasVersion != "" && jsonVersion != "" {
-		a, errA := isKeras3(kerasVersion)
-		b, errB := isKeras3(jsonVersion)
-		if errA == nil && errB == nil && a != b {
-			return nil, info, fmt.Errorf("model config: keras_version %q given for the bundle contradicts keras_version %q in the JSON", kerasVersion, jsonVersion)
-		}
+	if info.KerasVersion, info.Keras3, err = semantics(opts.KerasVersion, jsonVersion, info.Dialect); err != nil {
+		return nil, info, err
 	}
-	info.KerasVersion = kerasVersion
-	if info.KerasVersion == "" {
-		info.KerasVersion = jsonVersion
+	p := &parser{keras3: info.Keras3, builders: opts.Builders}
+	if p.builders == nil {
+		p.builders = Default()
 	}
-	if info.KerasVersion != "" {
-		if info.Keras3, err = isKeras3(info.KerasVersion); err != nil {
-			return nil, info, fmt.Errorf("model config: %w", err)
-		}
-		if info.Keras3 != (info.Dialect == DialectKeras3) && !strings.HasPrefix(info.KerasVersion, "tfjs") {
-			return nil, info, fmt.Errorf("model config: keras_version %q contradicts the JSON, which is in the %s dialect", info.KerasVersion, info.Dialect)
-		}
-	} else {
-		info.Keras3 = info.Dialect == DialectKeras3
+	graphs := map[string]func(any, *ModelInfo) (*nn.Model, string, error){
+		"Sequential": p.sequential,
+		"Functional": p.functional,
+		"Model":      p.functional, // Keras 2's name for Functional
 	}
-	if err := checkRegistered("model", top); err != nil {
-		return nil, info, fmt.Errorf("model config: %w", err)
+	graph, ok := graphs[info.Class]
+	switch {
+	case info.Class == "":
+		return nil, info, errors.New("no class_name at the top level: not a Keras model config")
+	case registeredName(top) != "":
+		return nil, info, fmt.Errorf("model class %q is a custom object (registered_name %q) and is %w", info.Class, registeredName(top), ErrUnsupported)
+	case !ok:
+		supported := slices.Sorted(maps.Keys(graphs))
+		return nil, info, &Error{Supported: supported, Err: unsupported(fmt.Sprintf("model class %q", info.Class), supported)}
 	}
-	p := &parser{keras3: info.Keras3}
-	var m *nn.Model
-	switch info.Class {
-	case "Sequential":
-		m, info.Name, err = p.sequential(top["config"], &info)
-	case "Functional", "Model":
-		m, info.Name, err = p.functional(top["config"], &info)
-	case "":
-		err = errors.New("no class_name at the top level: not a Keras model config")
-	default:
-		err = fmt.Errorf("model class %q is %w (supported: Sequential, Functional, Model)", info.Class, ErrUnsupported)
-	}
+	m, name, err := graph(top["config"], &info)
+	info.Name = name
 	if err != nil {
-		return nil, info, fmt.Errorf("model config: %w", err)
+		return nil, info, err
 	}
-	if err := checkActivations(m); err != nil {
-		return nil, info, fmt.Errorf("model config: %w", err)
-	}
-	return m, info, nil
+	return m, info, checkActivations(m)
 }
 
 // MaxActivations bounds the float32 values one sample's layer outputs may
@@ -121,28 +124,26 @@ const MaxActivations = 1 << 23
 // overflowing, against MaxActivations.
 func checkActivations(m *nn.Model) error {
 	total := 0
-	size := func(what string, s nn.Shape) error {
+	size := func(s nn.Shape) error {
 		n := 1
 		for _, d := range s {
 			if d < 0 || (d > 0 && n > MaxActivations/d) {
-				return fmt.Errorf("%s: output shape %v is too large (more than %d values per sample)", what, []int(s), MaxActivations)
+				return fmt.Errorf("output shape %v is too large (more than %d values per sample)", []int(s), MaxActivations)
 			}
 			n *= d
 		}
 		if total += n; total > MaxActivations {
-			return fmt.Errorf("%s: the layer outputs add up to more than %d values per sample", what, MaxActivations)
+			return fmt.Errorf("the layer outputs add up to more than %d values per sample", MaxActivations)
 		}
 		return nil
 	}
-	if err := size("input", m.InputShape()); err != nil {
-		return err
+	if err := size(m.InputShape()); err != nil {
+		return fmt.Errorf("input: %w", err)
 	}
 	for i, nd := range m.Nodes() {
-		if err := size(fmt.Sprintf("layer %q", nd.Layer.Name()), m.NodeShape(i)); err != nil {
-			return err
+		if err := size(m.NodeShape(i)); err != nil {
+			return &Error{Layer: nd.Layer.Name(), Class: nd.Layer.Class(), Err: err}
 		}
 	}
 	return nil
 }
-
-// isKeras3 reads the major version of a keras_version string. TF.js's

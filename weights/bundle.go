@@ -125,9 +125,9 @@ func load(fsys fs.FS, dir string) (*Bundle, error) {
 	if b.Manifest != nil {
 		version = b.Manifest.KerasVersion
 	}
-	b.Model, b.Info, err = kerasconfig.Parse(data, kerasconfig.Options{KerasVersion: version})
+	b.Model, b.Info, err = kerasconfig.Parse(data, kerasconfig.Options{KerasVersion: version, File: l.show("model.json")})
 	if err != nil {
-		return nil, l.fail("%s: %w", l.show("model.json"), err)
+		return nil, l.fail("%w", err) // the *kerasconfig.Error names the file
 	}
 	b.KerasVersion = b.Info.KerasVersion
 

@@ -169,7 +169,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no model.json", func(f fstest.MapFS) { delete(f, "model.json") }, nil, "model.json is missing"},
 		{"unsupported layer", func(f fstest.MapFS) {
 			f["model.json"].Data = bytes.Replace(modelJSON, []byte(`"class_name": "Dropout"`), []byte(`"class_name": "Masking"`), 1)
-		}, ErrUnsupported, `model.json: model config: layer "dropout": class Masking is not supported`},
+		}, ErrUnsupported, `model.json: model config: layer "dropout" (Masking): class Masking is not supported (supported: Activation, `},
 		{"checksum", func(f fstest.MapFS) {
 			f["manifest.json"] = &fstest.MapFile{Data: manifest(`,"files":{"model.json":"` + sum(modelJSON) + `","weights/003.npy":"` + sum([]byte("x")) + `"}`)}
 		}, ErrChecksum, "weights/003.npy: checksum mismatch: manifest.json says sha256 2d711642"},
@@ -210,6 +210,9 @@ func TestLoadErrors(t *testing.T) {
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("errors.Is(%v, %v) = false", err, tt.is)
+			}
+			if ce := (*kerasconfig.Error)(nil); errors.As(err, &ce) && ce.File != "model.json" {
+				t.Errorf("config error names file %q, want model.json", ce.File)
 			}
 		})
 	}
