@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""Cross-check helper for kerasfile's tests: read Keras files with the Python
+exporter's reader (tools/seqcast_export/keras_reader.py, numpy + h5py) and
+print, as JSON on stdout, what it found for each file: config, keras_version,
+backend and every weight array (layer, label, dtype, shape, little-endian
+bytes in base64), or the error it raised.
+
+    /usr/bin/python3 kerasfile/testdata/pyread.py [--layouts DIR] FILE...
+
+--layouts DIR first writes, into DIR, the Keras layouts of
+tools/tests/keras_layouts.py (Keras 2 and 3 .h5, Keras 2.13 and 3 .keras,
+stored and deflated, plus broken variants) and reads them too.
+"""
+
+import base64
+import json
+import os
+import sys
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, "tools", "tests"))
+
+import h5py  # noqa: E402  (fail loudly when python3-h5py is missing)
+import numpy as np  # noqa: E402
+
+import keras_layouts as kl  # noqa: E402
+from seqcast_export import keras_reader  # noqa: E402
+
+
+def rewrite_zip(src, dst, compression, replace=None):
+    with zipfile.ZipFile(src) as z:
+        files = [(n, z.read(n)) for n in z.namelist()]
+    with zipfile.ZipFile(dst, "w", compression=compression) as z:
+        for n, b in files:
+            z.writestr(n, (replace or {}).get(n, b))
+
+
+def layouts(d):
+    p = lambda n: os.path.join(d, n)  # noqa: E731
+    kl.write_keras2_h5(p("keras2.h5"))
+    kl.write_keras2_h5(p("keras2_2.12.h5"), keras_version="2.12.0")
+    kl.write_keras3_h5(p("keras3.h5"))
+    kl.write_keras213(p("keras213.keras"))
+    kl.write_keras3_zip(p("keras3.keras"))
+    kl.write_keras3_zip(p("keras3_nonames.keras"), names=False)
+    rewrite_zip(p("keras3.keras"), p("keras3_deflated.keras"), zipfile.ZIP_DEFLATED)
+    rewrite_zip(p("keras213.keras"), p("keras213_deflated.keras"), zipfile.ZIP_DEFLATED)
+    # float64 weights (a model saved from float64)
+    layers = [(ln, [(wn, a.astype(np.float64)) for wn, a in ws]) for ln, ws in kl.keras2_weights(seed=5)]
+    kl.write_keras2_h5(p("keras2_float64.h5"), layers=layers)
+    # Keras 2.10 functional (layer_names lists input_1)
+    cfg = {"class_name": "Functional", "config": {"name": "model", "layers": [
+        {"class_name": "InputLayer", "name": "input_1", "inbound_nodes": [],
+         "config": {"batch_input_shape": [None, 12, 2], "dtype": "float32", "name": "input_1"}},
+        {"class_name": "LSTM", "name": "lstm_4", "inbound_nodes": [[["input_1", 0, 0, {}]]],
+         "config": {"name": "lstm_4", "units": 3, "use_bias": True}},
+        {"class_name": "Dense", "name": "dense_2", "inbound_nodes": [[["lstm_4", 0, 0, {}]]],
+         "config": {"name": "dense_2", "units": 1, "use_bias": True}}],
+        "input_layers": [["input_1", 0, 0]], "output_layers": [["dense_2", 0, 0]]}}
+    r = np.random.default_rng(9)
+    fl = [("input_1", []),
+          ("lstm_4", [("lstm_4/lstm_cell_12/kernel:0", r.normal(size=(2, 12)).astype(np.float32)),
+                      ("lstm_4/lstm_cell_12/recurrent_kernel:0", r.normal(size=(3, 12)).astype(np.float32)),
+                      ("lstm_4/lstm_cell_12/bias:0", r.normal(size=(12,)).astype(np.float32))]),
+          ("dense_2", [("dense_2/kernel:0", r.normal(size=(3, 1)).astype(np.float32)),
+                       ("dense_2/bias:0", r.normal(size=(1,)).astype(np.float32))])]
+    kl.write_keras2_h5(p("keras2_functional.h5"), config=cfg, layers=fl, keras_version="2.10.0")
+
+    # --- files both readers must refuse ---
+    kl.write_keras2_h5(p("bad_count.h5"), config=kl.keras2_config(dense_bias=False))
+    ws = kl.keras2_weights()
+    ln, w = ws[-2]
+    ws[-2] = (ln, w[::-1])
+    kl.write_keras2_h5(p("bad_order.h5"), layers=ws)
+    kl.write_keras2_h5(p("bad_missing_layer.h5"),
+                       layers=[x for x in kl.keras2_weights() if x[0] != "batch_normalization"])
+    with h5py.File(p("bad_weights_only.h5"), "w") as f:
+        f.create_group("model_weights")
+    kl.write_keras213(p("bad_unmapped.keras"), extra=lambda f: f["_layer_checkpoint_dependencies/dense"].create_dataset(
+        "cell/vars/0", data=np.zeros(3, np.float32)))
+    kl.write_keras213(p("bad_weightless_with_weights.keras"),
+                      extra=lambda f: f["_layer_checkpoint_dependencies/dropout/vars"].create_dataset(
+                          "0", data=np.zeros(3, np.float32)))
+
+    def drop(f):
+        del f["layers/layer_normalization"]
+    kl.write_keras3_zip(p("bad_missing_group.keras"), mutate=drop)
+
+    def rename(f):
+        f["layers/dense/vars"].attrs["name"] = "dense_99"
+    kl.write_keras3_zip(p("bad_name.keras"), mutate=rename)
+    c = kl.keras3_zip_config()
+    c["config"]["layers"][2]["class_name"] = "MultiHeadAttention"
+    rewrite_zip(p("keras3.keras"), p("bad_class_MultiHeadAttention.keras"), zipfile.ZIP_STORED,
+                {"config.json": json.dumps(c).encode()})
+    with zipfile.ZipFile(p("keras3.keras")) as z:
+        with open(p("bad_bare_weights.h5"), "wb") as f:
+            f.write(z.read("model.weights.h5"))
+    with open(p("bad_not_a_model.h5"), "wb") as f:
+        f.write(b"hello")
+    return sorted(os.path.join(d, n) for n in os.listdir(d))
+
+
+def record(path):
+    try:
+        config, kv, backend, weights = keras_reader.read_model(path)
+    except Exception as e:  # the exporter's own refusals and h5py's
+        return {"file": path, "ok": False, "error": "%s: %s" % (type(e).__name__, e)}
+    out = []
+    for layer, label, a in weights:
+        a = np.asarray(a)
+        dt = "<f8" if a.dtype == np.float64 else "<f4"
+        out.append({"layer": layer, "name": label, "dtype": dt, "shape": list(a.shape),
+                    "data": base64.b64encode(np.ascontiguousarray(a, dtype=dt).tobytes()).decode()})
+    return {"file": path, "ok": True, "config": config, "keras_version": kv, "backend": backend, "weights": out}
+
+
+def main(argv):
+    files = []
+    if argv[:1] == ["--layouts"]:
+        files += layouts(argv[1])
+        argv = argv[2:]
+    files += argv
+    json.dump([record(f) for f in files], sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
