@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seqcast/seqcast/kerasconfig"
 	"github.com/seqcast/seqcast/weights"
 )
 
@@ -129,7 +130,7 @@ func TestInspectFunctional(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _, err := weights.ParseConfig(data, "")
+	m, _, err := kerasconfig.Parse(data, kerasconfig.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
