@@ -31,9 +31,6 @@ func (f *File) openDataset(addr uint64, path string) (*Dataset, error) {
 		}
 		return nil, &UnsupportedError{Path: path, Feature: "object that is neither a symbol-table group nor a dataset"}
 	}
-	if h.first(msgFilters) != nil {
-		return nil, &UnsupportedError{Path: path, Feature: "dataset filters (compression, shuffle or checksums)"}
-	}
 	tm, sm := h.first(msgDatatype), h.first(msgDataspace)
 	if tm == nil || sm == nil {
 		return nil, &FormatError{Path: path, Offset: int64(addr), What: "dataset without a datatype or dataspace message"}
@@ -99,11 +96,14 @@ func (f *File) openDataset(addr uint64, path string) (*Dataset, error) {
 	default:
 		return nil, &FormatError{Path: path, Offset: int64(addr), What: fmt.Sprintf("data layout class %d", class)}
 	}
+	if h.first(msgFilters) != nil {
+		return nil, &UnsupportedError{Path: path, Feature: "dataset filters (compression, shuffle or checksums)"}
+	}
 	return d, nil
 }
 
 // Shape is the dataset's dimensions (empty for a scalar).
-func (d *Dataset) Shape() []int { return append([]int(nil), d.shape...) }
+func (d *Dataset) Shape() []int { return append(make([]int, 0, len(d.shape)), d.shape...) }
 
 // Len is the number of elements.
 func (d *Dataset) Len() int { return d.n }
