@@ -1,0 +1,287 @@
+package skpickle
+
+import (
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"compress/zlib"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"hash"
+	"hash/crc32"
+	"hash/crc64"
+	"io"
+
+	"github.com/ulikunitz/xz/lzma"
+)
+
+// Compression names a joblib compression, as detected from the magic bytes.
+type Compression string
+
+// The compressions Load reads (joblib.dump's compress= names).
+const (
+	CompressionNone Compression = "none"
+	CompressionZlib Compression = "zlib"
+	CompressionGzip Compression = "gzip"
+	CompressionBz2  Compression = "bz2"
+	CompressionXz   Compression = "xz"
+	CompressionLzma Compression = "lzma"
+)
+
+var xzMagic = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+
+// detect mirrors safe_pickle._decompress's magic-byte tests, in its order.
+func detect(data []byte) (Compression, error) {
+	switch {
+	case bytes.HasPrefix(data, []byte("ZF")):
+		return "", stateErr("joblib < 0.10 compressed format is not supported; re-save it with joblib.dump")
+	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
+		return CompressionGzip, nil
+	case bytes.HasPrefix(data, []byte("BZh")):
+		return CompressionBz2, nil
+	case bytes.HasPrefix(data, xzMagic):
+		return CompressionXz, nil
+	case bytes.HasPrefix(data, []byte{0x5d, 0x00, 0x00}):
+		return CompressionLzma, nil
+	case bytes.HasPrefix(data, []byte{0x04, 0x22, 0x4d, 0x18}):
+		return "", stateErr("lz4-compressed joblib files are not supported; re-save with compress=('zlib', 3)")
+	case bytes.HasPrefix(data, []byte{0x78}):
+		return CompressionZlib, nil
+	}
+	return CompressionNone, nil
+}
+
+// decompress returns the pickle bytes of a (possibly compressed) file, never
+// more than max bytes.
+func decompress(data []byte, max int64) ([]byte, Compression, error) {
+	c, err := detect(data)
+	if err != nil {
+		return nil, "", err
+	}
+	var r io.Reader
+	switch c {
+	case CompressionNone:
+		return data, c, nil
+	case CompressionGzip:
+		r, err = gzip.NewReader(bytes.NewReader(data))
+	case CompressionZlib:
+		r, err = zlib.NewReader(bytes.NewReader(data))
+	case CompressionBz2:
+		r = bzip2.NewReader(bytes.NewReader(data))
+	case CompressionLzma:
+		r, err = lzmaAlone(data, max)
+	case CompressionXz:
+		out, err := xzDecode(data, max)
+		if err != nil {
+			return nil, c, err
+		}
+		return out, c, nil
+	}
+	if err != nil {
+		return nil, c, stateErr("%s: %v", c, err)
+	}
+	out, err := readBounded(r, max, string(c))
+	return out, c, err
+}
+
+func readBounded(r io.Reader, max int64, what string) ([]byte, error) {
+	out, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		var le *LimitError
+		if errors.As(err, &le) {
+			return nil, err
+		}
+		return nil, stateErr("%s stream: %v", what, err)
+	}
+	if int64(len(out)) > max {
+		return nil, &LimitError{What: what + " stream inflates beyond", Limit: max, Claimed: -1}
+	}
+	return out, nil
+}
+
+// dictCap bounds an LZMA dictionary: a window larger than everything the
+// stream may inflate to is never used, so clamping it to max changes
+// nothing for a stream within the limit and stops a header claiming 4 GiB
+// from allocating it.
+func dictCap(claimed, max int64) int {
+	c := min(claimed, max)
+	return int(max64(c, lzma.MinDictCap))
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// lzmaAlone opens a legacy .lzma stream (joblib's "lzma" compression):
+// 13-byte header of properties, dictionary size, uncompressed size.
+func lzmaAlone(data []byte, max int64) (io.Reader, error) {
+	if len(data) < lzma.HeaderLen {
+		return nil, stateErr("lzma: truncated header")
+	}
+	hdr := append([]byte(nil), data[:lzma.HeaderLen]...)
+	dict := int64(binary.LittleEndian.Uint32(hdr[1:5]))
+	size := binary.LittleEndian.Uint64(hdr[5:13])
+	if size != ^uint64(0) && size > uint64(max) {
+		return nil, &LimitError{What: "lzma stream's uncompressed size", Limit: max, Claimed: int64(min(size, 1<<62))}
+	}
+	dc := dictCap(dict, max)
+	binary.LittleEndian.PutUint32(hdr[1:5], uint32(dc))
+	return lzma.ReaderConfig{DictCap: dc}.NewReader(io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(data[lzma.HeaderLen:])))
+}
+
+// xzDecode reads the first stream of an .xz file: its blocks, each a single
+// LZMA2 filter, with their integrity checks. The container is parsed here
+// so that every block's dictionary claim is bounded before the LZMA2
+// decoder allocates it.
+func xzDecode(data []byte, max int64) ([]byte, error) {
+	bad := func(format string, args ...any) error {
+		return stateErr("xz: "+format, args...)
+	}
+	if len(data) < 12 {
+		return nil, bad("truncated stream header")
+	}
+	flags := data[6:8]
+	if crc32.ChecksumIEEE(flags) != binary.LittleEndian.Uint32(data[8:12]) {
+		return nil, bad("stream header checksum mismatch")
+	}
+	if flags[0] != 0 || flags[1]&0xf0 != 0 {
+		return nil, bad("unsupported stream flags")
+	}
+	check := flags[1]
+	var newHash func() hash.Hash
+	var checkLen int
+	switch check {
+	case 0x00:
+	case 0x01:
+		newHash, checkLen = func() hash.Hash { return crc32.NewIEEE() }, 4
+	case 0x04:
+		newHash, checkLen = func() hash.Hash { return crc64.New(crc64.MakeTable(crc64.ECMA)) }, 8
+	case 0x0a:
+		newHash, checkLen = sha256.New, 32
+	default:
+		return nil, bad("unsupported check type %d", check)
+	}
+	pos := 12
+	var out []byte
+	for {
+		if pos >= len(data) {
+			return nil, bad("truncated: no index")
+		}
+		if data[pos] == 0 { // index indicator: every block has been read
+			return out, nil
+		}
+		hsize := (int(data[pos]) + 1) * 4
+		if hsize > len(data)-pos {
+			return nil, bad("truncated block header")
+		}
+		h := data[pos : pos+hsize]
+		if crc32.ChecksumIEEE(h[:hsize-4]) != binary.LittleEndian.Uint32(h[hsize-4:]) {
+			return nil, bad("block header checksum mismatch")
+		}
+		bflags := h[1]
+		if bflags&0x3c != 0 || bflags&0x03 != 0 {
+			return nil, bad("only a single LZMA2 filter is supported")
+		}
+		p := 2
+		varint := func() (uint64, bool) {
+			var v uint64
+			for i := 0; i < 9 && p < hsize-4; i++ {
+				b := h[p]
+				p++
+				v |= uint64(b&0x7f) << (7 * i)
+				if b&0x80 == 0 {
+					return v, true
+				}
+			}
+			return 0, false
+		}
+		compSize, uncompSize := int64(-1), int64(-1)
+		if bflags&0x40 != 0 {
+			v, ok := varint()
+			if !ok || v == 0 || v > uint64(len(data)) {
+				return nil, bad("bad compressed size")
+			}
+			compSize = int64(v)
+		}
+		if bflags&0x80 != 0 {
+			v, ok := varint()
+			if !ok {
+				return nil, bad("bad uncompressed size")
+			}
+			if v > uint64(max) {
+				return nil, &LimitError{What: "xz block's uncompressed size", Limit: max, Claimed: int64(min(v, 1<<62))}
+			}
+			uncompSize = int64(v)
+		}
+		id, ok1 := varint()
+		psize, ok2 := varint()
+		if !ok1 || !ok2 || id != 0x21 || psize != 1 || p >= hsize-4 {
+			return nil, bad("only the LZMA2 filter is supported")
+		}
+		prop := h[p]
+		p++
+		if prop > 40 {
+			return nil, bad("bad LZMA2 dictionary size")
+		}
+		for ; p < hsize-4; p++ {
+			if h[p] != 0 {
+				return nil, bad("non-zero block header padding")
+			}
+		}
+		dict := int64(0xffffffff)
+		if prop < 40 {
+			dict = int64(2|(prop&1)) << (prop/2 + 11)
+		}
+		pos += hsize
+		br := bytes.NewReader(data[pos:])
+		zr, err := lzma.Reader2Config{DictCap: dictCap(dict, max)}.NewReader2(br)
+		if err != nil {
+			return nil, bad("%v", err)
+		}
+		var hs hash.Hash
+		var r io.Reader = zr
+		if newHash != nil {
+			hs = newHash()
+			r = io.TeeReader(zr, hs)
+		}
+		block, err := readBounded(r, max-int64(len(out)), "xz")
+		if err != nil {
+			return nil, err
+		}
+		used := int64(len(data)-pos) - int64(br.Len())
+		if (compSize >= 0 && used != compSize) || (uncompSize >= 0 && int64(len(block)) != uncompSize) {
+			return nil, bad("block sizes disagree with its header")
+		}
+		pos += int(used)
+		for pad := (4 - used%4) % 4; pad > 0; pad-- {
+			if pos >= len(data) || data[pos] != 0 {
+				return nil, bad("bad block padding")
+			}
+			pos++
+		}
+		if checkLen > len(data)-pos {
+			return nil, bad("truncated block check")
+		}
+		if hs != nil && !bytes.Equal(checkBytes(hs), data[pos:pos+checkLen]) {
+			return nil, bad("block check mismatch")
+		}
+		pos += checkLen
+		out = append(out, block...)
+	}
+}
+
+// checkBytes is a block check as xz stores it: CRC32 and CRC64 little
+// endian, SHA-256 as is.
+func checkBytes(h hash.Hash) []byte {
+	sum := h.Sum(nil)
+	if h.Size() == 4 || h.Size() == 8 {
+		for i, j := 0, len(sum)-1; i < j; i, j = i+1, j-1 {
+			sum[i], sum[j] = sum[j], sum[i]
+		}
+	}
+	return sum
+}
