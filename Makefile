@@ -9,7 +9,7 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 
-.PHONY: all build run test test-go test-py test-node bench golden fixtures fmt vet clean
+.PHONY: all build run prepare test test-short test-go test-py test-node bench golden fixtures fmt vet clean
 
 all: build
 
@@ -21,24 +21,33 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: everything CI runs (Go, Python exporter, Node golden generator)
-test: vet test-go test-py test-node
+## prepare: install what the tests need (Debian packages, tools/golden's node_modules, kustomize; tools/prepare.sh)
+prepare:
+	@PYTHON=$(PYTHON) GO=$(GO) tools/prepare.sh
+
+## test: everything CI runs (Go, Python exporter, Node golden generator); prepares first, skips nothing
+test: prepare vet test-go test-py test-node
+
+## test-short: the fast subset while developing: gofmt, go vet, `go test -short ./...` (no real redis-server,
+## no binary over loopback, no parity listing, no purego pass, no Python or Node); run `make test` before pushing
+test-short: vet
+	CGO_ENABLED=0 $(GO) test -short -count=1 ./...
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	$(GO) vet ./...
 
-test-go:
+test-go: prepare
 	CGO_ENABLED=0 $(GO) test -count=1 ./...
 	@echo "--- parity cases, each listed (the test also fails if a case directory is added or missing) ---"
 	CGO_ENABLED=0 $(GO) test -count=1 -v -run 'Golden|RealWorld' ./parity/ | grep -E -- '--- (PASS|FAIL|SKIP)|^(ok|FAIL)'
 	@echo "--- engine and parity again with the pure-Go fallback forced (-tags purego) ---"
 	CGO_ENABLED=0 $(GO) test -count=1 -tags purego ./nn/ ./parity/
 
-test-py:
+test-py: prepare
 	@if [ -d tools/tests ]; then $(PYTHON) -m pytest -q tools/tests; else echo "no python tests yet"; fi
 
-test-node:
+test-node: prepare
 	@if [ -f tools/golden/package.json ]; then cd tools/golden && node --test; else echo "no node tests yet"; fi
 
 ## bench: Go benchmarks with allocations
