@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -46,7 +47,12 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = buildWithMake(dir)
+	flag.Parse()
+	if testing.Short() {
+		binary = built{err: errShort}
+	} else {
+		binary = buildWithMake(dir)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -69,21 +75,23 @@ func buildWithMake(dir string) built {
 	return built{path: out, output: string(b)}
 }
 
-// inCI reports whether missing prerequisites must fail rather than skip.
-func inCI() bool { return os.Getenv("CI") != "" }
+// errShort is binary.err under go test -short: every test here builds and
+// runs the real binary, and is skipped.
+var errShort = errors.New("go test -short: the deploy tests build and run the real binary; skipped")
 
-// unavailable fails the test in CI and skips it elsewhere.
+// unavailable fails the test: a missing prerequisite is a failure, never a
+// skip (make prepare installs the tools).
 func unavailable(t *testing.T, format string, args ...any) {
 	t.Helper()
-	if inCI() {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
+	t.Fatalf(format, args...)
 }
 
 // needBinary returns the path of the binary built by TestMain.
 func needBinary(t *testing.T) string {
 	t.Helper()
+	if binary.err == errShort {
+		t.Skip(errShort)
+	}
 	if binary.err != nil {
 		if errors.Is(binary.err, exec.ErrNotFound) {
 			unavailable(t, "cannot build seqcast: %v", binary.err)
@@ -98,7 +106,7 @@ func needTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		unavailable(t, "%s not found on PATH (CI installs it from apt: see .ci/run): %v", name, err)
+		unavailable(t, "%s not found on PATH (make prepare installs it from apt: see tools/prepare.sh): %v", name, err)
 	}
 	return p
 }

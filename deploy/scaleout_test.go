@@ -20,18 +20,17 @@ import (
 func TestScaleOutSharedRedis(t *testing.T) {
 	bin := needBinary(t)
 	needTool(t, "redis-server")
+	cli := needTool(t, "redis-cli")
 	addr, _, _ := redistest.Start(t)
 	testScaleOut(t, bin, "redis://"+addr+"/0")
 
-	if cli, err := exec.LookPath("redis-cli"); err == nil {
-		host, port, _ := net.SplitHostPort(addr)
-		out, err := exec.Command(cli, "-h", host, "-p", port, "--scan", "--pattern", "seqcast:*").Output()
-		if err != nil {
-			t.Fatalf("redis-cli --scan: %v", err)
-		}
-		if n := len(strings.Fields(string(out))); n < scaleOutWindows+1 {
-			t.Errorf("redis holds %d seqcast:* keys, want at least %d", n, scaleOutWindows+1)
-		}
+	host, port, _ := net.SplitHostPort(addr)
+	out, err := exec.Command(cli, "-h", host, "-p", port, "--scan", "--pattern", "seqcast:*").Output()
+	if err != nil {
+		t.Fatalf("redis-cli --scan: %v", err)
+	}
+	if n := len(strings.Fields(string(out))); n < scaleOutWindows+1 {
+		t.Errorf("redis holds %d seqcast:* keys, want at least %d", n, scaleOutWindows+1)
 	}
 }
 
