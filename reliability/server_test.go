@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,6 +25,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() { // every test runs the real binary: launch skips them all
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "seqcast-reliability-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -117,6 +122,9 @@ func startServer(t testing.TB, env []string, args ...string) *server {
 // launch starts the process without waiting for it to be ready.
 func launch(t testing.TB, env []string, args ...string) *server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the real binary over loopback; skipped with -short")
+	}
 	all := append([]string{"serve", "--addr", "127.0.0.1:0", "--log-format", "json"}, fastTimeouts...)
 	cmd := exec.Command(binary, append(all, args...)...)
 	// A clean environment: no SEQCAST_* from the developer's shell.
