@@ -98,7 +98,7 @@ def _fixtures():
     for name in ("scaler_X.pkl", "scaler_y.pkl"):
         with open(os.path.join(FIXTURES, name), "rb") as f:
             out[name] = f.read()
-    pre = pytest.importorskip("sklearn.preprocessing")
+    import sklearn.preprocessing as pre
     X = np.arange(12.0).reshape(4, 3) * [1, 10, 100]
     for proto in (2, 4, 5):
         out["minmax-p%d" % proto] = pickle.dumps(pre.MinMaxScaler().fit(X), protocol=proto)

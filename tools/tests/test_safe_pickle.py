@@ -5,8 +5,10 @@ import pickle
 import subprocess
 import sys
 
+import joblib  # python3-joblib, like sklearn: make prepare installs both; missing fails, never skips
 import numpy as np
 import pytest
+import sklearn.preprocessing as sklearn_pre
 
 from seqcast_export import safe_pickle
 from seqcast_export.safe_pickle import ScalerPickleError, UnsafePickleError
@@ -14,13 +16,6 @@ from seqcast_export.safe_pickle import ScalerPickleError, UnsafePickleError
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                         "parity", "testdata", "fixtures", "airquality-cnn-bilstm")
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-try:
-    import joblib
-except ImportError:  # pragma: no cover - Debian's python3-sklearn depends on python3-joblib
-    joblib = None
-
-sklearn_pre = pytest.importorskip("sklearn.preprocessing")
 
 
 def test_fixture_scalers_numpy2_joblib():
@@ -91,7 +86,6 @@ def test_debian_sklearn_pickle(protocol):
         _check(sc, safe_pickle.scaler_json(safe_pickle.loads(pickle.dumps(sc, protocol=protocol))))
 
 
-@pytest.mark.skipif(joblib is None, reason="joblib not installed")
 @pytest.mark.parametrize("compress", [0, ("zlib", 3), ("gzip", 3), ("bz2", 3), ("lzma", 3), ("xz", 3)])
 def test_debian_sklearn_joblib(tmp_path, compress):
     for i, sc in enumerate(_fitted()):
@@ -100,7 +94,6 @@ def test_debian_sklearn_joblib(tmp_path, compress):
         _check(sc, safe_pickle.load_scaler_json(p))
 
 
-@pytest.mark.skipif(joblib is None, reason="joblib not installed")
 def test_joblib_feature_names(tmp_path):
     # fitted on named columns: feature_names_in_ is an object array, which
     # joblib stores as a nested pickle after the wrapper
@@ -141,8 +134,6 @@ def test_malicious_pickles_refused_and_not_run(tmp_path, make):
         sc.scale_ = _Evil(os_mod.system, cmd)  # hides inside a legitimate scaler's state
         data, name = pickle.dumps(sc), "system"
     else:
-        if joblib is None:
-            pytest.skip("joblib not installed")
         p = tmp_path / "evil.pkl"
         joblib.dump({"x": _Evil(os_mod.system, cmd)}, p, compress=3)
         data, name = p.read_bytes(), "system"
