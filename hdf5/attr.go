@@ -102,7 +102,6 @@ func (a *Attribute) Strings() ([]string, error) {
 		return nil, &TypeError{Path: a.path, Want: "strings", Have: a.DType.String()}
 	}
 	out := make([]string, 0, a.n)
-	total := 0
 	for i := 0; i < a.n; i++ {
 		el := a.raw[i*a.DType.Size : (i+1)*a.DType.Size]
 		var s []byte
@@ -124,9 +123,8 @@ func (a *Attribute) Strings() ([]string, error) {
 				return nil, err
 			}
 		}
-		total += len(s)
-		if int64(total) > a.f.size {
-			return nil, &FormatError{Path: a.path, Offset: -1, What: fmt.Sprintf("strings total more than the file's %d bytes", a.f.size)}
+		if err := a.f.charge(int64(len(s)), "attribute strings"); err != nil {
+			return nil, withPath(err, a.path)
 		}
 		out = append(out, string(s))
 	}

@@ -118,6 +118,9 @@ func (d *Dataset) ReadRaw() ([]byte, error) {
 	if err != nil {
 		return nil, withPath(err, d.path)
 	}
+	if err := d.f.charge(int64(need), "dataset data"); err != nil {
+		return nil, withPath(err, d.path)
+	}
 	b := make([]byte, need)
 	if _, err := d.f.r.ReadAt(b, off); err != nil {
 		return nil, &FormatError{Path: d.path, Offset: off, What: "reading dataset data: " + err.Error()}

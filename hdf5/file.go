@@ -17,14 +17,21 @@ const (
 	maxRank          = 32   // HDF5's own limit on dataspace dimensions
 	maxContinuations = 4096 // object header continuation blocks per object
 	maxTypeNesting   = 4    // variable-length types of variable-length types
-	// metadata (headers, heaps, B-tree nodes) read from a file may total at
-	// most metaFactor times its size plus metaSlack bytes.
-	metaFactor = 4
-	metaSlack  = 1 << 20
+	// Everything read or decoded from a file (metadata, dataset data,
+	// strings) may total at most budgetFactor times its size plus
+	// budgetSlack bytes: see File.
+	budgetFactor = 6
+	budgetSlack  = 1 << 20
 )
 
 // File is an open HDF5 file. Its methods may be called from several
 // goroutines; parsed metadata is cached, dataset data is not.
+//
+// A File reads and decodes at most 6 times the file size plus 1 MiB in
+// total (metadata, dataset data, strings); past that, reads fail with a
+// FormatError. Reading everything once stays far below; a hostile file that
+// links one large dataset or string from many places cannot make its reader
+// allocate without bound. Open the file again to read it again.
 type File struct {
 	r       io.ReaderAt
 	size    int64
@@ -32,12 +39,12 @@ type File struct {
 	offSize int
 	lenSize int
 
-	mu       sync.Mutex
-	metaUsed int64
-	headers  map[uint64]*objectHeader
-	groups   map[uint64]*groupIndex
-	gheaps   map[uint64]map[uint16][]byte
-	root     *Group
+	mu      sync.Mutex
+	used    int64 // bytes read or decoded so far, against the budget
+	headers map[uint64]*objectHeader
+	groups  map[uint64]*groupIndex
+	gheaps  map[uint64]map[uint16][]byte
+	root    *Group
 }
 
 // Open reads the superblock and the root group of the HDF5 file in r, which
@@ -133,18 +140,26 @@ func (f *File) readAbs(off int64, n int, what string) ([]byte, error) {
 	if n < 0 || off < 0 || off > f.size || int64(n) > f.size-off {
 		return nil, &FormatError{Offset: off, What: fmt.Sprintf("%s of %d bytes runs past the end of the %d-byte file", what, n, f.size)}
 	}
-	f.mu.Lock()
-	f.metaUsed += int64(n)
-	over := f.metaUsed > metaFactor*f.size+metaSlack
-	f.mu.Unlock()
-	if over {
-		return nil, &FormatError{Offset: off, What: fmt.Sprintf("reading %s: the file's metadata exceeds %d times its size (overlapping or cyclic structures)", what, metaFactor)}
+	if err := f.charge(int64(n), what); err != nil {
+		return nil, err
 	}
 	b := make([]byte, n)
 	if _, err := f.r.ReadAt(b, off); err != nil {
 		return nil, &FormatError{Offset: off, What: fmt.Sprintf("reading %s: %v", what, err)}
 	}
 	return b, nil
+}
+
+// charge counts n bytes against the file's read budget.
+func (f *File) charge(n int64, what string) error {
+	f.mu.Lock()
+	f.used += n
+	over := f.used > budgetFactor*f.size+budgetSlack
+	f.mu.Unlock()
+	if over {
+		return &FormatError{Offset: -1, What: fmt.Sprintf("reading %s: more than %d times the file's size read in all (overlapping, cyclic or many-times-linked structures)", what, budgetFactor)}
+	}
+	return nil
 }
 
 // abs converts a file address to an absolute offset, checking that n bytes

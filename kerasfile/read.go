@@ -66,6 +66,9 @@ type Options struct {
 	MaxJSONSize int64
 	// MaxWeightsSize bounds model.weights.h5 uncompressed (default 4 GiB).
 	MaxWeightsSize int64
+	// MaxRatio bounds how many times a deflated member may expand
+	// (default 100; Keras itself stores members uncompressed).
+	MaxRatio int64
 }
 
 const (
@@ -75,9 +78,10 @@ const (
 )
 
 type reader struct {
-	src    string
-	layers Table
-	opt    Options
+	src     string
+	layers  Table
+	opt     Options
+	zipSize uint64
 }
 
 // ReadFile reads the Keras model file at path (.h5 or .keras, told apart by
@@ -115,6 +119,9 @@ func Read(r io.ReaderAt, size int64, name string, opt *Options) (*Model, error) 
 	}
 	if rd.opt.MaxWeightsSize <= 0 {
 		rd.opt.MaxWeightsSize = defaultMaxWeights
+	}
+	if rd.opt.MaxRatio <= 0 {
+		rd.opt.MaxRatio = defaultMaxRatio
 	}
 	if size > rd.opt.MaxFileSize {
 		return nil, &LimitError{File: name, Size: uint64(size), Limit: uint64(rd.opt.MaxFileSize)}

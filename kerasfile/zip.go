@@ -21,13 +21,24 @@ import (
 // own limit is about 1032:1); a member claiming more is a lie.
 const maxDeflateRatio = 1032
 
+// defaultMaxRatio is the default Options.MaxRatio: Keras stores its members
+// uncompressed; a re-zipped model compresses a few times, not a hundred.
+const defaultMaxRatio = 100
+
 func (rd *reader) readZip(r io.ReaderAt, size int64) (*Model, error) {
+	rd.zipSize = uint64(size)
 	z, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, rd.err(nil, "", "not a zip file (%v)", err)
 	}
 	members := map[string]*zip.File{}
+	var total uint64
 	for _, f := range z.File {
+		total += min(f.UncompressedSize64, 1<<62)
+		if total > uint64(rd.opt.MaxWeightsSize)+2*uint64(rd.opt.MaxJSONSize) {
+			return nil, &LimitError{File: rd.src, Member: f.Name, Size: total, Limit: uint64(rd.opt.MaxWeightsSize) + 2*uint64(rd.opt.MaxJSONSize),
+				Msg: fmt.Sprintf("the archive's members total more than %d bytes uncompressed", uint64(rd.opt.MaxWeightsSize)+2*uint64(rd.opt.MaxJSONSize))}
+		}
 		if _, dup := members[f.Name]; dup {
 			return nil, rd.err(nil, f.Name, "the archive holds two members of that name")
 		}
@@ -100,6 +111,9 @@ func (rd *reader) checkSizes(f *zip.File, limit uint64) error {
 	if f.UncompressedSize64 > limit {
 		return &LimitError{File: rd.src, Member: f.Name, Size: f.UncompressedSize64, Limit: limit}
 	}
+	if f.CompressedSize64 > rd.zipSize {
+		return &LimitError{File: rd.src, Member: f.Name, Msg: fmt.Sprintf("declares %d compressed bytes in a %d-byte archive", f.CompressedSize64, rd.zipSize)}
+	}
 	switch f.Method {
 	case zip.Store:
 		if f.CompressedSize64 != f.UncompressedSize64 {
@@ -108,6 +122,9 @@ func (rd *reader) checkSizes(f *zip.File, limit uint64) error {
 	case zip.Deflate:
 		if f.UncompressedSize64 > maxDeflateRatio*f.CompressedSize64+1024 {
 			return &LimitError{File: rd.src, Member: f.Name, Msg: fmt.Sprintf("declares %d bytes from %d compressed, more than deflate can expand (a zip bomb)", f.UncompressedSize64, f.CompressedSize64)}
+		}
+		if f.UncompressedSize64 > uint64(rd.opt.MaxRatio)*f.CompressedSize64+4096 {
+			return &LimitError{File: rd.src, Member: f.Name, Msg: fmt.Sprintf("expands %d compressed bytes to %d, more than the %d:1 allowed (Options.MaxRatio; a zip bomb?)", f.CompressedSize64, f.UncompressedSize64, rd.opt.MaxRatio)}
 		}
 	default:
 		return rd.err(nil, f.Name, "zip compression method %d (only stored and deflated are read)", f.Method)
