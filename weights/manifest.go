@@ -178,7 +178,7 @@ func readNPYFile(fsys fs.FS, name string, maxElems int) ([]float32, []int, error
 }
 
 // activationsPerSample is the number of values one sample's layer outputs
-// add up to (ParseConfig bounded it by MaxActivations).
+// add up to (kerasconfig.Parse bounded it by kerasconfig.MaxActivations).
 func activationsPerSample(m *nn.Model) int {
 	total := m.InputShape().Size()
 	for i := range m.Nodes() {
