@@ -167,11 +167,15 @@ func xzDecode(data []byte, max int64) ([]byte, error) {
 	}
 	pos := 12
 	var out []byte
+	var records [][2]uint64 // unpadded and uncompressed size of each block
 	for {
 		if pos >= len(data) {
 			return nil, bad("truncated: no index")
 		}
 		if data[pos] == 0 { // index indicator: every block has been read
+			if err := xzIndex(data[pos:], records); err != nil {
+				return nil, err
+			}
 			return out, nil
 		}
 		hsize := (int(data[pos]) + 1) * 4
@@ -271,6 +275,7 @@ func xzDecode(data []byte, max int64) ([]byte, error) {
 		}
 		pos += checkLen
 		out = append(out, block...)
+		records = append(records, [2]uint64{uint64(hsize) + uint64(used) + uint64(checkLen), uint64(len(block))})
 	}
 }
 
@@ -284,4 +289,54 @@ func checkBytes(h hash.Hash) []byte {
 		}
 	}
 	return sum
+}
+
+// xzIndex checks the index (which must list exactly the blocks read) and
+// the stream footer that follows it.
+func xzIndex(data []byte, records [][2]uint64) error {
+	bad := func(what string) error { return stateErr("xz: %s", what) }
+	p := 1
+	varint := func() (uint64, bool) {
+		var v uint64
+		for i := 0; i < 9 && p < len(data); i++ {
+			b := data[p]
+			p++
+			v |= uint64(b&0x7f) << (7 * i)
+			if b&0x80 == 0 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	n, ok := varint()
+	if !ok || n != uint64(len(records)) {
+		return bad("index does not list the blocks read")
+	}
+	for _, r := range records {
+		u, ok1 := varint()
+		c, ok2 := varint()
+		if !ok1 || !ok2 || u != r[0] || c != r[1] {
+			return bad("index disagrees with the blocks read")
+		}
+	}
+	for p%4 != 0 {
+		if p >= len(data) || data[p] != 0 {
+			return bad("bad index padding")
+		}
+		p++
+	}
+	if len(data)-p < 4+12 {
+		return bad("truncated index or stream footer")
+	}
+	if crc32.ChecksumIEEE(data[:p]) != binary.LittleEndian.Uint32(data[p:p+4]) {
+		return bad("index checksum mismatch")
+	}
+	f := data[p+4 : p+16]
+	if string(f[10:12]) != "YZ" || crc32.ChecksumIEEE(f[4:10]) != binary.LittleEndian.Uint32(f[0:4]) {
+		return bad("bad stream footer")
+	}
+	if uint64(binary.LittleEndian.Uint32(f[4:8])+1)*4 != uint64(p+4) {
+		return bad("stream footer's index size disagrees with the index")
+	}
+	return nil
 }
