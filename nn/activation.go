@@ -80,12 +80,17 @@ func activationFunc(name string, keras3 bool) (fn func(x []float32, last int), o
 	case "gelu":
 		return func(x []float32, _ int) { mapSlice64(x, gelu64) }, true
 	case "swish", "silu":
-		return swish, true
+		return func(x []float32, _ int) { mapSlice64(x, swish64) }, true
 	case "hard_silu", "hard_swish":
 		return hardSwish, true
 	case "mish":
 		return func(x []float32, _ int) {
-			mapSlice64(x, func(v float64) float64 { return v * math.Tanh(softplus64(v)) })
+			mapSlice64(x, func(v float64) float64 {
+				if math.IsInf(v, -1) { // the limit, not -Inf*0
+					return 0
+				}
+				return v * math.Tanh(softplus64(v))
+			})
 		}, true
 	case "exponential":
 		return func(x []float32, _ int) { mapSlice64(x, math.Exp) }, true
@@ -102,9 +107,7 @@ func activationFunc(name string, keras3 bool) (fn func(x []float32, last int), o
 	case "hard_tanh":
 		return func(x []float32, _ int) { clipSlice(x, -1, 1) }, true
 	case "squareplus": // b 4
-		return func(x []float32, _ int) {
-			mapSlice64(x, func(v float64) float64 { return (v + math.Sqrt(v*v+4)) / 2 })
-		}, true
+		return func(x []float32, _ int) { mapSlice64(x, squareplus64) }, true
 	case "sparse_plus":
 		return func(x []float32, _ int) {
 			for i, v := range x {
@@ -131,14 +134,14 @@ func activationFunc(name string, keras3 bool) (fn func(x []float32, last int), o
 		}, true
 	case "hard_shrink": // threshold 0.5
 		return func(x []float32, _ int) {
-			for i, v := range x {
-				if v <= 0.5 && v >= -0.5 {
+			for i, v := range x { // Keras: where(|x| > 0.5, x, 0), so NaN gives 0
+				if !(abs32(v) > 0.5) {
 					x[i] = 0
 				}
 			}
 		}, true
 	case "tanh_shrink":
-		return func(x []float32, _ int) { mapSlice64(x, func(v float64) float64 { return v - math.Tanh(v) }) }, true
+		return func(x []float32, _ int) { mapSlice64(x, tanhShrink64) }, true
 	case "log_sigmoid":
 		return func(x []float32, _ int) { mapSlice64(x, func(v float64) float64 { return -softplus64(-v) }) }, true
 	}
@@ -152,9 +155,13 @@ func activationFunc(name string, keras3 bool) (fn func(x []float32, last int), o
 // and "linear" give the identity; "gelu" is the exact erf form (Keras's
 // default approximate=False).
 //
-// Every function computes in float32 storage with float64 intermediates where
-// that matters; sigmoid and tanh use fast float32 kernels (see Sigmoid, Tanh)
-// whose error is below 1e-6.
+// Every smooth function is accurate to a few ulp relative to float64
+// wherever its result is a normal float32: sigmoid and tanh with fast
+// float32 kernels (see Sigmoid, Tanh), the others with float64
+// intermediates. The piecewise-linear ones (relu variants, both
+// hard_sigmoid definitions, hard_tanh, the shrinks) compute Keras's own
+// float32 formula, operation by operation, so they equal Keras exactly.
+// TestActivationSweep measures all of them.
 func NewActivation(name string, keras3 bool) (Activation, error) {
 	fn, ok := activationFunc(name, keras3)
 	if !ok {
@@ -174,82 +181,6 @@ func MustActivation(name string, keras3 bool) Activation {
 		panic(err)
 	}
 	return a
-}
-
-// Exp32 is a float32 exp accurate to about 2 ulp (Cephes expf), saturating at
-// exp(±88). It is much faster than float64 math.Exp and is what Sigmoid and
-// Tanh use.
-func Exp32(x float32) float32 {
-	const (
-		hi    = 88.3
-		lo    = -87.3
-		log2e = 1.44269504088896341
-		c1    = 0.693359375
-		c2    = -2.12194440e-4
-	)
-	if x > hi {
-		x = hi
-	} else if x < lo {
-		x = lo
-	} else if x != x { // NaN
-		return x
-	}
-	// n = round(x / ln 2), computed without calling math.Floor.
-	t := x*log2e + 0.5
-	n := int32(t)
-	if float32(n) > t {
-		n--
-	}
-	z := float32(n)
-	x = x - z*c1 - z*c2
-	z = x * x
-	y := ((((1.9875691500e-4*x+1.3981999507e-3)*x+8.3334519073e-3)*x+4.1665795894e-2)*x+1.6666665459e-1)*x + 5.0000001201e-1
-	y = y*z + x + 1
-	return y * math.Float32frombits(uint32(n+127)<<23)
-}
-
-// Sigmoid replaces every x[i] by 1/(1+exp(-x[i])) (the exact logistic
-// function Keras and TF.js use; absolute error < 1e-7). Safe for any input,
-// including ±Inf; it does not allocate. Recurrent layers call it per step.
-func Sigmoid(x []float32) {
-	for i, v := range x {
-		x[i] = 1 / (1 + Exp32(-v))
-	}
-}
-
-// Tanh replaces every x[i] by tanh(x[i]) (Cephes tanhf: a polynomial for
-// |x| < 0.625, 1-2/(exp(2|x|)+1) beyond; absolute error < 2e-7). It does not
-// allocate. Recurrent layers call it per step.
-func Tanh(x []float32) {
-	for i, v := range x {
-		x[i] = tanh32(v)
-	}
-}
-
-// Sigmoid32 is the scalar form of Sigmoid.
-func Sigmoid32(v float32) float32 { return 1 / (1 + Exp32(-v)) }
-
-// Tanh32 is the scalar form of Tanh.
-func Tanh32(v float32) float32 { return tanh32(v) }
-
-func tanh32(v float32) float32 {
-	a := v
-	if a < 0 {
-		a = -a
-	}
-	if a < 0.625 {
-		z := v * v
-		return ((((-5.70498872745e-3*z+2.06390887954e-2)*z-5.37397155531e-2)*z+1.33314422036e-1)*z-3.33332819422e-1)*z*v + v
-	}
-	if a != a {
-		return v
-	}
-	e := Exp32(2 * a)
-	r := 1 - 2/(e+1)
-	if v < 0 {
-		return -r
-	}
-	return r
 }
 
 // reluSlice uses the builtin max, which compiles without a branch: on
@@ -284,29 +215,65 @@ func elu64(v, alpha float64) float64 {
 	return alpha * math.Expm1(v)
 }
 
+// gelu64 is x*Phi(x) with Phi(x) = erfc(-x/sqrt2)/2, which unlike
+// (1+erf(x/sqrt2))/2 keeps its relative accuracy in the negative tail; its
+// limit 0 at -Inf.
 func gelu64(v float64) float64 {
-	return 0.5 * v * (1 + math.Erf(v/math.Sqrt2))
+	if math.IsInf(v, -1) {
+		return 0
+	}
+	return 0.5 * v * math.Erfc(-v/math.Sqrt2)
 }
 
+// swish64 is x*sigmoid(x); its limit 0 at -Inf (the product would be NaN).
+func swish64(v float64) float64 {
+	if math.IsInf(v, -1) {
+		return 0
+	}
+	return v / (1 + math.Exp(-v))
+}
+
+// squareplus64 is (x + sqrt(x^2+4))/2, written as 2/(sqrt(x^2+4) - x) for
+// x < 0 where the sum would cancel.
+func squareplus64(v float64) float64 {
+	if v < 0 {
+		if math.IsInf(v, -1) {
+			return 0
+		}
+		return 2 / (math.Sqrt(v*v+4) - v)
+	}
+	return (v + math.Sqrt(v*v+4)) / 2
+}
+
+// tanhShrink64 is x - tanh(x), from its series where the difference would
+// cancel.
+func tanhShrink64(v float64) float64 {
+	if a := math.Abs(v); a < 0.05 {
+		z := v * v
+		return v * z * (1.0/3 + z*(-2.0/15+z*(17.0/315+z*(-62.0/2835+z*1382.0/155925))))
+	}
+	return v - math.Tanh(v)
+}
+
+// softsign is x/(1+|x|), and its limits ±1 at ±Inf (where the quotient
+// would be NaN).
 func softsign(x []float32, _ int) {
 	for i, v := range x {
-		a := v
-		if a < 0 {
-			a = -a
+		a := abs32(v)
+		if a > math.MaxFloat32 {
+			x[i] = float32(math.Copysign(1, float64(v)))
+			continue
 		}
 		x[i] = v / (1 + a)
 	}
 }
 
-func swish(x []float32, _ int) {
-	for i, v := range x {
-		x[i] = v / (1 + Exp32(-v))
-	}
-}
-
+// hardSigmoid2 is Keras 2's (and TF.js's) clip(0.2x+0.5, 0, 1) as TF runs
+// it: a float32 multiply, then an add (the conversion stops Go fusing them
+// into one FMA), then the clip.
 func hardSigmoid2(x []float32, _ int) {
 	for i, v := range x {
-		x[i] = min(max(0.2*v+0.5, 0), 1)
+		x[i] = min(max(float32(0.2*v)+0.5, 0), 1)
 	}
 }
 
@@ -359,13 +326,20 @@ func logSoftmax(x []float32, last int) {
 		for _, v := range row[1:] {
 			m = max(m, v)
 		}
+		// log(sum exp(v-m)) = log1p(the sum without one maximum), which
+		// keeps its accuracy when the other terms are tiny; v-m is exact.
 		var s float64
+		skipped := false
 		for _, v := range row {
+			if v == m && !skipped {
+				skipped = true
+				continue
+			}
 			s += math.Exp(float64(v) - float64(m))
 		}
-		ls := math.Log(s) + float64(m)
+		ls := math.Log1p(s)
 		for i, v := range row {
-			row[i] = float32(float64(v) - ls)
+			row[i] = float32((float64(v) - float64(m)) - ls)
 		}
 	}
 }

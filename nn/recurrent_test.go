@@ -473,40 +473,6 @@ func TestRecurrentNoAllocs(t *testing.T) {
 	}
 }
 
-// TestFastTanhSigmoid bounds the error of the rational tanh and of the
-// sigmoid built on it, scalar and vector, against float64.
-func TestFastTanhSigmoid(t *testing.T) {
-	const n = 200001
-	xs := make([]float32, n)
-	for i := range xs {
-		xs[i] = float32(-20 + 40*float64(i)/(n-1))
-	}
-	th := append([]float32(nil), xs...)
-	sg := append([]float32(nil), xs...)
-	tanhSlice(th)
-	sigmoidSlice(sg)
-	worstT, worstS := 0.0, 0.0
-	for i, x := range xs {
-		wt := math.Tanh(float64(x))
-		ws := 1 / (1 + math.Exp(-float64(x)))
-		for _, g := range []float32{th[i], ratTanh32(x)} {
-			worstT = max(worstT, math.Abs(float64(g)-wt))
-		}
-		for _, g := range []float32{sg[i], ratSigmoid32(x)} {
-			worstS = max(worstS, math.Abs(float64(g)-ws))
-		}
-	}
-	t.Logf("max |err|: tanh %.3g, sigmoid %.3g", worstT, worstS)
-	if worstT >= 1e-6 || worstS >= 1e-6 {
-		t.Fatalf("max |err|: tanh %.3g, sigmoid %.3g; want < 1e-6", worstT, worstS)
-	}
-	nan := []float32{float32(math.NaN()), 0, 0, 0, 0, 0, 0, 0}
-	tanhSlice(nan)
-	if !math.IsNaN(float64(nan[0])) {
-		t.Fatalf("tanh(NaN) = %v", nan[0])
-	}
-}
-
 // TestGemmAcc checks the matrix kernels (assembly where available) against
 // a plain triple loop on shapes that exercise every tail.
 func TestGemmAcc(t *testing.T) {

@@ -2,186 +2,9 @@
 
 #include "textflag.h"
 
-// Constant table for the vector tanh/sigmoid, each value replicated 8 times
-// (32 bytes) so that it can be used as a 256-bit memory operand. The tanh is
-// Eigen's float32 rational approximation (odd degree-13 numerator, even
-// degree-6 denominator, inputs clamped to +-7.90531), max error ~1e-7.
-// clampHi = 7.905311 at 0
-DATA rnnconst<>+0(SB)/4, $0x40fcf84f
-DATA rnnconst<>+4(SB)/4, $0x40fcf84f
-DATA rnnconst<>+8(SB)/4, $0x40fcf84f
-DATA rnnconst<>+12(SB)/4, $0x40fcf84f
-DATA rnnconst<>+16(SB)/4, $0x40fcf84f
-DATA rnnconst<>+20(SB)/4, $0x40fcf84f
-DATA rnnconst<>+24(SB)/4, $0x40fcf84f
-DATA rnnconst<>+28(SB)/4, $0x40fcf84f
-// clampLo = -7.905311 at 32
-DATA rnnconst<>+32(SB)/4, $0xc0fcf84f
-DATA rnnconst<>+36(SB)/4, $0xc0fcf84f
-DATA rnnconst<>+40(SB)/4, $0xc0fcf84f
-DATA rnnconst<>+44(SB)/4, $0xc0fcf84f
-DATA rnnconst<>+48(SB)/4, $0xc0fcf84f
-DATA rnnconst<>+52(SB)/4, $0xc0fcf84f
-DATA rnnconst<>+56(SB)/4, $0xc0fcf84f
-DATA rnnconst<>+60(SB)/4, $0xc0fcf84f
-// a13 = -2.7607684e-16 at 64
-DATA rnnconst<>+64(SB)/4, $0xa59f25c0
-DATA rnnconst<>+68(SB)/4, $0xa59f25c0
-DATA rnnconst<>+72(SB)/4, $0xa59f25c0
-DATA rnnconst<>+76(SB)/4, $0xa59f25c0
-DATA rnnconst<>+80(SB)/4, $0xa59f25c0
-DATA rnnconst<>+84(SB)/4, $0xa59f25c0
-DATA rnnconst<>+88(SB)/4, $0xa59f25c0
-DATA rnnconst<>+92(SB)/4, $0xa59f25c0
-// a11 = 2.000188e-13 at 96
-DATA rnnconst<>+96(SB)/4, $0x2a61337e
-DATA rnnconst<>+100(SB)/4, $0x2a61337e
-DATA rnnconst<>+104(SB)/4, $0x2a61337e
-DATA rnnconst<>+108(SB)/4, $0x2a61337e
-DATA rnnconst<>+112(SB)/4, $0x2a61337e
-DATA rnnconst<>+116(SB)/4, $0x2a61337e
-DATA rnnconst<>+120(SB)/4, $0x2a61337e
-DATA rnnconst<>+124(SB)/4, $0x2a61337e
-// a9 = -8.604672e-11 at 128
-DATA rnnconst<>+128(SB)/4, $0xaebd37ff
-DATA rnnconst<>+132(SB)/4, $0xaebd37ff
-DATA rnnconst<>+136(SB)/4, $0xaebd37ff
-DATA rnnconst<>+140(SB)/4, $0xaebd37ff
-DATA rnnconst<>+144(SB)/4, $0xaebd37ff
-DATA rnnconst<>+148(SB)/4, $0xaebd37ff
-DATA rnnconst<>+152(SB)/4, $0xaebd37ff
-DATA rnnconst<>+156(SB)/4, $0xaebd37ff
-// a7 = 5.1222973e-08 at 160
-DATA rnnconst<>+160(SB)/4, $0x335c0041
-DATA rnnconst<>+164(SB)/4, $0x335c0041
-DATA rnnconst<>+168(SB)/4, $0x335c0041
-DATA rnnconst<>+172(SB)/4, $0x335c0041
-DATA rnnconst<>+176(SB)/4, $0x335c0041
-DATA rnnconst<>+180(SB)/4, $0x335c0041
-DATA rnnconst<>+184(SB)/4, $0x335c0041
-DATA rnnconst<>+188(SB)/4, $0x335c0041
-// a5 = 1.48572235e-05 at 192
-DATA rnnconst<>+192(SB)/4, $0x3779434a
-DATA rnnconst<>+196(SB)/4, $0x3779434a
-DATA rnnconst<>+200(SB)/4, $0x3779434a
-DATA rnnconst<>+204(SB)/4, $0x3779434a
-DATA rnnconst<>+208(SB)/4, $0x3779434a
-DATA rnnconst<>+212(SB)/4, $0x3779434a
-DATA rnnconst<>+216(SB)/4, $0x3779434a
-DATA rnnconst<>+220(SB)/4, $0x3779434a
-// a3 = 0.00063726195 at 224
-DATA rnnconst<>+224(SB)/4, $0x3a270ded
-DATA rnnconst<>+228(SB)/4, $0x3a270ded
-DATA rnnconst<>+232(SB)/4, $0x3a270ded
-DATA rnnconst<>+236(SB)/4, $0x3a270ded
-DATA rnnconst<>+240(SB)/4, $0x3a270ded
-DATA rnnconst<>+244(SB)/4, $0x3a270ded
-DATA rnnconst<>+248(SB)/4, $0x3a270ded
-DATA rnnconst<>+252(SB)/4, $0x3a270ded
-// a1 = 0.0048935246 at 256
-DATA rnnconst<>+256(SB)/4, $0x3ba059dc
-DATA rnnconst<>+260(SB)/4, $0x3ba059dc
-DATA rnnconst<>+264(SB)/4, $0x3ba059dc
-DATA rnnconst<>+268(SB)/4, $0x3ba059dc
-DATA rnnconst<>+272(SB)/4, $0x3ba059dc
-DATA rnnconst<>+276(SB)/4, $0x3ba059dc
-DATA rnnconst<>+280(SB)/4, $0x3ba059dc
-DATA rnnconst<>+284(SB)/4, $0x3ba059dc
-// b6 = 1.1982584e-06 at 288
-DATA rnnconst<>+288(SB)/4, $0x35a0d3d8
-DATA rnnconst<>+292(SB)/4, $0x35a0d3d8
-DATA rnnconst<>+296(SB)/4, $0x35a0d3d8
-DATA rnnconst<>+300(SB)/4, $0x35a0d3d8
-DATA rnnconst<>+304(SB)/4, $0x35a0d3d8
-DATA rnnconst<>+308(SB)/4, $0x35a0d3d8
-DATA rnnconst<>+312(SB)/4, $0x35a0d3d8
-DATA rnnconst<>+316(SB)/4, $0x35a0d3d8
-// b4 = 0.00011853471 at 320
-DATA rnnconst<>+320(SB)/4, $0x38f895d6
-DATA rnnconst<>+324(SB)/4, $0x38f895d6
-DATA rnnconst<>+328(SB)/4, $0x38f895d6
-DATA rnnconst<>+332(SB)/4, $0x38f895d6
-DATA rnnconst<>+336(SB)/4, $0x38f895d6
-DATA rnnconst<>+340(SB)/4, $0x38f895d6
-DATA rnnconst<>+344(SB)/4, $0x38f895d6
-DATA rnnconst<>+348(SB)/4, $0x38f895d6
-// b2 = 0.0022684347 at 352
-DATA rnnconst<>+352(SB)/4, $0x3b14aa05
-DATA rnnconst<>+356(SB)/4, $0x3b14aa05
-DATA rnnconst<>+360(SB)/4, $0x3b14aa05
-DATA rnnconst<>+364(SB)/4, $0x3b14aa05
-DATA rnnconst<>+368(SB)/4, $0x3b14aa05
-DATA rnnconst<>+372(SB)/4, $0x3b14aa05
-DATA rnnconst<>+376(SB)/4, $0x3b14aa05
-DATA rnnconst<>+380(SB)/4, $0x3b14aa05
-// b0 = 0.004893525 at 384
-DATA rnnconst<>+384(SB)/4, $0x3ba059dd
-DATA rnnconst<>+388(SB)/4, $0x3ba059dd
-DATA rnnconst<>+392(SB)/4, $0x3ba059dd
-DATA rnnconst<>+396(SB)/4, $0x3ba059dd
-DATA rnnconst<>+400(SB)/4, $0x3ba059dd
-DATA rnnconst<>+404(SB)/4, $0x3ba059dd
-DATA rnnconst<>+408(SB)/4, $0x3ba059dd
-DATA rnnconst<>+412(SB)/4, $0x3ba059dd
-// half = 0.5 at 416
-DATA rnnconst<>+416(SB)/4, $0x3f000000
-DATA rnnconst<>+420(SB)/4, $0x3f000000
-DATA rnnconst<>+424(SB)/4, $0x3f000000
-DATA rnnconst<>+428(SB)/4, $0x3f000000
-DATA rnnconst<>+432(SB)/4, $0x3f000000
-DATA rnnconst<>+436(SB)/4, $0x3f000000
-DATA rnnconst<>+440(SB)/4, $0x3f000000
-DATA rnnconst<>+444(SB)/4, $0x3f000000
-GLOBL rnnconst<>(SB), RODATA|NOPTR, $448
-
-#define C_CLAMPHI rnnconst<>+0(SB)
-#define C_CLAMPLO rnnconst<>+32(SB)
-#define C_A13 rnnconst<>+64(SB)
-#define C_A11 rnnconst<>+96(SB)
-#define C_A9 rnnconst<>+128(SB)
-#define C_A7 rnnconst<>+160(SB)
-#define C_A5 rnnconst<>+192(SB)
-#define C_A3 rnnconst<>+224(SB)
-#define C_A1 rnnconst<>+256(SB)
-#define C_B6 rnnconst<>+288(SB)
-#define C_B4 rnnconst<>+320(SB)
-#define C_B2 rnnconst<>+352(SB)
-#define C_B0 rnnconst<>+384(SB)
-#define C_HALF rnnconst<>+416(SB)
-
-// TANH replaces X by tanh(X); T1, T2, T3 are clobbered. NaN propagates
-// (the clamps take X as the second operand). The quotient p/q is the
-// approximate reciprocal of q times p, corrected once: y0 = p*r,
-// y = y0 + r*(p - q*y0), which is within 2 ulp of p/q and much faster than
-// a division.
-#define TANH(X, T1, T2, T3) \
-	VMOVUPS C_CLAMPHI, T1 \
-	VMINPS X, T1, X \
-	VMOVUPS C_CLAMPLO, T1 \
-	VMAXPS X, T1, X \
-	VMULPS X, X, T1 \
-	VMOVUPS C_A13, T2 \
-	VFMADD213PS C_A11, T1, T2 \
-	VFMADD213PS C_A9, T1, T2 \
-	VFMADD213PS C_A7, T1, T2 \
-	VFMADD213PS C_A5, T1, T2 \
-	VFMADD213PS C_A3, T1, T2 \
-	VFMADD213PS C_A1, T1, T2 \
-	VMULPS X, T2, T2 \
-	VMOVUPS C_B6, T3 \
-	VFMADD213PS C_B4, T1, T3 \
-	VFMADD213PS C_B2, T1, T3 \
-	VFMADD213PS C_B0, T1, T3 \
-	VRCPPS T3, T1 \
-	VMULPS T1, T2, X \
-	VFNMADD231PS X, T3, T2 \
-	VFMADD231PS T2, T1, X
-
-// SIGMOID replaces X by 1/(1+exp(-X)) = 0.5 + 0.5*tanh(X/2); H must hold 0.5.
-#define SIGMOID(X, H, T1, T2, T3) \
-	VMULPS H, X, X \
-	TANH(X, T1, T2, T3) \
-	VFMADD213PS H, H, X
+// The vector exp, sigmoid and tanh (EXPNEGY, SIGMOIDY, TANHY and their
+// 16-lane forms ...Z), with their constants: see activation_kernels.go.
+#include "activation_amd64.h"
 
 // func tanhVec(x *float32, n int)
 // x[0:n] = tanh(x[0:n]) in place; n is a multiple of 8.
@@ -192,7 +15,7 @@ TEXT ·tanhVec(SB), NOSPLIT, $0-16
 	JZ   tanhdone
 tanhloop:
 	VMOVUPS (SI), Y0
-	TANH(Y0, Y1, Y2, Y3)
+	TANHY(Y0, Y1, Y2, Y3, Y4, Y5)
 	VMOVUPS Y0, (SI)
 	ADDQ $32, SI
 	DECQ CX
@@ -206,12 +29,11 @@ tanhdone:
 TEXT ·sigmoidVec(SB), NOSPLIT, $0-16
 	MOVQ x+0(FP), SI
 	MOVQ n+8(FP), CX
-	VMOVUPS C_HALF, Y9
 	SHRQ $3, CX
 	JZ   sigdone
 sigloop:
 	VMOVUPS (SI), Y0
-	SIGMOID(Y0, Y9, Y1, Y2, Y3)
+	SIGMOIDY(Y0, Y1, Y2, Y3, Y4)
 	VMOVUPS Y0, (SI)
 	ADDQ $32, SI
 	DECQ CX
@@ -233,22 +55,21 @@ TEXT ·lstmGates(SB), NOSPLIT, $0-32
 	SHLQ $2, R8          // block stride in bytes
 	SHRQ $3, CX
 	JZ   lstmdone
-	VMOVUPS C_HALF, Y9
 lstmloop:
 	VMOVUPS (SI), Y0     // zi
-	SIGMOID(Y0, Y9, Y1, Y2, Y3)
+	SIGMOIDY(Y0, Y1, Y2, Y3, Y6)
 	LEAQ (SI)(R8*2), R9
 	VMOVUPS (R9), Y4     // zc
-	TANH(Y4, Y1, Y2, Y3)
+	TANHY(Y4, Y1, Y2, Y3, Y6, Y7)
 	VMULPS Y0, Y4, Y4    // i*g
 	VMOVUPS (SI)(R8*1), Y0 // zf
-	SIGMOID(Y0, Y9, Y1, Y2, Y3)
+	SIGMOIDY(Y0, Y1, Y2, Y3, Y6)
 	VMOVUPS (DI), Y8
 	VFMADD213PS Y4, Y0, Y8 // c = f*c + i*g
 	VMOVUPS Y8, (DI)
 	VMOVUPS (R9)(R8*1), Y5 // zo
-	SIGMOID(Y5, Y9, Y1, Y2, Y3)
-	TANH(Y8, Y1, Y2, Y3)
+	SIGMOIDY(Y5, Y1, Y2, Y3, Y6)
+	TANHY(Y8, Y1, Y2, Y3, Y6, Y7)
 	VMULPS Y5, Y8, Y8
 	VMOVUPS Y8, (DX)
 	ADDQ $32, SI
@@ -501,36 +322,6 @@ g8store:
 	VZEROUPPER
 	RET
 
-// TANHZ and SIGMOIDZ are TANH and SIGMOID on 16 lanes (AVX-512), reading
-// each constant as an embedded broadcast of its first element.
-#define TANHZ(X, T1, T2, T3) \
-	VBROADCASTSS C_CLAMPHI, T1 \
-	VMINPS X, T1, X \
-	VBROADCASTSS C_CLAMPLO, T1 \
-	VMAXPS X, T1, X \
-	VMULPS X, X, T1 \
-	VBROADCASTSS C_A13, T2 \
-	VFMADD213PS.BCST C_A11, T1, T2 \
-	VFMADD213PS.BCST C_A9, T1, T2 \
-	VFMADD213PS.BCST C_A7, T1, T2 \
-	VFMADD213PS.BCST C_A5, T1, T2 \
-	VFMADD213PS.BCST C_A3, T1, T2 \
-	VFMADD213PS.BCST C_A1, T1, T2 \
-	VMULPS X, T2, T2 \
-	VBROADCASTSS C_B6, T3 \
-	VFMADD213PS.BCST C_B4, T1, T3 \
-	VFMADD213PS.BCST C_B2, T1, T3 \
-	VFMADD213PS.BCST C_B0, T1, T3 \
-	VRCP14PS T3, T1 \
-	VMULPS T1, T2, X \
-	VFNMADD231PS X, T3, T2 \
-	VFMADD231PS T2, T1, X
-
-#define SIGMOIDZ(X, H, T1, T2, T3) \
-	VMULPS H, X, X \
-	TANHZ(X, T1, T2, T3) \
-	VFMADD213PS H, H, X
-
 // func lstmGatesZ(z *float32, c *float32, h *float32, up int)
 // lstmGates with AVX-512; up is a multiple of 16.
 TEXT ·lstmGatesZ(SB), NOSPLIT, $0-32
@@ -542,22 +333,21 @@ TEXT ·lstmGatesZ(SB), NOSPLIT, $0-32
 	SHLQ $2, R8
 	SHRQ $4, CX
 	JZ   lstmzdone
-	VBROADCASTSS C_HALF, Z9
 lstmzloop:
 	VMOVUPS (SI), Z0
-	SIGMOIDZ(Z0, Z9, Z1, Z2, Z3)
+	SIGMOIDZ(Z0, Z1, Z2, Z3, Z6)
 	LEAQ (SI)(R8*2), R9
 	VMOVUPS (R9), Z4
-	TANHZ(Z4, Z10, Z11, Z12)
+	TANHZ(Z4, Z10, Z11, Z12, Z13, Z14)
 	VMULPS Z0, Z4, Z4
 	VMOVUPS (SI)(R8*1), Z0
-	SIGMOIDZ(Z0, Z9, Z1, Z2, Z3)
+	SIGMOIDZ(Z0, Z1, Z2, Z3, Z6)
 	VMOVUPS (DI), Z8
 	VFMADD213PS Z4, Z0, Z8
 	VMOVUPS Z8, (DI)
 	VMOVUPS (R9)(R8*1), Z5
-	SIGMOIDZ(Z5, Z9, Z13, Z14, Z15)
-	TANHZ(Z8, Z1, Z2, Z3)
+	SIGMOIDZ(Z5, Z13, Z14, Z15, Z7)
+	TANHZ(Z8, Z1, Z2, Z3, Z6, Z7)
 	VMULPS Z5, Z8, Z8
 	VMOVUPS Z8, (DX)
 	ADDQ $64, SI

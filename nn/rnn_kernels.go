@@ -1,80 +1,12 @@
 package nn
 
 // Kernels shared by the recurrent layers: an accumulating matrix product
-// over packed panels, float32 tanh/sigmoid, and the fused LSTM cell update.
+// over packed panels and the fused LSTM cell update (its sigmoid and tanh
+// are those of activation_kernels.go).
 // On amd64 with AVX2 and FMA they run in assembly (rnn_amd64.s), with
 // AVX-512 variants of the matrix and LSTM kernels where the CPU has it;
 // elsewhere (or with the purego build tag) the pure Go versions below
 // compute the same values to within float32 rounding.
-
-// Coefficients of Eigen's float32 rational approximation of tanh (the
-// fast tanh TensorFlow's CPU kernels use): an odd
-// polynomial of degree 13 over an even one of degree 6, with the input
-// clamped to +-tanhClamp (where float32 tanh rounds to +-1 within 3e-7).
-// Its absolute error is below 1e-6 everywhere (see TestFastTanhSigmoid).
-const (
-	tanhClamp = 7.90531110763549805
-	tanhA1    = 4.89352455891786e-03
-	tanhA3    = 6.37261928875436e-04
-	tanhA5    = 1.48572235717979e-05
-	tanhA7    = 5.12229709037114e-08
-	tanhA9    = -8.60467152213735e-11
-	tanhA11   = 2.00018790482477e-13
-	tanhA13   = -2.76076847742355e-16
-	tanhB0    = 4.89352518554385e-03
-	tanhB2    = 2.26843463243900e-03
-	tanhB4    = 1.18534705686654e-04
-	tanhB6    = 1.19825839466702e-06
-)
-
-// ratTanh32 is tanh in float32 with absolute error below 1e-6.
-func ratTanh32(x float32) float32 {
-	if x > tanhClamp {
-		x = tanhClamp
-	} else if x < -tanhClamp {
-		x = -tanhClamp
-	}
-	x2 := x * x
-	p := x2*tanhA13 + tanhA11
-	p = x2*p + tanhA9
-	p = x2*p + tanhA7
-	p = x2*p + tanhA5
-	p = x2*p + tanhA3
-	p = x2*p + tanhA1
-	p *= x
-	q := x2*tanhB6 + tanhB4
-	q = x2*q + tanhB2
-	q = x2*q + tanhB0
-	return p / q
-}
-
-// ratSigmoid32 is the logistic function, 0.5 + 0.5*tanh(x/2), in float32 with
-// absolute error below 1e-6.
-func ratSigmoid32(x float32) float32 { return 0.5*ratTanh32(0.5*x) + 0.5 }
-
-// tanhSlice applies ratTanh32 in place.
-func tanhSlice(x []float32) {
-	i := 0
-	if haveAVX2FMA && len(x) >= 8 {
-		i = len(x) &^ 7
-		tanhVec(&x[0], i)
-	}
-	for ; i < len(x); i++ {
-		x[i] = ratTanh32(x[i])
-	}
-}
-
-// sigmoidSlice applies ratSigmoid32 in place.
-func sigmoidSlice(x []float32) {
-	i := 0
-	if haveAVX2FMA && len(x) >= 8 {
-		i = len(x) &^ 7
-		sigmoidVec(&x[0], i)
-	}
-	for ; i < len(x); i++ {
-		x[i] = ratSigmoid32(x[i])
-	}
-}
 
 // actKind tells the recurrent layers whether an activation has a fast
 // in-house implementation.
@@ -312,12 +244,12 @@ func lstmGatesFast(z, c, h []float32, up int) {
 // lstmGatesGo is the portable lstmGatesFast.
 func lstmGatesGo(z, c, h []float32, up int) {
 	for j := 0; j < up; j++ {
-		i := ratSigmoid32(z[j])
-		f := ratSigmoid32(z[up+j])
-		g := ratTanh32(z[2*up+j])
-		o := ratSigmoid32(z[3*up+j])
+		i := sigmoid32(z[j])
+		f := sigmoid32(z[up+j])
+		g := tanh32(z[2*up+j])
+		o := sigmoid32(z[3*up+j])
 		cj := f*c[j] + i*g
 		c[j] = cj
-		h[j] = o * ratTanh32(cj)
+		h[j] = o * tanh32(cj)
 	}
 }
