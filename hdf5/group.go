@@ -222,8 +222,11 @@ func (g *Group) Has(name string) bool {
 // its last component and the group that holds it.
 func (g *Group) resolve(name string) (uint64, string, error) {
 	parts := strings.Split(strings.Trim(name, "/"), "/")
-	if name == "" || len(parts) > maxDepth {
+	if name == "" {
 		return 0, "", &NotFoundError{Path: g.path, Name: name, Kind: "link"}
+	}
+	if len(parts) > maxDepth {
+		return 0, "", &UnsupportedError{Path: g.path, Feature: fmt.Sprintf("a path of %d groups (the limit is %d)", len(parts), maxDepth)}
 	}
 	cur := g
 	for i, p := range parts {
@@ -290,8 +293,8 @@ func (g *Group) Walk(fn func(rel string, kind Kind) error) error {
 	seen := map[uint64]bool{g.hdr.addr: true}
 	var walk func(grp *Group, prefix string, depth int) error
 	walk = func(grp *Group, prefix string, depth int) error {
-		if depth > maxDepth {
-			return &FormatError{Path: grp.path, Offset: -1, What: fmt.Sprintf("groups nested more than %d deep", maxDepth)}
+		if depth >= maxDepth {
+			return &UnsupportedError{Path: grp.path, Feature: fmt.Sprintf("groups nested more than %d deep", maxDepth)}
 		}
 		for _, name := range grp.idx.names {
 			rel := prefix + name

@@ -6,6 +6,8 @@
 types.h5      every datatype, layout and attribute form the reader supports
 big_group.h5  a group of 600 members: a two-level group B-tree
 userblock.h5  a 512-byte user block before the superblock
+deep.h5       groups nested 70 deep (beyond the reader's limit of 64 for Walk)
+tiny.h5       one dataset and one variable-length string attribute (a fuzz seed)
 latest.h5     libver='latest' (superblock 3): refused
 chunked.h5    a chunked, gzip-compressed dataset: refused
 float16.h5    a float16 dataset: refused
@@ -58,6 +60,17 @@ def userblock():
         f.create_dataset("x", data=np.array([1, 2], dtype="<f4"))
 
 
+def deep():
+    with h5py.File("deep.h5", "w", libver="earliest") as f:
+        f.create_group("/".join(["g"] * 70))
+
+
+def tiny():
+    with h5py.File("tiny.h5", "w", libver="earliest") as f:
+        f.create_dataset("w", data=np.array([[1, 2], [3, 4]], dtype="<f4"))
+        f.attrs["name"] = "dense_1"
+
+
 def refused():
     with h5py.File("latest.h5", "w", libver="latest") as f:
         f.create_dataset("x", data=np.array([1, 2], dtype="<f4"))
@@ -73,4 +86,6 @@ if __name__ == "__main__":
     types()
     big_group()
     userblock()
+    deep()
+    tiny()
     refused()
