@@ -338,7 +338,8 @@ func TestTFServing(t *testing.T) {
 		{"POST", "/v1/models/gold:regress", `{}`, 404, ""},
 		{"GET", "/v1/models/gold:predict", ``, 405, ""},
 		{"GET", "/v1/models/", ``, 404, ""},
-		{"GET", "/v1/models/gold/labels/stable", ``, 404, ""},
+		{"GET", "/v1/models/gold/labels/stable", ``, 400, "label"},
+		{"GET", "/v1/models/gold/labels/", ``, 404, "label"},
 		{"GET", "/v1/models/silver", ``, 404, "model"},
 		{"GET", "/v1/models/gold/versions/3", ``, 404, "version"},
 	} {
@@ -364,18 +365,22 @@ func TestTFServing(t *testing.T) {
 
 func TestParseTFPath(t *testing.T) {
 	for in, want := range map[string]tfPath{
-		"/gold":                     {name: "gold"},
-		"/gold:predict":             {name: "gold", verb: "predict"},
-		"/gold/versions/3:predict":  {name: "gold", version: 3, verb: "predict"},
-		"/gold/versions/3/metadata": {name: "gold", version: 3, metadata: true},
-		"/gold/metadata":            {name: "gold", metadata: true},
+		"/gold":                        {name: "gold"},
+		"/gold:predict":                {name: "gold", verb: "predict"},
+		"/gold/versions/3:predict":     {name: "gold", version: 3, verb: "predict"},
+		"/gold/versions/3/metadata":    {name: "gold", version: 3, metadata: true},
+		"/gold/metadata":               {name: "gold", metadata: true},
+		"/gold/labels/canary":          {name: "gold", label: "canary"},
+		"/gold/labels/canary:predict":  {name: "gold", label: "canary", verb: "predict"},
+		"/gold/labels/stable/metadata": {name: "gold", label: "stable", metadata: true},
 	} {
 		got, e := parseTFPath(in)
 		if e != nil || got != want {
 			t.Errorf("%q: %+v %v", in, got, e)
 		}
 	}
-	for _, in := range []string{"/", "", "/gold/versions/0", "/gold/x", "/gold/metadata:predict"} {
+	for _, in := range []string{"/", "", "/gold/versions/0", "/gold/x", "/gold/metadata:predict", "/gold/labels/", "/gold/labels/a/b",
+		"/gold/versions/1/labels/a"} {
 		if _, e := parseTFPath(in); e == nil {
 			t.Errorf("%q parsed", in)
 		}

@@ -12,6 +12,8 @@ const (
 	DefaultCacheTTL   = 300 * time.Second
 	DefaultMaxBatch   = 1000
 	DefaultMaxHorizon = 30
+	// DefaultCachePingInterval is how often MonitorCache PINGs Redis.
+	DefaultCachePingInterval = time.Second
 )
 
 // Config is everything the HTTP layer is told; cmd/seqcast fills it from
@@ -50,6 +52,9 @@ type Config struct {
 	// Metrics, if set, is the metrics set to fill (create it with
 	// NewMetrics before the registry so forward passes are observed).
 	Metrics *Metrics
+	// CachePingInterval is how often MonitorCache PINGs a Redis cache for
+	// /health's redis_connected.
+	CachePingInterval time.Duration
 }
 
 func (c *Config) setDefaults() error {
@@ -64,6 +69,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxHorizon == 0 {
 		c.MaxHorizon = DefaultMaxHorizon
+	}
+	if c.CachePingInterval <= 0 {
+		c.CachePingInterval = DefaultCachePingInterval
 	}
 	if c.RateBurst == 0 {
 		c.RateBurst = max(1, int(2*c.RateLimit))

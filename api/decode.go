@@ -87,13 +87,14 @@ func (s *Server) readJSON(c *gin.Context, dst any) *Error {
 
 // The fast decoders below read the common shapes of the prediction bodies
 // without reflection: one JSON object whose keys are all known, each given
-// once, with plain numbers in the arrays, integers for horizon and
-// model_version and a plain ASCII string for model. Anything else (null,
-// unknown or repeated keys, escapes, nesting they do not expect, numbers out
-// of range, trailing data) makes them give up, and encoding/json decodes the
-// body instead: so every error, and every unusual but valid body, gets
-// exactly encoding/json's answer, and the fast path only ever accepts bodies
-// encoding/json would decode to the same values.
+// once, with plain numbers in the arrays, an integer for horizon, a plain
+// ASCII string for model and a number or plain ASCII string for
+// model_version. Anything else (null, unknown or repeated keys, escapes,
+// nesting they do not expect, numbers out of range, trailing data) makes them
+// give up, and encoding/json decodes the body instead: so every error, and
+// every unusual but valid body, gets exactly encoding/json's answer, and the
+// fast path only ever accepts bodies encoding/json would decode to the same
+// values.
 
 // scanner walks a JSON text.
 type scanner struct {
@@ -268,6 +269,23 @@ func (s *scanner) plain() ([]byte, bool) {
 	return nil, false
 }
 
+// version reads model_version written as a number or a plain string, as
+// jsonVersion.UnmarshalJSON would.
+func (s *scanner) version(v *jsonVersion) bool {
+	if s.peek() == '"' {
+		text, ok := s.plain()
+		*v = jsonVersion{set: true, str: true, text: string(text)}
+		return ok
+	}
+	end, _ := s.numberEnd()
+	if end < 0 {
+		return false
+	}
+	*v = jsonVersion{set: true, text: string(s.b[s.i:end])}
+	s.i = end
+	return true
+}
+
 // floats reads a flat array of numbers, appending to vals.
 func (s *scanner) floats(vals []float64) ([]float64, bool) {
 	if !s.eat('[') {
@@ -416,9 +434,7 @@ func fastPredict(b []byte, req *predictRequest) bool {
 			req.Model = string(v)
 			return ok
 		default:
-			v, ok := s.integer(64)
-			req.ModelVersion = &v
-			return ok
+			return s.version(&req.ModelVersion)
 		}
 	})
 }
@@ -475,9 +491,7 @@ func fastBatch(b []byte, req *batchRequest) bool {
 			req.Model = string(v)
 			return ok
 		default:
-			v, ok := s.integer(64)
-			req.ModelVersion = &v
-			return ok
+			return s.version(&req.ModelVersion)
 		}
 	})
 }

@@ -74,6 +74,10 @@ func fromServing(err error, field string) *Error {
 		}
 		return invalid(f, "%s", ie.Msg)
 	case errors.Is(err, serving.ErrNotFound):
+		var nf *serving.NotFoundError
+		if errors.As(err, &nf) && (nf.Version != 0 || nf.Label != "") {
+			return newErr(http.StatusNotFound, CodeNotFound, "model_version", "%s", trimPrefix(err))
+		}
 		return newErr(http.StatusNotFound, CodeNotFound, "model", "%s", trimPrefix(err))
 	case errors.Is(err, serving.ErrUnsupported):
 		return invalid("model", "%s", trimPrefix(err))

@@ -36,6 +36,7 @@ type reqState struct {
 	cacheDur  time.Duration
 	modelDur  time.Duration
 	errCode   string
+	w         timedWriter // c.Writer while the request runs
 }
 
 func (st *reqState) setCached(v bool) { st.cachedSet, st.cached = true, v }
@@ -137,6 +138,8 @@ func (s *Server) observe(c *gin.Context) {
 	}
 	c.Set(stateKey, st)
 	c.Writer.Header()["X-Request-Id"] = []string{st.id}
+	st.w = timedWriter{ResponseWriter: c.Writer, start: st.start}
+	c.Writer = &st.w
 	s.metrics.inFlight.Inc()
 	defer func() {
 		s.metrics.inFlight.Dec()
@@ -150,12 +153,41 @@ func (s *Server) observe(c *gin.Context) {
 				c.Abort()
 			}
 		}
+		st.w.stamp() // a response with no body: gin writes the header after this
+		c.Writer = st.w.ResponseWriter
 		s.finish(c, st)
 		*st = reqState{}
 		s.states.Put(st)
 	}()
 	c.Next()
 }
+
+// timedWriter sets X-Process-Time (seconds since the request started, as a
+// decimal string) on every response, just before its header is written.
+type timedWriter struct {
+	gin.ResponseWriter
+	start time.Time
+}
+
+func (w *timedWriter) stamp() {
+	if w.ResponseWriter.Written() {
+		return
+	}
+	var buf [24]byte
+	b := strconv.AppendFloat(buf[:0], time.Since(w.start).Seconds(), 'f', 6, 64)
+	w.ResponseWriter.Header()["X-Process-Time"] = []string{string(b)}
+}
+
+func (w *timedWriter) WriteHeaderNow() { w.stamp(); w.ResponseWriter.WriteHeaderNow() }
+
+func (w *timedWriter) Write(b []byte) (int, error) { w.stamp(); return w.ResponseWriter.Write(b) }
+
+func (w *timedWriter) WriteString(s string) (int, error) {
+	w.stamp()
+	return w.ResponseWriter.WriteString(s)
+}
+
+func (w *timedWriter) Flush() { w.stamp(); w.ResponseWriter.Flush() }
 
 func (s *Server) finish(c *gin.Context, st *reqState) {
 	status := c.Writer.Status()
@@ -208,7 +240,7 @@ func (s *Server) cors(c *gin.Context) {
 	h.Add("Vary", "Origin")
 	if allowed {
 		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Server-Timing, Retry-After")
+		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Server-Timing, X-Process-Time, Retry-After")
 	}
 	if c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != "" {
 		if allowed {

@@ -13,7 +13,6 @@ import (
 
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,7 +29,7 @@ type predictRequest struct {
 	Window           [][]*float64 `json:"window"`
 	Horizon          *int         `json:"horizon"`
 	Model            string       `json:"model"`
-	ModelVersion     *int64       `json:"model_version"`
+	ModelVersion     jsonVersion  `json:"model_version"`
 }
 
 // decodePredict reads POST /predict's body: the fast decoder for the usual
@@ -184,7 +183,7 @@ type batchRequest struct {
 	Windows      [][][]*float64 `json:"-"`
 	Horizon      *int           `json:"horizon"`
 	Model        string         `json:"model"`
-	ModelVersion *int64         `json:"model_version"`
+	ModelVersion jsonVersion    `json:"model_version"`
 }
 
 // batchRequest3 is batchRequest with multivariate instances, for
@@ -193,7 +192,7 @@ type batchRequest3 struct {
 	Instances    [][][]*float64 `json:"instances"`
 	Horizon      *int           `json:"horizon"`
 	Model        string         `json:"model"`
-	ModelVersion *int64         `json:"model_version"`
+	ModelVersion jsonVersion    `json:"model_version"`
 }
 
 // decodeBatch reads POST /predict/batch's body (see decodePredict). Instances
@@ -319,27 +318,18 @@ func recursiveOK(m *serving.Model, horizon int) *Error {
 	return nil
 }
 
-// resolve finds the model and checks the horizon.
-func (s *Server) resolve(c *gin.Context, name string, version *int64, horizon *int) (*serving.Model, int, *Error) {
+// resolve finds the model the request names (body and query string, see
+// modelSpec) and checks the horizon.
+func (s *Server) resolve(c *gin.Context, bodyModel string, bodyVer jsonVersion, horizon *int) (*serving.Model, int, *Error) {
+	name, ref, e := modelSpec(c, bodyModel, bodyVer)
+	if e != nil {
+		return nil, 0, e
+	}
 	if !s.reg.Ready() {
 		return nil, 0, newErr(http.StatusServiceUnavailable, CodeNotReady, "", "models are still loading")
 	}
-	var v int64
-	if version != nil {
-		if *version <= 0 {
-			return nil, 0, invalid("model_version", "must be a positive integer, got %d", *version)
-		}
-		v = *version
-	}
-	m, err := s.reg.Get(name, v)
-	if err != nil {
-		e := fromServing(err, "")
-		if e == nil {
-			e = newErr(http.StatusNotFound, CodeNotFound, "model", "%v", err)
-		}
-		if version != nil && strings.Contains(err.Error(), "version") {
-			e.Field = "model_version"
-		}
+	m, e := s.lookup(name, ref)
+	if e != nil {
 		return nil, 0, e
 	}
 	st := state(c)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/seqcast/seqcast/cache"
@@ -13,9 +14,11 @@ import (
 // TestRedisCacheAndFault runs the API on a real redis-server: hits, then
 // Redis stopped mid-run (every request still 200, errors counted), then
 // hits again once Redis is back.
-func TestRedisCacheAndFault(t *testing.T) {
-	addr, stop, restart := redistest.Start(t)
-	r, err := cache.NewRedis(context.Background(), "redis://"+addr+"/0", cache.RedisOptions{Prefix: "seqcast-test:"})
+// redisServer serves the gold registry with the Redis at addr as its cache;
+// the log goes to the returned builder.
+func redisServer(t *testing.T, addr string, ro cache.RedisOptions, cfg Config) (*testServer, *syncBuilder) {
+	t.Helper()
+	r, err := cache.NewRedis(context.Background(), "redis://"+addr+"/0", ro)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,15 +26,32 @@ func TestRedisCacheAndFault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncWriter
-	var buf strings.Builder
-	logs.w = &buf
-	s, err := New(Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, reg, r)
+	buf := &syncBuilder{}
+	cfg.Logger = slog.New(slog.NewJSONHandler(buf, nil))
+	s, err := New(cfg, reg, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	ts := &testServer{Server: s, t: t}
+	return &testServer{Server: s, t: t}, buf
+}
+
+// syncBuilder is a log sink safe for concurrent use.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuilder) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func TestRedisCacheAndFault(t *testing.T) {
+	addr, stop, restart := redistest.Start(t)
+	ts, buf := redisServer(t, addr, cache.RedisOptions{Prefix: "seqcast-test:"}, Config{})
 
 	a := predictBody(prices(60, 100), "")
 	first := ts.do("POST", "/predict", a)

@@ -39,6 +39,7 @@ type Server struct {
 	admin    [32]byte
 	draining atomic.Bool
 	started  time.Time
+	redisUp  atomic.Bool // the Redis cache answered its last background PING
 	openapi  []byte
 	docs     []byte
 }
@@ -102,7 +103,7 @@ func (s *Server) routes() error {
 	e.GET("/metrics", s.metricsHandler())
 	e.GET("/openapi.json", s.openAPI)
 	e.GET("/docs", s.docsPage)
-	e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/docs") })
+	e.GET("/", s.root)
 	e.POST("/predict", s.predict)
 	e.POST("/predict/batch", s.predictBatch)
 	e.GET("/v1/models/*rest", s.tfServing)
@@ -146,12 +147,101 @@ func (s *Server) Reload(ctx context.Context, name string) error {
 // Close closes the cache (for Redis: its connections).
 func (s *Server) Close() error { return s.cache.Close() }
 
+// pinger is a cache that can be asked whether it is reachable (cache.Redis).
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// MonitorCache checks a Redis cache in the background for /health's
+// redis_connected: a PING every Config.CachePingInterval (1 s), each bounded
+// by the cache's own operation timeout (--redis-timeout), never one per
+// request. It returns when ctx is done, at once when the cache is not Redis
+// (or caching is off).
+func (s *Server) MonitorCache(ctx context.Context) {
+	p, ok := s.cache.Unwrap().(pinger)
+	if !ok || s.cfg.CacheTTL < 0 {
+		return
+	}
+	t := time.NewTicker(s.cfg.CachePingInterval)
+	defer t.Stop()
+	for {
+		err := p.Ping(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		up := err == nil
+		if was := s.redisUp.Swap(up); was != up {
+			if up {
+				s.cfg.Logger.Info("redis answers PING", "cache", s.cache.Backend())
+			} else {
+				s.cfg.Logger.Warn("redis does not answer PING", "cache", s.cache.Backend(), "err", err.Error())
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// modelSummary is one model in /health and GET /.
+type modelSummary struct {
+	Name            string           `json:"name"`
+	Version         int64            `json:"version"` // the default version
+	Versions        []int64          `json:"versions"`
+	Labels          map[string]int64 `json:"labels"`
+	Ready           bool             `json:"ready"`
+	LastReloadError string           `json:"last_reload_error,omitempty"`
+}
+
+func (s *Server) modelSummaries() []modelSummary {
+	out := []modelSummary{}
+	for _, st := range s.reg.Statuses() {
+		ms := modelSummary{Name: st.Name, Version: st.DefaultVer, Labels: st.Labels, LastReloadError: st.LastError}
+		for i := len(st.Versions) - 1; i >= 0; i-- { // lowest first
+			v := st.Versions[i]
+			ms.Versions = append(ms.Versions, v.Version)
+			ms.Ready = ms.Ready || v.State == serving.StateAvailable && v.Version == st.DefaultVer
+		}
+		out = append(out, ms)
+	}
+	return out
+}
+
+// health is the liveness probe: 200 whenever the process serves, whatever
+// the models or Redis do; the body says how they are.
 func (s *Server) health(c *gin.Context) {
 	writeJSON(c, http.StatusOK, gin.H{
-		"status":   "healthy",
-		"version":  s.cfg.Version,
-		"uptime_s": time.Since(s.started).Seconds(),
-		"cache":    s.cache.Backend(),
+		"status":          "healthy",
+		"version":         s.cfg.Version,
+		"uptime_s":        time.Since(s.started).Seconds(),
+		"cache":           s.cache.Backend(),
+		"redis_connected": s.redisUp.Load(),
+		"model_loaded":    s.reg.Ready(),
+		"default_model":   s.reg.Default(),
+		"models":          s.modelSummaries(),
+	})
+}
+
+// root answers GET /: the service's description in JSON, or a redirect to
+// /docs for a client (a browser) whose Accept prefers HTML.
+func (s *Server) root(c *gin.Context) {
+	c.Header("Vary", "Accept")
+	if prefersHTML(c.Request.Header.Values("Accept")) {
+		c.Redirect(http.StatusFound, "/docs")
+		return
+	}
+	writeJSON(c, http.StatusOK, gin.H{
+		"message":       "seqcast forecasting service: POST /predict; API reference at /docs",
+		"service":       "seqcast",
+		"version":       s.cfg.Version,
+		"default_model": s.reg.Default(),
+		"models":        s.modelSummaries(),
+		"links": gin.H{
+			"docs": "/docs", "openapi": "/openapi.json", "health": "/health", "ready": "/ready",
+			"predict": "/predict", "predict_batch": "/predict/batch", "metrics": "/metrics",
+		},
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -18,13 +19,15 @@ import (
 // tfPath is a parsed /v1/models/... path.
 type tfPath struct {
 	name     string
-	version  int64 // 0: the default (highest) version
+	version  int64  // 0: the default version (unless label is set)
+	label    string // a version label (/labels/{label}); "" for none
 	metadata bool
 	verb     string // "predict", "reload", ... ("" for GET)
 }
 
-// parseTFPath parses the part after /v1/models: "/NAME[/versions/V][/metadata]"
-// optionally ending in ":VERB" (TF Serving's REST grammar).
+// parseTFPath parses the part after /v1/models:
+// "/NAME[/versions/V|/labels/L][/metadata]" optionally ending in ":VERB" (TF
+// Serving's REST grammar).
 func parseTFPath(rest string) (tfPath, *Error) {
 	var p tfPath
 	rest = strings.TrimPrefix(rest, "/")
@@ -44,6 +47,12 @@ func parseTFPath(rest string) (tfPath, *Error) {
 			return p, newErr(http.StatusNotFound, CodeNotFound, "version", "version %q: want a positive integer", seg[1])
 		}
 		p.version = v
+		seg = seg[2:]
+	} else if len(seg) >= 2 && seg[0] == "labels" {
+		if seg[1] == "" {
+			return p, newErr(http.StatusNotFound, CodeNotFound, "label", "empty version label in path: use /v1/models/{name}/labels/{label}")
+		}
+		p.label = seg[1]
 		seg = seg[2:]
 	}
 	if len(seg) == 1 && seg[0] == "metadata" && p.verb == "" {
@@ -87,17 +96,35 @@ func (s *Server) tfModel(c *gin.Context, p tfPath) (*serving.Model, *Error) {
 	if !s.reg.Ready() {
 		return nil, newErr(http.StatusServiceUnavailable, CodeNotReady, "", "models are still loading")
 	}
-	m, err := s.reg.Get(p.name, p.version)
+	var m *serving.Model
+	var err error
+	if p.label != "" {
+		m, err = s.reg.GetLabel(p.name, p.label)
+	} else {
+		m, err = s.reg.Get(p.name, p.version)
+	}
 	if err != nil {
-		e := newErr(http.StatusNotFound, CodeNotFound, "model", "%s", trimPrefix(err))
-		if p.version != 0 && errors.Is(err, serving.ErrNotFound) && strings.Contains(err.Error(), "version") {
-			e.Field = "version"
-		}
-		return nil, e
+		return nil, tfLookupError(err)
 	}
 	st := state(c)
 	st.model, st.version = m.Name(), m.Version()
 	return m, nil
+}
+
+// tfLookupError maps a failed lookup as TF Serving answers it: an unknown
+// model or version is 404; an unknown label is 400 (TF Serving's
+// INVALID_ARGUMENT "Unrecognized servable version label").
+func tfLookupError(err error) *Error {
+	var nf *serving.NotFoundError
+	switch {
+	case !errors.As(err, &nf):
+		return newErr(http.StatusInternalServerError, CodeInternal, "", "model lookup failed: %v", err)
+	case nf.Label != "":
+		return newErr(http.StatusBadRequest, CodeBadRequest, "label", "Unrecognized servable version label: %s (model %q has labels: %s)", nf.Label, nf.Model, nf.Served)
+	case nf.Version != 0:
+		return newErr(http.StatusNotFound, CodeNotFound, "version", "model %q has no version %d (versions: %s)", nf.Model, nf.Version, nf.Served)
+	}
+	return newErr(http.StatusNotFound, CodeNotFound, "model", "model %q is not served (serving %s)", nf.Model, nf.Served)
 }
 
 type tfPredictRequest struct {
@@ -213,13 +240,14 @@ func nest(v []float32, shape []int) any {
 }
 
 func (s *Server) tfStatus(c *gin.Context, p tfPath) {
-	if _, e := s.tfModel(c, p); e != nil {
+	m, e := s.tfModel(c, p)
+	if e != nil {
 		abort(c, e)
 		return
 	}
-	ms, err := s.reg.Status(p.name)
+	ms, err := s.reg.Status(m.Name())
 	if err != nil {
-		abort(c, newErr(http.StatusNotFound, CodeNotFound, "model", "%s", trimPrefix(err)))
+		abort(c, tfLookupError(err))
 		return
 	}
 	type status struct {
@@ -233,12 +261,12 @@ func (s *Server) tfStatus(c *gin.Context, p tfPath) {
 	}
 	var out []versionStatus
 	for _, v := range ms.Versions {
-		if p.version != 0 && v.Version != p.version {
+		if (p.version != 0 || p.label != "") && v.Version != m.Version() {
 			continue
 		}
 		out = append(out, versionStatus{Version: strconv.FormatInt(v.Version, 10), State: v.State, Status: status{ErrorCode: "OK"}})
 	}
-	body := gin.H{"model_version_status": out}
+	body := gin.H{"model_version_status": out, "version_labels": ms.Labels, "default_version": ms.DefaultVer}
 	if ms.LastError != "" {
 		body["last_reload_error"] = ms.LastError
 	}
@@ -290,6 +318,15 @@ func (s *Server) tfMetadata(c *gin.Context, p tfPath) {
 	if bt := m.Backtest(); bt != nil {
 		ext["backtest"] = bt
 	}
+	if ms, err := s.reg.Status(m.Name()); err == nil {
+		labels := []string{}
+		for _, l := range sortedLabels(ms.Labels) {
+			if ms.Labels[l] == m.Version() {
+				labels = append(labels, l)
+			}
+		}
+		ext["version_labels"], ext["labels"], ext["default_version"] = ms.Labels, labels, ms.DefaultVer
+	}
 	writeJSON(c, http.StatusOK, gin.H{
 		"model_spec": gin.H{"name": m.Name(), "signature_name": "", "version": strconv.FormatInt(m.Version(), 10)},
 		"metadata":   gin.H{"signature_def": gin.H{"signature_def": gin.H{"serving_default": sig}}},
@@ -313,7 +350,7 @@ func (s *Server) tfReload(c *gin.Context, p tfPath) {
 	}
 	if err := s.Reload(c.Request.Context(), p.name); err != nil {
 		if errors.Is(err, serving.ErrNotFound) {
-			abort(c, newErr(http.StatusNotFound, CodeNotFound, "model", "%s", trimPrefix(err)))
+			abort(c, tfLookupError(err))
 			return
 		}
 		abort(c, newErr(http.StatusConflict, CodeReloadFailed, "", "reload failed, still serving the previous version: %s", trimPrefix(err)))
@@ -323,4 +360,13 @@ func (s *Server) tfReload(c *gin.Context, p tfPath) {
 	st := state(c)
 	st.model, st.version = m.Name(), m.Version()
 	writeJSON(c, http.StatusOK, gin.H{"reloaded": m.Name(), "version": m.Version(), "fingerprint": m.Fingerprint()})
+}
+
+func sortedLabels(m map[string]int64) []string {
+	out := make([]string, 0, len(m))
+	for l := range m {
+		out = append(out, l)
+	}
+	sort.Strings(out)
+	return out
 }
