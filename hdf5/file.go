@@ -105,10 +105,15 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 	c := &cursor{f: f, b: rest}
 	f.base = c.off()
 	c.off() // free-space info address
-	c.off() // end of file address
+	eof := c.off()
 	c.off() // driver information block
 	if f.base > uint64(size) {
 		return nil, &FormatError{Offset: sb, What: fmt.Sprintf("base address %d is past the end of the %d-byte file", f.base, size)}
+	}
+	// libhdf5 writes the end-of-file address as the file's size, user
+	// block included.
+	if !c.bad && !f.undefined(eof) && eof > uint64(size) {
+		return nil, &FormatError{Offset: sb, What: fmt.Sprintf("the file is truncated: its superblock says it ends at %d bytes, it has %d", eof, size)}
 	}
 	ent := c.entry()
 	if c.bad {

@@ -67,7 +67,7 @@ type Options struct {
 	// MaxWeightsSize bounds model.weights.h5 uncompressed (default 4 GiB).
 	MaxWeightsSize int64
 	// MaxRatio bounds how many times a deflated member may expand
-	// (default 100; Keras itself stores members uncompressed).
+	// (default 20, beyond a first MiB; Keras itself stores members uncompressed).
 	MaxRatio int64
 }
 

@@ -22,8 +22,9 @@ import (
 const maxDeflateRatio = 1032
 
 // defaultMaxRatio is the default Options.MaxRatio: Keras stores its members
-// uncompressed; a re-zipped model compresses a few times, not a hundred.
-const defaultMaxRatio = 100
+// uncompressed; a re-zipped model of real weights compresses a few times (a
+// tiny one may do more: the first MiB is always allowed).
+const defaultMaxRatio = 20
 
 func (rd *reader) readZip(r io.ReaderAt, size int64) (*Model, error) {
 	rd.zipSize = uint64(size)
@@ -123,7 +124,7 @@ func (rd *reader) checkSizes(f *zip.File, limit uint64) error {
 		if f.UncompressedSize64 > maxDeflateRatio*f.CompressedSize64+1024 {
 			return &LimitError{File: rd.src, Member: f.Name, Msg: fmt.Sprintf("declares %d bytes from %d compressed, more than deflate can expand (a zip bomb)", f.UncompressedSize64, f.CompressedSize64)}
 		}
-		if f.UncompressedSize64 > uint64(rd.opt.MaxRatio)*f.CompressedSize64+4096 {
+		if f.UncompressedSize64 > uint64(rd.opt.MaxRatio)*f.CompressedSize64+1<<20 {
 			return &LimitError{File: rd.src, Member: f.Name, Msg: fmt.Sprintf("expands %d compressed bytes to %d, more than the %d:1 allowed (Options.MaxRatio; a zip bomb?)", f.CompressedSize64, f.UncompressedSize64, rd.opt.MaxRatio)}
 		}
 	default:
