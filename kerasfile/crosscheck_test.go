@@ -89,8 +89,12 @@ func kerasFiles(t *testing.T) []string {
 // layouts tools/tests/keras_layouts.py writes, with this package and with
 // the Python exporter's reader, and requires the same config, versions and
 // bit-identical weight arrays in the same order with the same labels, or a
-// refusal from both. A missing /usr/bin/python3 or h5py is a failure.
+// refusal from both. A missing /usr/bin/python3 or h5py is a failure (only
+// -short, make test-short's mode, leaves it out).
 func TestCrossCheckPython(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short (make test-short) runs no Python; make test runs this cross-check")
+	}
 	files := kerasFiles(t)
 	repo, err := filepath.Abs("..")
 	if err != nil {
