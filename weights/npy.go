@@ -259,42 +259,72 @@ func ReadNPYLimit(r io.Reader, maxElems int) (data []float32, shape []int, err e
 }
 
 // WriteNPY writes data as a little-endian float32, C-order .npy (format
-// version 1.0, readable by every numpy). len(data) must equal the product of
-// shape.
+// version 1.0, readable by every numpy), byte for byte what numpy's np.save
+// writes for the same array. len(data) must equal the product of shape.
 func WriteNPY(w io.Writer, data []float32, shape []int) error {
-	n := 1
-	for _, d := range shape {
-		if d < 0 {
-			return fmt.Errorf("npy: negative dimension in shape %s", FormatShape(shape))
-		}
-		n *= d
-	}
-	if n != len(data) {
-		return fmt.Errorf("npy: %d values do not fill shape %s (%d)", len(data), FormatShape(shape), n)
-	}
-	dict := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", FormatShape(shape))
-	// magic(6) + version(2) + length(2) + dict + padding + '\n' is a multiple of 64.
-	total := 10 + len(dict) + 1
-	pad := (64 - total%64) % 64
-	hdr := make([]byte, 0, total+pad)
-	hdr = append(hdr, npy.Magic[:]...)
-	hdr = append(hdr, 1, 0)
-	hdr = binary.LittleEndian.AppendUint16(hdr, uint16(len(dict)+pad+1))
-	hdr = append(hdr, dict...)
-	hdr = append(hdr, bytes.Repeat([]byte{' '}, pad)...)
-	hdr = append(hdr, '\n')
-	bw := bufio.NewWriter(w)
-	if _, err := bw.Write(hdr); err != nil {
+	hdr, err := npyHeader("<f4", len(data), shape)
+	if err != nil {
 		return err
 	}
+	bw := bufio.NewWriter(w)
+	bw.Write(hdr)
 	var buf [4]byte
 	for _, v := range data {
 		binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-		if _, err := bw.Write(buf[:]); err != nil {
-			return err
-		}
+		bw.Write(buf[:])
 	}
 	return bw.Flush()
+}
+
+// WriteNPY64 is WriteNPY for a float64 ("<f8") array.
+func WriteNPY64(w io.Writer, data []float64, shape []int) error {
+	hdr, err := npyHeader("<f8", len(data), shape)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	bw.Write(hdr)
+	var buf [8]byte
+	for _, v := range data {
+		binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
+		bw.Write(buf[:])
+	}
+	return bw.Flush()
+}
+
+// npyHeader is the version 1.0 header numpy (1.24 to 2.x,
+// numpy/lib/format.py) writes for a C-order array: the dict, then spaces
+// for the first dimension to grow to 21 digits (none for a scalar), then
+// padding and '\n' so that the data starts at a multiple of 64 bytes. Like
+// numpy's _wrap_header, a header that already ends on the boundary still
+// gets 64 bytes of padding.
+func npyHeader(descr string, n int, shape []int) ([]byte, error) {
+	want := 1
+	for _, d := range shape {
+		if d < 0 {
+			return nil, fmt.Errorf("npy: negative dimension in shape %s", FormatShape(shape))
+		}
+		want *= d
+	}
+	if n != want {
+		return nil, fmt.Errorf("npy: %d values do not fill shape %s (%d)", n, FormatShape(shape), want)
+	}
+	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, FormatShape(shape))
+	if len(shape) > 0 {
+		dict += strings.Repeat(" ", max(0, 21-len(strconv.Itoa(shape[0]))))
+	}
+	hlen := len(dict) + 1 // with the final '\n'
+	pad := 64 - (10+hlen)%64
+	if hlen+pad > math.MaxUint16 {
+		return nil, fmt.Errorf("npy: shape %s makes a header too long for format 1.0", FormatShape(shape))
+	}
+	hdr := make([]byte, 0, 10+hlen+pad)
+	hdr = append(hdr, npy.Magic[:]...)
+	hdr = append(hdr, 1, 0)
+	hdr = binary.LittleEndian.AppendUint16(hdr, uint16(hlen+pad))
+	hdr = append(hdr, dict...)
+	hdr = append(hdr, bytes.Repeat([]byte{' '}, pad)...)
+	return append(hdr, '\n'), nil
 }
 
 // FormatShape prints a shape as a Python tuple: (32, 128), (128,), ().
