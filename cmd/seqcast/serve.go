@@ -33,6 +33,8 @@ type serveConfig struct {
 	ModelName         string
 	ModelsDir         string
 	DefaultModel      string
+	VersionLabels     string
+	DefaultVersion    string
 	RedisURL          string
 	RedisTimeout      time.Duration
 	CacheTTL          time.Duration
@@ -61,6 +63,8 @@ type serveConfig struct {
 	BatchWorkers      int
 	PprofAddr         string
 	GCPercent         int
+
+	models map[string]serving.ModelOptions // from VersionLabels and DefaultVersion
 }
 
 // serveFlags defines every flag; each is also read from its environment
@@ -82,8 +86,12 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 	str(&c.Addr, "addr", "SEQCAST_ADDR", ":8000", "listen address")
 	str(&c.Model, "model", "SEQCAST_MODEL", "", "serve the bundle in this directory instead of the embedded gold model")
 	str(&c.ModelName, "model-name", "SEQCAST_MODEL_NAME", "", "model name for --model (default: the manifest's name, else the directory's name)")
-	str(&c.ModelsDir, "models-dir", "SEQCAST_MODELS_DIR", "", "serve every NAME/VERSION/ bundle under this directory (TF Serving layout; highest version is the default)")
+	str(&c.ModelsDir, "models-dir", "SEQCAST_MODELS_DIR", "", "serve every NAME/VERSION/ bundle under this directory (TF Serving layout; the highest version is the default unless --default-version says otherwise)")
 	str(&c.DefaultModel, "default-model", "SEQCAST_DEFAULT_MODEL", "", `model used when a request names none (default: "gold" if served, else the first name)`)
+	str(&c.VersionLabels, "version-labels", "SEQCAST_VERSION_LABELS", "",
+		"version labels, TF Serving style: comma-separated NAME:LABEL=VERSION (an entry without NAME: continues the previous model), e.g. gold:stable=1,canary=2; requests may then say model_version \"canary\" or use /v1/models/NAME/labels/LABEL. Every label must point to a loaded version")
+	str(&c.DefaultVersion, "default-version", "SEQCAST_DEFAULT_VERSION", "",
+		"comma-separated NAME:VERSION or NAME:LABEL: the version a request naming none gets (default: the highest), so a newer version can be loaded and tried before it takes the traffic")
 	str(&c.RedisURL, "redis-url", "SEQCAST_REDIS_URL", "", "cache predictions in Redis (redis://, rediss://, redis+sentinel://, redis+cluster://); empty: in-process LRU")
 	dur(&c.RedisTimeout, "redis-timeout", "SEQCAST_REDIS_TIMEOUT", cache.DefaultRedisOpTimeout, "bound on every Redis operation; slower means a miss")
 	dur(&c.CacheTTL, "cache-ttl", "SEQCAST_CACHE_TTL", api.DefaultCacheTTL, "how long a prediction stays cached; 0 disables the cache")
@@ -141,7 +149,8 @@ func serveMain(ctx context.Context, args []string, getenv func(string) string, h
 		fmt.Fprint(fs.Output(), `Usage: seqcast serve [flags]
 
 Serves forecasts over HTTP: POST /predict, /predict/batch, TF Serving's
-/v1/models/{name}:predict, /health, /ready, /metrics, /docs (see docs/api.md).
+/v1/models/{name}:predict, /health, /ready, /metrics, /docs, GET / (see
+docs/api.md).
 With no flags it serves the embedded gold model on :8000. Every flag can also
 be set through the environment variable named beside it; a flag given on the
 command line wins. SIGHUP reloads every model; SIGTERM/SIGINT drain and stop.
@@ -171,6 +180,10 @@ Flags:
 	}
 	logger, err := newLogger(stderr, c.LogLevel, c.LogFormat)
 	if err != nil {
+		fmt.Fprintf(stderr, "seqcast serve: %v\n", err)
+		return 2
+	}
+	if c.models, err = modelOptions(c.VersionLabels, c.DefaultVersion); err != nil {
 		fmt.Fprintf(stderr, "seqcast serve: %v\n", err)
 		return 2
 	}
@@ -251,6 +264,7 @@ func serve(ctx context.Context, c serveConfig, logger *slog.Logger, hup <-chan o
 		Batch: serving.BatchOptions{Enabled: c.Batching && c.BatchWindow > 0, Window: c.BatchWindow,
 			MaxBatch: c.BatchSize, Workers: c.BatchWorkers},
 		BatchObserver: metrics.ObserveBatch,
+		Models:        c.models,
 	}, srcs...)
 	if c.PprofAddr != "" {
 		stopPprof, err := servePprof(c.PprofAddr, logger)
@@ -310,6 +324,12 @@ func serve(ctx context.Context, c serveConfig, logger *slog.Logger, hup <-chan o
 		return err
 	}
 	defer srv.Close()
+	// redis_connected in /health: a PING a second in the background, stopped
+	// (before the cache is closed) when serving ends.
+	monCtx, stopMon := context.WithCancel(ctx)
+	monDone := make(chan struct{})
+	go func() { defer close(monDone); srv.MonitorCache(monCtx) }()
+	defer func() { stopMon(); <-monDone }()
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -339,6 +359,11 @@ func serve(ctx context.Context, c serveConfig, logger *slog.Logger, hup <-chan o
 	for _, m := range reg.Models() {
 		logger.Info("serving model", "model", m.Name(), "version", m.Version(), "window", m.Window(),
 			"fingerprint", m.Fingerprint()[:16], "origin", m.Origin())
+	}
+	for _, st := range reg.Statuses() {
+		if len(st.Labels) > 0 || len(st.Versions) > 1 {
+			logger.Info("model versions", "model", st.Name, "default_version", st.DefaultVer, "labels", st.Labels)
+		}
 	}
 	logger.Info("ready", "default_model", reg.Default(), "load_ms", float64(time.Since(t0).Microseconds())/1000)
 	if ready != nil {
