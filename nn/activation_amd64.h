@@ -202,7 +202,7 @@ GLOBL actconst<>(SB), RODATA|NOPTR, $672
 // n = round(X*log2e), r = X - n*ln2 in two FMA steps, exp(r) = 1 + r(1 +
 // r P(r)), times 2^n built in the exponent bits (0 for n = -127, where
 // exp(X) < FLT_MIN/1.4). T1 and T2 are clobbered. EXPNEGZ is the same on
-// 16 lanes.
+// 16 lanes, scaling with VSCALEFPS (which underflows gradually).
 #define EXPNEGY(X, T1, T2) \
 	VMOVUPS A_EXPLO, T1 \
 	VMAXPS X, T1, X \
@@ -226,12 +226,9 @@ GLOBL actconst<>(SB), RODATA|NOPTR, $672
 	VBROADCASTSS A_EXPLO, T1 \
 	VMAXPS X, T1, X \
 	VMULPS.BCST A_LOG2E, X, T1 \
-	VCVTPS2DQ T1, T1 \
-	VCVTDQ2PS T1, T2 \
-	VFNMADD231PS.BCST A_LN2HI, T2, X \
-	VFNMADD231PS.BCST A_LN2LO, T2, X \
-	VPADDD.BCST A_BIAS, T1, T1 \
-	VPSLLD $23, T1, T1 \
+	VRNDSCALEPS $0, T1, T1 \
+	VFNMADD231PS.BCST A_LN2HI, T1, X \
+	VFNMADD231PS.BCST A_LN2LO, T1, X \
 	VBROADCASTSS A_P5, T2 \
 	VFMADD213PS.BCST A_P4, X, T2 \
 	VFMADD213PS.BCST A_P3, X, T2 \
@@ -240,22 +237,22 @@ GLOBL actconst<>(SB), RODATA|NOPTR, $672
 	VFMADD213PS.BCST A_P0, X, T2 \
 	VFMADD213PS.BCST A_ONE, X, T2 \
 	VFMADD213PS.BCST A_ONE, X, T2 \
-	VMULPS T1, T2, X
+	VSCALEFPS T1, T2, X
 
-// SIGMOIDY replaces X by sigmoid(X): t = exp(-|X|), q = t/(1+t), then q
-// where X is negative and 1-q elsewhere. T1 to T4 are clobbered.
-#define SIGMOIDY(X, T1, T2, T3, T4) \
+// SIGMOIDY replaces X by sigmoid(X): with t = exp(-|X|) and r = 1/(1+t),
+// t*r where X is negative and 1 - t*r elsewhere (exactly 1 for t = 0,
+// which r alone, 1 - 2^-24 there, would not be). T1 to T3 are clobbered.
+#define SIGMOIDY(X, T1, T2, T3) \
 	VMOVAPS X, T3 \
 	VORPS A_SIGN, X, X \
 	EXPNEGY(X, T1, T2) \
 	VADDPS A_ONE, X, T1 \
 	VRCPPS T1, T2 \
-	VMULPS T2, X, T4 \
-	VFNMADD231PS T4, T1, X \
-	VFMADD231PS X, T2, T4 \
-	VMOVUPS A_ONE, X \
-	VSUBPS T4, X, X \
-	VBLENDVPS T3, T4, X, X
+	VFNMADD213PS A_ONE, T2, T1 \
+	VFMADD213PS T2, T2, T1 \
+	VMULPS T1, X, T2 \
+	VFNMADD213PS A_ONE, X, T1 \
+	VBLENDVPS T3, T2, T1, X
 
 // TANHY replaces X by tanh(X): with a = |X|, a + a^3 P(a^2) below 0.625,
 // 1 - 2t/(1+t) with t = exp(-2a) above, then X's sign. T1 to T5 are
@@ -284,22 +281,20 @@ GLOBL actconst<>(SB), RODATA|NOPTR, $672
 	VBLENDVPS T1, T2, T4, X \
 	VORPS T3, X, X
 
-// SIGMOIDZ and TANHZ are the same on 16 lanes. VRCP14PS is
-// accurate to 2^-14 (VRCPPS to 1.5*2^-12), the sign select is a
-// VPTERNLOGD on the sign mask, and TANHZ clobbers K1 too.
-#define SIGMOIDZ(X, T1, T2, T3, T4) \
-	VMOVAPS X, T3 \
+// SIGMOIDZ and TANHZ are the same on 16 lanes. VRCP14PS is accurate to
+// 2^-14 (VRCPPS to 1.5*2^-12); the selects are masked moves: SIGMOIDZ
+// clobbers K2, TANHZ K1.
+#define SIGMOIDZ(X, T1, T2) \
+	VPTESTMD.BCST A_SIGN, X, K2 \
 	VPORD.BCST A_SIGN, X, X \
 	EXPNEGZ(X, T1, T2) \
 	VADDPS.BCST A_ONE, X, T1 \
 	VRCP14PS T1, T2 \
-	VMULPS T2, X, T4 \
-	VFNMADD231PS T4, T1, X \
-	VFMADD231PS X, T2, T4 \
-	VPSRAD $31, T3, X \
-	VBROADCASTSS A_ONE, T1 \
-	VSUBPS T4, T1, T1 \
-	VPTERNLOGD $0xca, T1, T4, X
+	VFNMADD213PS.BCST A_ONE, T2, T1 \
+	VFMADD213PS T2, T2, T1 \
+	VMULPS T1, X, T2 \
+	VFNMADD213PS.BCST A_ONE, X, T1 \
+	VBLENDMPS T2, T1, K2, X
 
 #define TANHZ(X, T1, T2, T3, T4, T5) \
 	VPANDD.BCST A_SIGN, X, T3 \

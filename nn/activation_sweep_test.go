@@ -24,7 +24,7 @@ import (
 const (
 	boundF64    = 1.2e-7 // activations computed in float64, rounded once
 	boundGo     = 2.5e-7 // sigmoid32, tanh32, Exp32 (exact division)
-	boundAVX2   = 3.5e-7 // VRCPPS (2^-11.4) and one correction
+	boundAVX2   = 3e-7   // VRCPPS (2^-11.4) and one correction
 	boundAVX512 = 2.5e-7 // VRCP14PS (2^-14) and one correction
 	boundSoftmx = 2.5e-7 // float64 sum, two float32 roundings
 )

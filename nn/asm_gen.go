@@ -102,56 +102,71 @@ func actHeader() []byte {
 // n = round(X*log2e), r = X - n*ln2 in two FMA steps, exp(r) = 1 + r(1 +
 // r P(r)), times 2^n built in the exponent bits (0 for n = -127, where
 // exp(X) < FLT_MIN/1.4). T1 and T2 are clobbered. EXPNEGZ is the same on
-// 16 lanes.
+// 16 lanes, scaling with VSCALEFPS (which underflows gradually).
 `)
-	b.WriteString(expNegMacro("Y", "VMOVUPS", ""))
-	b.WriteString(expNegMacro("Z", "VBROADCASTSS", ".BCST"))
+	b.WriteString(expNegMacro("Y"))
+	b.WriteString(expNegMacro("Z"))
 	b.WriteString(actMacros)
 	return b.Bytes()
 }
 
-// expNegMacro is EXPNEG{suffix}: ld loads a constant into a register, bcst
-// is the suffix of an instruction that reads one from memory.
-func expNegMacro(suffix, ld, bcst string) string {
+// expNegMacro is EXPNEG{suffix}, suffix Y (AVX2) or Z (AVX-512).
+func expNegMacro(suffix string) string {
+	ld, bcst := "VMOVUPS", ""
+	if suffix == "Z" {
+		ld, bcst = "VBROADCASTSS", ".BCST"
+	}
 	lines := []string{
 		"#define EXPNEG" + suffix + "(X, T1, T2)",
 		ld + " A_EXPLO, T1",
 		"VMAXPS X, T1, X",
 		"VMULPS" + bcst + " A_LOG2E, X, T1",
-		"VCVTPS2DQ T1, T1",
-		"VCVTDQ2PS T1, T2",
-		"VFNMADD231PS" + bcst + " A_LN2HI, T2, X",
-		"VFNMADD231PS" + bcst + " A_LN2LO, T2, X",
-		"VPADDD" + bcst + " A_BIAS, T1, T1",
-		"VPSLLD $23, T1, T1",
-		ld + " A_P5, T2",
 	}
+	if suffix == "Z" {
+		lines = append(lines,
+			"VRNDSCALEPS $0, T1, T1",
+			"VFNMADD231PS.BCST A_LN2HI, T1, X",
+			"VFNMADD231PS.BCST A_LN2LO, T1, X")
+	} else {
+		lines = append(lines,
+			"VCVTPS2DQ T1, T1",
+			"VCVTDQ2PS T1, T2",
+			"VFNMADD231PS A_LN2HI, T2, X",
+			"VFNMADD231PS A_LN2LO, T2, X",
+			"VPADDD A_BIAS, T1, T1",
+			"VPSLLD $23, T1, T1")
+	}
+	lines = append(lines, ld+" A_P5, T2")
 	for _, c := range []string{"P4", "P3", "P2", "P1", "P0", "ONE", "ONE"} {
 		lines = append(lines, "VFMADD213PS"+bcst+" A_"+c+", X, T2")
 	}
-	lines = append(lines, "VMULPS T1, T2, X")
+	if suffix == "Z" {
+		lines = append(lines, "VSCALEFPS T1, T2, X")
+	} else {
+		lines = append(lines, "VMULPS T1, T2, X")
+	}
 	return strings.Join(lines, " \\\n\t") + "\n"
 }
 
 // actMacros are the kernels. NaN propagates through every one: the clamp
-// takes X as its second operand, and NaN fails the tanh branch test. The
-// quotient t/(1+t) is the approximate reciprocal y0 of d = 1+t times t,
-// corrected once: q0 = t*y0, q = q0 + y0*(t - d*q0).
+// takes X as its second operand, and NaN fails the tanh branch test. A
+// reciprocal is the approximate one, y0, corrected once by y0 + y0*(1 -
+// d*y0); a quotient t/d is t*y0 corrected once: q0 + y0*(t - d*q0).
 const actMacros = `
-// SIGMOIDY replaces X by sigmoid(X): t = exp(-|X|), q = t/(1+t), then q
-// where X is negative and 1-q elsewhere. T1 to T4 are clobbered.
-#define SIGMOIDY(X, T1, T2, T3, T4) \
+// SIGMOIDY replaces X by sigmoid(X): with t = exp(-|X|) and r = 1/(1+t),
+// t*r where X is negative and 1 - t*r elsewhere (exactly 1 for t = 0,
+// which r alone, 1 - 2^-24 there, would not be). T1 to T3 are clobbered.
+#define SIGMOIDY(X, T1, T2, T3) \
 	VMOVAPS X, T3 \
 	VORPS A_SIGN, X, X \
 	EXPNEGY(X, T1, T2) \
 	VADDPS A_ONE, X, T1 \
 	VRCPPS T1, T2 \
-	VMULPS T2, X, T4 \
-	VFNMADD231PS T4, T1, X \
-	VFMADD231PS X, T2, T4 \
-	VMOVUPS A_ONE, X \
-	VSUBPS T4, X, X \
-	VBLENDVPS T3, T4, X, X
+	VFNMADD213PS A_ONE, T2, T1 \
+	VFMADD213PS T2, T2, T1 \
+	VMULPS T1, X, T2 \
+	VFNMADD213PS A_ONE, X, T1 \
+	VBLENDVPS T3, T2, T1, X
 
 // TANHY replaces X by tanh(X): with a = |X|, a + a^3 P(a^2) below 0.625,
 // 1 - 2t/(1+t) with t = exp(-2a) above, then X's sign. T1 to T5 are
@@ -180,22 +195,20 @@ const actMacros = `
 	VBLENDVPS T1, T2, T4, X \
 	VORPS T3, X, X
 
-// SIGMOIDZ and TANHZ are the same on 16 lanes. VRCP14PS is
-// accurate to 2^-14 (VRCPPS to 1.5*2^-12), the sign select is a
-// VPTERNLOGD on the sign mask, and TANHZ clobbers K1 too.
-#define SIGMOIDZ(X, T1, T2, T3, T4) \
-	VMOVAPS X, T3 \
+// SIGMOIDZ and TANHZ are the same on 16 lanes. VRCP14PS is accurate to
+// 2^-14 (VRCPPS to 1.5*2^-12); the selects are masked moves: SIGMOIDZ
+// clobbers K2, TANHZ K1.
+#define SIGMOIDZ(X, T1, T2) \
+	VPTESTMD.BCST A_SIGN, X, K2 \
 	VPORD.BCST A_SIGN, X, X \
 	EXPNEGZ(X, T1, T2) \
 	VADDPS.BCST A_ONE, X, T1 \
 	VRCP14PS T1, T2 \
-	VMULPS T2, X, T4 \
-	VFNMADD231PS T4, T1, X \
-	VFMADD231PS X, T2, T4 \
-	VPSRAD $31, T3, X \
-	VBROADCASTSS A_ONE, T1 \
-	VSUBPS T4, T1, T1 \
-	VPTERNLOGD $0xca, T1, T4, X
+	VFNMADD213PS.BCST A_ONE, T2, T1 \
+	VFMADD213PS T2, T2, T1 \
+	VMULPS T1, X, T2 \
+	VFNMADD213PS.BCST A_ONE, X, T1 \
+	VBLENDMPS T2, T1, K2, X
 
 #define TANHZ(X, T1, T2, T3, T4, T5) \
 	VPANDD.BCST A_SIGN, X, T3 \
@@ -296,21 +309,21 @@ func kernel(w func(string, ...any), nb int) {
 	// Temporaries: three sets, by role (Z16-Z29 and Z31 are free after the
 	// loop; Z30 holds the new cell state).
 	sets := [3]string{"Z16, Z17, Z18, Z19, Z20", "Z21, Z22, Z23, Z24, Z25", "Z26, Z27, Z28, Z29, Z31"}
-	four := func(set int) string { return sets[set][:strings.LastIndex(sets[set], ",")] }
+	two := func(set int) string { return sets[set][:strings.Index(sets[set][5:], ",")+5] }
 	for j := 0; j < nb; j++ {
 		i, f, g, o := acc(0, j), acc(1, j), acc(2, j), acc(3, j)
 		off := ""
 		if j > 0 {
 			off = fmt.Sprint(64 * j)
 		}
-		w("\tSIGMOIDZ(%s, %s)", i, four(0))
+		w("\tSIGMOIDZ(%s, %s)", i, two(0))
 		w("\tTANHZ(%s, %s)", g, sets[1])
 		w("\tVMULPS %s, %s, %s", i, g, g)
-		w("\tSIGMOIDZ(%s, %s)", f, four(2))
+		w("\tSIGMOIDZ(%s, %s)", f, two(2))
 		w("\tVMOVUPS %s(DI), Z30", off)
 		w("\tVFMADD213PS %s, %s, Z30", g, f)
 		w("\tVMOVUPS Z30, %s(DI)", off)
-		w("\tSIGMOIDZ(%s, %s)", o, four(0))
+		w("\tSIGMOIDZ(%s, %s)", o, two(0))
 		w("\tTANHZ(Z30, %s)", sets[1])
 		w("\tVMULPS %s, Z30, Z30", o)
 		w("\tVMOVUPS Z30, %s(SI)", off)
