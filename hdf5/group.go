@@ -159,6 +159,11 @@ func (f *File) readSymbolNode(addr uint64, heap []byte, idx *groupIndex, seen ma
 		if err != nil {
 			return withPath(err, path)
 		}
+		// Names at many offsets of one large heap could otherwise cost
+		// its size squared.
+		if err := f.charge(int64(len(name))+1, "link names"); err != nil {
+			return withPath(err, path)
+		}
 		if name == "" || strings.Contains(name, "/") {
 			return &FormatError{Path: path, Offset: int64(addr), What: fmt.Sprintf("link name %q is empty or holds a slash", name)}
 		}
