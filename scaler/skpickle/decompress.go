@@ -69,10 +69,12 @@ func decompress(data []byte, max int64) ([]byte, Compression, error) {
 		r, err = zlib.NewReader(bytes.NewReader(data))
 	case CompressionBz2:
 		r = bzip2.NewReader(bytes.NewReader(data))
-	case CompressionLzma:
-		r, err = lzmaAlone(data, max)
-	case CompressionXz:
-		out, err := xzDecode(data, max)
+	case CompressionLzma, CompressionXz:
+		dec := lzmaAlone
+		if c == CompressionXz {
+			dec = xzDecode
+		}
+		out, err := dec(data, max)
 		if err != nil {
 			return nil, c, err
 		}
@@ -95,7 +97,7 @@ func readBounded(r io.Reader, max int64, what string) ([]byte, error) {
 		return nil, stateErr("%s stream: %v", what, err)
 	}
 	if int64(len(out)) > max {
-		return nil, &LimitError{What: what + " stream inflates beyond", Limit: max, Claimed: -1}
+		return nil, &LimitError{What: "decompressed " + what + " stream", Limit: max, Claimed: -1}
 	}
 	return out, nil
 }
@@ -116,21 +118,53 @@ func max64(a, b int64) int64 {
 	return b
 }
 
-// lzmaAlone opens a legacy .lzma stream (joblib's "lzma" compression):
+// lzmaAlone decodes a legacy .lzma stream (joblib's "lzma" compression):
 // 13-byte header of properties, dictionary size, uncompressed size.
-func lzmaAlone(data []byte, max int64) (io.Reader, error) {
+func lzmaAlone(data []byte, max int64) ([]byte, error) {
 	if len(data) < lzma.HeaderLen {
 		return nil, stateErr("lzma: truncated header")
 	}
-	hdr := append([]byte(nil), data[:lzma.HeaderLen]...)
-	dict := int64(binary.LittleEndian.Uint32(hdr[1:5]))
-	size := binary.LittleEndian.Uint64(hdr[5:13])
+	dict := int64(binary.LittleEndian.Uint32(data[1:5]))
+	size := binary.LittleEndian.Uint64(data[5:13])
 	if size != ^uint64(0) && size > uint64(max) {
 		return nil, &LimitError{What: "lzma stream's uncompressed size", Limit: max, Claimed: int64(min(size, 1<<62))}
 	}
-	dc := dictCap(dict, max)
-	binary.LittleEndian.PutUint32(hdr[1:5], uint32(dc))
-	return lzma.ReaderConfig{DictCap: dc}.NewReader(io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(data[lzma.HeaderLen:])))
+	out, _, err := twoStage(dict, len(data), max, "lzma", func(dc int) (io.Reader, *bytes.Reader, error) {
+		hdr := append([]byte(nil), data[:lzma.HeaderLen]...)
+		binary.LittleEndian.PutUint32(hdr[1:5], uint32(dc))
+		r, err := lzma.ReaderConfig{DictCap: dc}.NewReader(io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(data[lzma.HeaderLen:])))
+		return r, nil, err
+	})
+	return out, err
+}
+
+// twoStage decodes an LZMA stream whose header claims a dictionary of
+// claimed bytes. Encoders claim megabytes for kilobyte files, and the
+// decoder allocates the whole dictionary up front; so the first attempt
+// uses one of at most 64 times the input (and 4 KiB at least), enough for
+// any stream that inflates to less than that. Only a stream that inflated
+// beyond it and then failed is decoded again with the claimed dictionary
+// (never above max, which a stream within the limit cannot need).
+func twoStage(claimed int64, inLen int, max int64, what string, open func(dict int) (io.Reader, *bytes.Reader, error)) ([]byte, *bytes.Reader, error) {
+	full := dictCap(claimed, max)
+	small := min(full, dictCap(64*int64(inLen), max))
+	for _, dc := range []int{small, full} {
+		r, br, err := open(dc)
+		if err != nil {
+			return nil, nil, stateErr("%s: %v", what, err)
+		}
+		out, err := io.ReadAll(io.LimitReader(r, max+1))
+		if int64(len(out)) > max {
+			return nil, nil, &LimitError{What: "decompressed " + what + " stream", Limit: max, Claimed: -1}
+		}
+		if err == nil {
+			return out, br, nil
+		}
+		if dc == full || int64(len(out)) < int64(dc) {
+			return nil, nil, stateErr("%s stream: %v", what, err)
+		}
+	}
+	panic("unreachable")
 }
 
 // xzDecode reads the first stream of an .xz file: its blocks, each a single
@@ -191,18 +225,7 @@ func xzDecode(data []byte, max int64) ([]byte, error) {
 			return nil, bad("only a single LZMA2 filter is supported")
 		}
 		p := 2
-		varint := func() (uint64, bool) {
-			var v uint64
-			for i := 0; i < 9 && p < hsize-4; i++ {
-				b := h[p]
-				p++
-				v |= uint64(b&0x7f) << (7 * i)
-				if b&0x80 == 0 {
-					return v, true
-				}
-			}
-			return 0, false
-		}
+		varint := func() (uint64, bool) { return readVarint(h[:hsize-4], &p) }
 		compSize, uncompSize := int64(-1), int64(-1)
 		if bflags&0x40 != 0 {
 			v, ok := varint()
@@ -240,19 +263,15 @@ func xzDecode(data []byte, max int64) ([]byte, error) {
 		if prop < 40 {
 			dict = int64(2|(prop&1)) << (prop/2 + 11)
 		}
+		if uncompSize >= 0 {
+			dict = min(dict, uncompSize)
+		}
 		pos += hsize
-		br := bytes.NewReader(data[pos:])
-		zr, err := lzma.Reader2Config{DictCap: dictCap(dict, max)}.NewReader2(br)
-		if err != nil {
-			return nil, bad("%v", err)
-		}
-		var hs hash.Hash
-		var r io.Reader = zr
-		if newHash != nil {
-			hs = newHash()
-			r = io.TeeReader(zr, hs)
-		}
-		block, err := readBounded(r, max-int64(len(out)), "xz")
+		block, br, err := twoStage(dict, len(data), max-int64(len(out)), "xz", func(dc int) (io.Reader, *bytes.Reader, error) {
+			br := bytes.NewReader(data[pos:])
+			r, err := lzma.Reader2Config{DictCap: dc}.NewReader2(br)
+			return r, br, err
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -270,7 +289,7 @@ func xzDecode(data []byte, max int64) ([]byte, error) {
 		if checkLen > len(data)-pos {
 			return nil, bad("truncated block check")
 		}
-		if hs != nil && !bytes.Equal(checkBytes(hs), data[pos:pos+checkLen]) {
+		if newHash != nil && !bytes.Equal(checkBytes(newHash, block), data[pos:pos+checkLen]) {
 			return nil, bad("block check mismatch")
 		}
 		pos += checkLen
@@ -281,7 +300,9 @@ func xzDecode(data []byte, max int64) ([]byte, error) {
 
 // checkBytes is a block check as xz stores it: CRC32 and CRC64 little
 // endian, SHA-256 as is.
-func checkBytes(h hash.Hash) []byte {
+func checkBytes(newHash func() hash.Hash, block []byte) []byte {
+	h := newHash()
+	h.Write(block)
 	sum := h.Sum(nil)
 	if h.Size() == 4 || h.Size() == 8 {
 		for i, j := 0, len(sum)-1; i < j; i, j = i+1, j-1 {
@@ -296,18 +317,7 @@ func checkBytes(h hash.Hash) []byte {
 func xzIndex(data []byte, records [][2]uint64) error {
 	bad := func(what string) error { return stateErr("xz: %s", what) }
 	p := 1
-	varint := func() (uint64, bool) {
-		var v uint64
-		for i := 0; i < 9 && p < len(data); i++ {
-			b := data[p]
-			p++
-			v |= uint64(b&0x7f) << (7 * i)
-			if b&0x80 == 0 {
-				return v, true
-			}
-		}
-		return 0, false
-	}
+	varint := func() (uint64, bool) { return readVarint(data, &p) }
 	n, ok := varint()
 	if !ok || n != uint64(len(records)) {
 		return bad("index does not list the blocks read")
@@ -339,4 +349,18 @@ func xzIndex(data []byte, records [][2]uint64) error {
 		return bad("stream footer's index size disagrees with the index")
 	}
 	return nil
+}
+
+// readVarint reads xz's multibyte integer at b[*p], advancing *p.
+func readVarint(b []byte, p *int) (uint64, bool) {
+	var v uint64
+	for i := 0; i < 9 && *p < len(b); i++ {
+		c := b[*p]
+		*p++
+		v |= uint64(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			return v, true
+		}
+	}
+	return 0, false
 }

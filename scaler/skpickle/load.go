@@ -19,9 +19,9 @@ type Limits struct {
 	MaxValues int64
 }
 
-// DefaultLimits: 64 MiB files and streams, a million values.
+// DefaultLimits: 64 MiB files and streams, 262,144 values.
 func DefaultLimits() Limits {
-	return Limits{MaxFileSize: 64 << 20, MaxPickleSize: 64 << 20, MaxValues: 1 << 20}
+	return Limits{MaxFileSize: 64 << 20, MaxPickleSize: 64 << 20, MaxValues: 1 << 18}
 }
 
 func (l Limits) orDefault() Limits {

@@ -3,6 +3,7 @@ package skpickle
 import (
 	"math"
 	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -443,7 +444,7 @@ func (m *vm) readWrapped(at int, st *pyDict) (*ndarray, error) {
 		}
 		m.pos = sub.pos
 		a, ok := v.(*ndarray)
-		if !ok || !equalShape(a.shape, shape) {
+		if !ok || !slices.Equal(a.shape, shape) {
 			return nil, formatErr(at, "joblib object array: nested pickle is not an array of the wrapper's shape")
 		}
 		return a, nil
@@ -466,16 +467,4 @@ func (m *vm) readWrapped(at int, st *pyDict) (*ndarray, error) {
 		return nil, err
 	}
 	return fromBytes(at, pyBytes(data), dt, shape, order == "F", "joblib array")
-}
-
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -1,11 +1,12 @@
 package skpickle
 
 import (
-	"bytes"
 	"encoding/json"
 	"math"
 	"math/big"
+	"strconv"
 
+	"github.com/seqcast/seqcast/internal/pyjson"
 	"github.com/seqcast/seqcast/scaler"
 )
 
@@ -70,46 +71,54 @@ func (s *Scaler) Scaler() (scaler.Scaler, error) {
 // MarshalJSON writes the SCALER object with safe_pickle.scaler_json's keys
 // and order, numbers formatted as Python's repr(float).
 func (s *Scaler) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	w := pyWriter{&b}
-	b.WriteString(`{"kind": `)
-	w.str(s.Kind)
+	b := []byte(`{"kind": `)
+	b = pyjson.AppendString(b, s.Kind)
+	key := func(k string, v []float64) {
+		b = append(append(append(b, `, "`...), k...), `": `...)
+		if v == nil {
+			b = append(b, "null"...)
+			return
+		}
+		b = append(b, '[')
+		for i, f := range v {
+			if i > 0 {
+				b = append(b, ", "...)
+			}
+			b = pyjson.AppendFloat(b, f)
+		}
+		b = append(b, ']')
+	}
 	switch s.Kind {
 	case scaler.KindMinMax:
-		b.WriteString(`, "feature_range": `)
-		w.floats(s.FeatureRange[:])
-		b.WriteString(`, "clip": `)
-		if s.Clip {
-			b.WriteString("true")
-		} else {
-			b.WriteString("false")
-		}
-		w.key("data_min", s.DataMin)
-		w.key("data_max", s.DataMax)
-		w.key("scale", s.Scale)
-		w.key("min", s.Min)
+		key("feature_range", s.FeatureRange[:])
+		b = append(b, `, "clip": `...)
+		b = strconv.AppendBool(b, s.Clip)
+		key("data_min", s.DataMin)
+		key("data_max", s.DataMax)
+		key("scale", s.Scale)
+		key("min", s.Min)
 	case scaler.KindStandard:
-		w.key("mean", s.Mean)
-		w.key("scale", s.Scale)
+		key("mean", s.Mean)
+		key("scale", s.Scale)
 	case scaler.KindRobust:
-		w.key("center", s.Center)
-		w.key("scale", s.Scale)
+		key("center", s.Center)
+		key("scale", s.Scale)
 	}
 	if s.FeatureNames != nil {
-		b.WriteString(`, "feature_names": [`)
+		b = append(b, `, "feature_names": [`...)
 		for i, n := range s.FeatureNames {
 			if i > 0 {
-				b.WriteString(", ")
+				b = append(b, ", "...)
 			}
-			w.str(n)
+			b = pyjson.AppendString(b, n)
 		}
-		b.WriteString("]")
+		b = append(b, ']')
 	}
-	b.WriteString("}")
-	if !json.Valid(b.Bytes()) {
-		return nil, stateErr("internal error: invalid JSON for %s", s.Class)
+	b = append(b, '}')
+	if !json.Valid(b) {
+		return nil, stateErr("%s: values JSON cannot hold (NaN or Inf)", s.Class)
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
 // fromEstimator is safe_pickle.scaler_json: the unpickled estimator's state

@@ -118,8 +118,18 @@ func (m *vm) push(v any) error {
 	if err := m.charge(); err != nil {
 		return err
 	}
+	m.stack = grow(m.stack, 1)
 	m.stack = append(m.stack, v)
 	return nil
+}
+
+// grow makes room for n more elements, doubling the capacity: append's
+// 1.25x growth of large slices allocates about 5x the final size in all.
+func grow[T any](s []T, n int) []T {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	return append(make([]T, 0, max(2*cap(s), len(s)+n)), s...)
 }
 
 func (m *vm) base() int {
@@ -321,7 +331,7 @@ func (m *vm) run() (any, error) {
 			if err := m.charge(); err != nil {
 				return nil, err
 			}
-			m.marks = append(m.marks, len(m.stack))
+			m.marks = append(grow(m.marks, 1), len(m.stack))
 		case opPop:
 			if len(m.stack) > m.base() {
 				m.stack = m.stack[:len(m.stack)-1]
@@ -376,24 +386,35 @@ func (m *vm) run() (any, error) {
 					return nil, err
 				}
 			}
-		case opLong1, opLong4:
-			var n uint64
-			if op == opLong1 {
-				n, err = m.u8()
-			} else {
-				n, err = m.u32()
-				if err == nil && int32(uint32(n)) < 0 {
-					return nil, formatErr(at, "LONG pickle has negative byte count")
-				}
-			}
+		case opLong1, opLong4, opBinString, opShortBinString, opBinBytes, opShortBinBytes, opBinBytes8,
+			opByteArray8, opBinUnicode, opShortBinUni, opBinUnicode8:
+			data, err := m.counted(at, op)
 			if err != nil {
 				return nil, err
 			}
-			var data []byte
-			if data, err = m.read(n); err == nil {
-				if err := m.push(decodeLong(data)); err != nil {
-					return nil, err
+			var v any
+			switch op {
+			case opLong1, opLong4:
+				v = decodeLong(data)
+			case opBinString, opShortBinString:
+				for _, c := range data { // Python 3 decodes protocol-2 str as ASCII
+					if c >= 0x80 {
+						return nil, formatErr(at, "Python 2 str is not ASCII")
+					}
 				}
+				v = string(data)
+			case opByteArray8:
+				v = pyByteArray(data)
+			case opBinUnicode, opShortBinUni, opBinUnicode8:
+				if !utf8.Valid(data) {
+					return nil, formatErr(at, "str is not valid UTF-8")
+				}
+				v = string(data)
+			default:
+				v = pyBytes(data)
+			}
+			if err := m.push(v); err != nil {
+				return nil, err
 			}
 		case opBinFloat:
 			var data []byte
@@ -401,80 +422,6 @@ func (m *vm) run() (any, error) {
 				if err := m.push(math.Float64frombits(binary.BigEndian.Uint64(data))); err != nil {
 					return nil, err
 				}
-			}
-		case opBinString, opShortBinString:
-			var n uint64
-			if op == opShortBinString {
-				n, err = m.u8()
-			} else {
-				n, err = m.u32()
-				if err == nil && int32(uint32(n)) < 0 {
-					return nil, formatErr(at, "BINSTRING pickle has negative byte count")
-				}
-			}
-			if err != nil {
-				return nil, err
-			}
-			data, err := m.read(n)
-			if err != nil {
-				return nil, err
-			}
-			for _, c := range data { // Python 3 decodes protocol-2 str as ASCII
-				if c >= 0x80 {
-					return nil, formatErr(at, "Python 2 str is not ASCII")
-				}
-			}
-			if err := m.push(string(data)); err != nil {
-				return nil, err
-			}
-		case opBinBytes, opShortBinBytes, opBinBytes8, opByteArray8:
-			var n uint64
-			switch op {
-			case opShortBinBytes:
-				n, err = m.u8()
-			case opBinBytes:
-				n, err = m.u32()
-			default:
-				n, err = m.u64()
-			}
-			if err != nil {
-				return nil, err
-			}
-			data, err := m.read(n)
-			if err != nil {
-				return nil, err
-			}
-			if op == opByteArray8 {
-				if err := m.push(pyByteArray(data)); err != nil {
-					return nil, err
-				}
-			} else {
-				if err := m.push(pyBytes(data)); err != nil {
-					return nil, err
-				}
-			}
-		case opBinUnicode, opShortBinUni, opBinUnicode8:
-			var n uint64
-			switch op {
-			case opShortBinUni:
-				n, err = m.u8()
-			case opBinUnicode:
-				n, err = m.u32()
-			default:
-				n, err = m.u64()
-			}
-			if err != nil {
-				return nil, err
-			}
-			data, err := m.read(n)
-			if err != nil {
-				return nil, err
-			}
-			if !utf8.Valid(data) {
-				return nil, formatErr(at, "str is not valid UTF-8")
-			}
-			if err := m.push(string(data)); err != nil {
-				return nil, err
 			}
 		case opEmptyTuple:
 			if err := m.push(pyTuple{}); err != nil {
@@ -510,26 +457,32 @@ func (m *vm) run() (any, error) {
 			if err := m.push(&pyList{items: items}); err != nil {
 				return nil, err
 			}
-		case opAppend, opAppends:
-			var items []any
-			if op == opAppend {
-				v, err := m.pop(at)
-				if err != nil {
-					return nil, err
-				}
-				items = []any{v}
-			} else if items, err = m.popMark(at); err != nil {
-				return nil, err
-			}
-			t, err := m.top(at)
+		case opAppend:
+			v, err := m.pop(at)
 			if err != nil {
 				return nil, err
 			}
-			l, ok := t.(*pyList)
-			if !ok {
-				return nil, formatErr(at, "APPEND to %s", typeName(t))
+			l, err := m.topList(at)
+			if err != nil {
+				return nil, err
 			}
-			l.items = append(l.items, items...)
+			l.items = append(grow(l.items, 1), v)
+		case opAppends:
+			if len(m.marks) == 0 {
+				return nil, formatErr(at, "no MARK on the stack")
+			}
+			b := m.marks[len(m.marks)-1]
+			m.marks = m.marks[:len(m.marks)-1]
+			if b <= m.base() {
+				return nil, formatErr(at, "stack underflow")
+			}
+			l, ok := m.stack[b-1].(*pyList)
+			if !ok {
+				return nil, formatErr(at, "APPENDS to %s", typeName(m.stack[b-1]))
+			}
+			l.items = append(grow(l.items, len(m.stack)-b), m.stack[b:]...)
+			clear(m.stack[b:])
+			m.stack = m.stack[:b]
 		case opEmptyDict:
 			if err := m.push(newDict()); err != nil {
 				return nil, err
@@ -782,6 +735,40 @@ func (m *vm) run() (any, error) {
 			return nil, err
 		}
 	}
+}
+
+// counted reads the length-prefixed argument of op: a 1-, 4- or 8-byte
+// length (LONG4 and BINSTRING's signed), then that many bytes.
+func (m *vm) counted(at int, op byte) ([]byte, error) {
+	var n uint64
+	var err error
+	switch op {
+	case opLong1, opShortBinString, opShortBinBytes, opShortBinUni:
+		n, err = m.u8()
+	case opBinBytes8, opByteArray8, opBinUnicode8:
+		n, err = m.u64()
+	default:
+		n, err = m.u32()
+		if err == nil && (op == opLong4 || op == opBinString) && int32(uint32(n)) < 0 {
+			return nil, formatErr(at, "negative byte count")
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.read(n)
+}
+
+func (m *vm) topList(at int) (*pyList, error) {
+	t, err := m.top(at)
+	if err != nil {
+		return nil, err
+	}
+	l, ok := t.(*pyList)
+	if !ok {
+		return nil, formatErr(at, "APPEND to %s", typeName(t))
+	}
+	return l, nil
 }
 
 func setItems(at int, d *pyDict, items []any) error {
