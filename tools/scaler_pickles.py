@@ -73,6 +73,31 @@ def cases():
     }
 
 
+def synthetic_cases():
+    """Fitted scalers whose state is rewritten to reach the rarer array
+    encodings: Fortran-ordered 2-D arrays, big-endian, float16, float32 and
+    integer dtypes, numpy scalars (multiarray.scalar) for counts and flags.
+    Their expected document is safe_pickle's."""
+    import numpy as np
+    from sklearn import preprocessing as pre
+    X = np.arange(16.0).reshape(4, 4) ** 1.5 + 1
+    st = pre.StandardScaler().fit(X)
+    st.mean_ = np.asfortranarray(st.mean_.reshape(2, 2))
+    st.scale_ = st.scale_.astype(">f4")
+    st.n_features_in_ = np.int64(4)
+    st.n_samples_seen_ = np.int64(4)
+    rb = pre.RobustScaler().fit(X)
+    rb.center_ = rb.center_.astype(np.float16)
+    rb.scale_ = np.array([1, 2, 3, 400000], dtype=">i4")
+    rb.with_centering = np.bool_(True)
+    mm = pre.MinMaxScaler(feature_range=(-1.5, 2)).fit(X)
+    mm.feature_range = [-1.5, 2]
+    mm.clip = np.bool_(True)
+    mm.data_min_ = mm.data_min_.astype(np.uint16)
+    mm.data_max_ = mm.data_max_.astype(np.int8)
+    return {"synthetic_fortran_bigendian": st, "synthetic_float16_int": rb, "synthetic_minmax_ints": mm}
+
+
 def expected_from_estimator(sc):
     """The scaler.json object from the fitted estimator's own attributes."""
     kind = type(sc).__name__
@@ -135,7 +160,8 @@ def generate():
         shutil.rmtree(os.path.join(OUT, sub), ignore_errors=True)
         os.makedirs(os.path.join(OUT, sub))
     tmp = os.path.join(OUT, "pickles", ".tmp.pkl")
-    for case, sc in cases().items():
+    synthetic = synthetic_cases()
+    for case, sc in list(cases().items()) + list(synthetic.items()):
         files = {}
         for proto in (2, 3, 4, 5):
             files["%s-p%d.pkl" % (case, proto)] = pickle.dumps(sc, protocol=proto)
@@ -150,7 +176,10 @@ def generate():
             with open(tmp, "rb") as f:
                 files["%s-joblib-p%d.pkl" % (case, proto)] = f.read()
         os.remove(tmp)
-        want = expected_from_estimator(sc)
+        if case in synthetic:
+            want = safe_pickle.scaler_json(safe_pickle.loads(files[case + "-p4.pkl"]))
+        else:
+            want = expected_from_estimator(sc)
         for name, data in sorted(files.items()):
             with open(os.path.join(OUT, "pickles", name), "wb") as f:
                 f.write(data)
