@@ -69,6 +69,13 @@ def layouts(d):
                        ("dense_2/bias:0", r.normal(size=(1,)).astype(np.float32))])]
     kl.write_keras2_h5(p("keras2_functional.h5"), config=cfg, layers=fl, keras_version="2.10.0")
 
+    # the smallest Keras 2 .h5: one Dense layer (a fuzz seed)
+    tiny = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 2], "dtype": "float32", "name": "in"}},
+        {"class_name": "Dense", "config": {"name": "dense", "units": 1, "use_bias": True}}]}}
+    kl.write_keras2_h5(p("tiny_keras2.h5"), config=tiny, layers=[
+        ("dense", [("dense/kernel:0", np.array([[0.5], [-2]], np.float32)), ("dense/bias:0", np.array([3], np.float32))])])
+
     # --- files both readers must refuse ---
     kl.write_keras2_h5(p("bad_count.h5"), config=kl.keras2_config(dense_bias=False))
     ws = kl.keras2_weights()
