@@ -27,10 +27,8 @@ const python = "/usr/bin/python3"
 // seqcast cannot map yet, and that class: both readers refuse them, and the
 // Go error must name the class.
 var wantUnsupported = map[string]string{
-	"transformer_model.keras":            "MultiHeadAttention", // retail-transformer
-	"transformer_model_optimized.keras":  "MultiHeadAttention", // epidemic-transformer
-	"tcn_model.keras":                    "TCN",                // tcn-stock
-	"bad_class_MultiHeadAttention.keras": "MultiHeadAttention",
+	"tcn_model.keras":                    "TCN", // tcn-stock
+	"bad_class_PositionalEncoding.keras": "PositionalEncoding",
 }
 
 type pyWeight struct {

@@ -20,6 +20,11 @@ const (
 	// NestWrapper: <key>/vars, then <key>/layer laid out as the inner
 	// layer's class says (TimeDistributed).
 	NestWrapper
+	// NestSublayers: <key>/vars, then <key>/<sub>/vars for each of the
+	// spec's Sublayers in order (MultiHeadAttention's query_dense,
+	// key_dense, value_dense, output_dense); Keras 2.13 archives may name
+	// them with a leading underscore.
+	NestSublayers
 )
 
 // LayerSpec describes how one layer class stores its weights.
@@ -30,6 +35,8 @@ type LayerSpec struct {
 	// inner layer. A nil Weights means the class has no weights.
 	Weights func(config map[string]any, t Table) ([]string, error)
 	Nesting Nesting
+	// Sublayers names the sub-groups of a NestSublayers layer, in order.
+	Sublayers []string
 }
 
 // Table maps Keras class names to how their weights are stored. Build one
@@ -216,6 +223,7 @@ func DefaultLayers() Table {
 		}
 		return out, nil
 	}}
+	addAttentionLayers(t) // layers_attention.go
 	t["PReLU"] = LayerSpec{Weights: fixed("alpha")}
 	t["Embedding"] = LayerSpec{Weights: fixed("embeddings")}
 	for _, c := range strings.Fields(`InputLayer Dropout SpatialDropout1D GaussianNoise GaussianDropout AlphaDropout

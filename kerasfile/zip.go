@@ -434,6 +434,24 @@ func (rd *reader) readKerasLayer(g *hdf5.Group, path string, l *layer, obj map[s
 		if err := sub("layer", inner); err != nil {
 			return nil, err
 		}
+	case NestSublayers:
+		for _, name := range spec.Sublayers {
+			if !g.Has(name) && g.Has("_"+name) {
+				name = "_" + name
+			}
+			if !g.Has(name) {
+				return nil, rd.err(l, path, "%s has no %s group", cls, name)
+			}
+			sg, err := g.Group(name)
+			if err != nil {
+				return nil, rd.wrap(l, path+"/"+name, err)
+			}
+			ws, err := rd.vars(l, sg, path+"/"+name, consumed)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, ws...)
+		}
 	case NestRNN:
 		if g.Has("cell") {
 			cg, err := g.Group("cell")

@@ -100,8 +100,8 @@ def layouts(d):
         f["layers/dense/vars"].attrs["name"] = "dense_99"
     kl.write_keras3_zip(p("bad_name.keras"), mutate=rename)
     c = kl.keras3_zip_config()
-    c["config"]["layers"][2]["class_name"] = "MultiHeadAttention"
-    rewrite_zip(p("keras3.keras"), p("bad_class_MultiHeadAttention.keras"), zipfile.ZIP_STORED,
+    c["config"]["layers"][2]["class_name"] = "PositionalEncoding"
+    rewrite_zip(p("keras3.keras"), p("bad_class_PositionalEncoding.keras"), zipfile.ZIP_STORED,
                 {"config.json": json.dumps(c).encode()})
     with zipfile.ZipFile(p("keras3.keras")) as z:
         with open(p("bad_bare_weights.h5"), "wb") as f:

@@ -38,6 +38,11 @@ WEIGHTLESS = {
     "ActivityRegularization", "Identity",
 }
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
+# MultiHeadAttention's EinsumDense sublayers: their .h5 names, in get_weights()
+# order, and the .keras groups that hold their vars (Keras 2.13 archives may
+# prefix an underscore).
+MHA_SUBLAYERS = ["query", "key", "value", "attention_output"]
+MHA_GROUPS = ["query_dense", "key_dense", "value_dense", "output_dense"]
 
 
 def layer_name(layer):
@@ -97,6 +102,15 @@ def expected_names(layer):
         rms = c.get("rms_scaling", False)
         return (["gamma"] if c.get("scale", True) else []) + \
             (["beta"] if c.get("center", True) and not rms else [])
+    if cls == "MultiHeadAttention":
+        return [sub + "/" + w for sub in MHA_SUBLAYERS for w in ["kernel"] + bias]
+    if cls == "EinsumDense":
+        return ["kernel"] + (["bias"] if c.get("bias_axes") else [])
+    if cls == "Attention":
+        return (["scale"] if c.get("use_scale", False) else []) + \
+            (["concat_score_weight"] if c.get("score_mode") == "concat" else [])
+    if cls == "AdditiveAttention":
+        return ["scale"] if c.get("use_scale", True) else []
     if cls == "PReLU":
         return ["alpha"]
     if cls == "Embedding":
@@ -295,6 +309,14 @@ def _read_keras_layer(g, path, layer, consumed):
         if "layer" not in g:
             raise ExportError("%s: TimeDistributed has no layer group" % path)
         out += _read_keras_layer(g["layer"], path + "/layer", c.get("layer"), consumed)
+    elif cls == "MultiHeadAttention":
+        out += _vars(g, path)
+        for sub in MHA_GROUPS:
+            if sub not in g and "_" + sub in g:
+                sub = "_" + sub
+            if sub not in g:
+                raise ExportError("%s: MultiHeadAttention has no %s group" % (path, sub))
+            out += _vars(g[sub], path + "/" + sub)
     elif cls in RNN_CLASSES:
         out += _vars(g, path)
         if "cell" in g:
