@@ -324,6 +324,9 @@ func rangeOf(v any) ([2]float64, error) {
 	if !ok1 || !ok2 {
 		return [2]float64{}, stateErr("holds %s and %s, not numbers", typeName(items[0]), typeName(items[1]))
 	}
+	if math.IsNaN(lo) || math.IsInf(lo, 0) || math.IsNaN(hi) || math.IsInf(hi, 0) {
+		return [2]float64{}, stateErr("holds NaN or Inf")
+	}
 	return [2]float64{lo, hi}, nil
 }
 
