@@ -301,6 +301,52 @@ func TestRootJSONOrRedirect(t *testing.T) {
 	}
 }
 
+// TestOpenAPIDescribesVersions: the served OpenAPI document has the query
+// parameters, label routes, /health fields, GET / and X-Process-Time.
+func TestOpenAPIDescribesVersions(t *testing.T) {
+	doc := newServer(t, nil, nil).do("GET", "/openapi.json", "").body
+	paths := doc["paths"].(map[string]any)
+	for _, p := range []string{"/", "/v1/models/{name}/labels/{label}:predict", "/v1/models/{name}/labels/{label}",
+		"/v1/models/{name}/labels/{label}/metadata", "/v1/models/{name}/versions/{version}/metadata"} {
+		if paths[p] == nil {
+			t.Errorf("openapi lacks %s", p)
+		}
+	}
+	for _, route := range []string{"/predict", "/predict/batch"} {
+		if params := jsonOf(paths[route].(map[string]any)["post"].(map[string]any)["parameters"]); !strings.Contains(params, "ModelVersionQuery") ||
+			!strings.Contains(params, "ModelQuery") {
+			t.Errorf("%s lacks the query parameters: %s", route, params)
+		}
+	}
+	comp := jsonOf(doc["components"])
+	for _, want := range []string{`"redis_connected":{`, `"model_loaded":{`, `"ModelVersion":{`, `"X-Process-Time":{`, `"version_labels":{`} {
+		if !strings.Contains(comp, want) {
+			t.Errorf("openapi components lack %s", want)
+		}
+	}
+	var walk func(v any) int
+	walk = func(v any) int { // responses without the X-Process-Time header
+		n := 0
+		switch v := v.(type) {
+		case map[string]any:
+			if rs, ok := v["responses"].(map[string]any); ok {
+				for _, r := range rs {
+					if h, _ := r.(map[string]any)["headers"].(map[string]any); h["X-Process-Time"] == nil {
+						n++
+					}
+				}
+			}
+			for _, c := range v {
+				n += walk(c)
+			}
+		}
+		return n
+	}
+	if n := walk(paths); n != 0 {
+		t.Errorf("%d responses in the OpenAPI document lack X-Process-Time", n)
+	}
+}
+
 func TestPrefersHTML(t *testing.T) {
 	for _, tc := range []struct {
 		accept []string
