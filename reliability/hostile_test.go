@@ -149,7 +149,8 @@ func catalogue() []hostileCase {
 		{name: "horizon string", send: jsonPost(predict, `{"horizon":"5","historical_prices":`+w+`}`), status: 422, code: "invalid_input", field: "horizon"},
 		{name: "horizon 1e20", send: jsonPost(predict, `{"horizon":1e20,"historical_prices":`+w+`}`), status: 422, code: "invalid_input", field: "horizon"},
 		{name: "model_version 0", send: jsonPost(predict, `{"model_version":0,"historical_prices":`+w+`}`), status: 422, code: "invalid_input", field: "model_version"},
-		{name: "model_version string", send: jsonPost(predict, `{"model_version":"1","historical_prices":`+w+`}`), status: 422, code: "invalid_input", field: "model_version"},
+		{name: "model_version not a version nor a label", send: jsonPost(predict, `{"model_version":"latest","historical_prices":`+w+`}`), status: 422, code: "invalid_input", field: "model_version"},
+		{name: "model_version in the query string, not served", send: jsonPost(predict+"?model_version=2.0", `{"historical_prices":`+w+`}`), status: 404, code: "not_found", field: "model_version"},
 		{name: "model is a number", send: jsonPost(predict, `{"model":7,"historical_prices":`+w+`}`), status: 422, code: "invalid_input", field: "model"},
 		// Empty and huge arrays.
 		{name: "empty prices", send: jsonPost(predict, `{"historical_prices":[]}`), status: 422, code: "invalid_input", field: "historical_prices"},
