@@ -72,6 +72,7 @@ func Default() Builders {
 	for class, kind := range rnnKinds() {
 		b[class] = recurrent(kind)
 	}
+	addAttention(b) // builders_attention.go
 	// Layers that only act in training are identities at inference.
 	for _, class := range []string{"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization"} {
 		b[class] = identity
@@ -161,14 +162,15 @@ func pooling1D(kind nn.PoolKind) Builder {
 
 func globalPooling1D(kind nn.PoolKind) Builder {
 	return func(c *LayerConfig) (nn.Layer, error) {
-		if err := c.DataFormat(); err != nil {
+		format, err := c.OneOf("data_format", "channels_last", "channels_last", "channels_first")
+		if err != nil {
 			return nil, err
 		}
 		keep, err := c.Bool("keepdims", false)
 		if err != nil {
 			return nil, err
 		}
-		return &nn.GlobalPooling1D{LayerName: c.name, Kind: kind, KeepDims: keep}, nil
+		return &nn.GlobalPooling1D{LayerName: c.name, Kind: kind, KeepDims: keep, ChannelsFirst: format == "channels_first"}, nil
 	}
 }
 

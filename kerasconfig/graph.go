@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/seqcast/seqcast/nn"
 )
@@ -150,8 +151,13 @@ func (p *parser) functional(raw any, info *ModelInfo) (*nn.Model, string, error)
 		if len(calls) != 1 {
 			return nil, name, c.Errorf("a layer called %d times (shared layer) is %w (each layer must be called once)", len(calls), ErrUnsupported)
 		}
+		refs, err := calls[0].inputs(c.class)
+		if err != nil {
+			return nil, name, c.Errorf("inbound_nodes: %w", err)
+		}
+		c.call = calls[0].kwargs
 		var inputs []int
-		for _, ref := range calls[0] {
+		for _, ref := range refs {
 			k, ok := index[ref.layer]
 			if !ok {
 				return nil, name, c.Errorf("inbound layer %q is not an earlier layer of the model", ref.layer)
@@ -244,34 +250,82 @@ func oneRef(v []any) (tensorRef, error) {
 	return tensorRef{layer: name, node: node, tensor: tensor}, nil
 }
 
+// nodeCall is one call of a layer as an inbound node records it.
+type nodeCall struct {
+	args   []tensorRef            // the tensors passed positionally, in order
+	kw     map[string][]tensorRef // the tensors passed by keyword
+	kwargs map[string]any         // every keyword argument, as written
+}
+
+// inputs orders a call's tensors as the layer's nn inputs: the positional
+// ones, then those passed by keyword in the order of the class's call
+// signature (keywordInputs). A tensor under any other keyword (a mask, an
+// attention_mask) is refused.
+func (nc nodeCall) inputs(class string) ([]tensorRef, error) {
+	if len(nc.kw) == 0 {
+		return nc.args, nil
+	}
+	sig := keywordInputs(class)
+	refs := slices.Clone(nc.args)
+	for _, key := range slices.Sorted(maps.Keys(nc.kw)) {
+		if !slices.Contains(sig, key) || slices.Index(sig, key) < len(nc.args) {
+			return nil, fmt.Errorf("a tensor passed as keyword argument %q is %w (supported: %s)", key, ErrUnsupported, keywordList(sig, len(nc.args)))
+		}
+	}
+	for _, key := range sig[min(len(nc.args), len(sig)):] {
+		r, ok := nc.kw[key]
+		if !ok {
+			break
+		}
+		if len(r) != 1 {
+			return nil, fmt.Errorf("keyword argument %q holds %d tensors, want 1", key, len(r))
+		}
+		refs = append(refs, r[0])
+	}
+	if len(refs) != len(nc.args)+len(nc.kw) {
+		return nil, fmt.Errorf("keyword tensors %q leave a gap in the call signature %q", slices.Sorted(maps.Keys(nc.kw)), sig)
+	}
+	return refs, nil
+}
+
+// keywordList names the keyword tensors a call may add after n positional ones.
+func keywordList(sig []string, n int) string {
+	if n >= len(sig) {
+		return "none"
+	}
+	return strings.Join(sig[n:], ", ")
+}
+
 // inboundNodes reads a layer's inbound_nodes, one entry per call of the
 // layer, in either dialect:
 //
-//	Keras 2: [[["conv1d", 0, 0, {}], ...], ...]
+//	Keras 2: [[["conv1d", 0, 0, {}], ...], ...]; tensors passed by keyword
+//	         sit in the dict as ["layer", 0, 0] (MultiHeadAttention's value)
 //	Keras 3: [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["conv1d", 0, 0]}}], "kwargs": {}}, ...]
-func inboundNodes(v any) ([][]tensorRef, error) {
+func inboundNodes(v any) ([]nodeCall, error) {
 	list, ok := v.([]any)
 	if !ok {
 		return nil, fmt.Errorf("want a list, got %s", jsonText(v))
 	}
-	var calls [][]tensorRef
+	var calls []nodeCall
 	for _, call := range list {
+		nc := nodeCall{kw: map[string][]tensorRef{}}
 		switch c := call.(type) {
 		case map[string]any: // Keras 3
-			var refs []tensorRef
-			if err := kerasTensors(c["args"], &refs); err != nil {
+			if err := kerasTensors(c["args"], &nc.args); err != nil {
 				return nil, err
 			}
-			var kw []tensorRef
-			if err := kerasTensors(c["kwargs"], &kw); err != nil {
-				return nil, err
+			nc.kwargs, _ = c["kwargs"].(map[string]any)
+			for key, val := range nc.kwargs {
+				var kw []tensorRef
+				if err := kerasTensors(val, &kw); err != nil {
+					return nil, err
+				}
+				if len(kw) > 0 {
+					nc.kw[key] = kw
+				}
 			}
-			if len(kw) > 0 {
-				return nil, fmt.Errorf("a tensor passed as a keyword argument is %w", ErrUnsupported)
-			}
-			calls = append(calls, refs)
 		case []any: // Keras 2
-			var refs []tensorRef
 			for _, r := range c {
 				rl, ok := r.([]any)
 				if !ok {
@@ -281,12 +335,26 @@ func inboundNodes(v any) ([][]tensorRef, error) {
 				if err != nil {
 					return nil, err
 				}
-				refs = append(refs, ref)
+				nc.args = append(nc.args, ref)
+				if len(rl) > 3 && nc.kwargs == nil {
+					nc.kwargs, _ = rl[3].(map[string]any)
+				}
 			}
-			calls = append(calls, refs)
+			for key, val := range nc.kwargs {
+				if l, isList := val.([]any); isList && len(l) >= 3 {
+					if _, isName := l[0].(string); isName {
+						ref, err := oneRef(l)
+						if err != nil {
+							return nil, fmt.Errorf("keyword argument %q: %w", key, err)
+						}
+						nc.kw[key] = []tensorRef{ref}
+					}
+				}
+			}
 		default:
 			return nil, fmt.Errorf("unexpected %s", jsonText(call))
 		}
+		calls = append(calls, nc)
 	}
 	return calls, nil
 }

@@ -21,6 +21,7 @@ type LayerConfig struct {
 	class, name string
 	spec        map[string]any // {"class_name", "config", ...}
 	m           map[string]any // spec["config"]
+	call        map[string]any // the call's keyword arguments (functional models; see CallArg)
 }
 
 func (p *parser) cfg(spec map[string]any) *LayerConfig {

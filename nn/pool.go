@@ -30,6 +30,9 @@ type GlobalPooling1D struct {
 	LayerName string
 	Kind      PoolKind
 	KeepDims  bool
+	// ChannelsFirst reads a (C, T) input and pools each row over its last
+	// axis (data_format="channels_first"): (C, T) -> (C), or (C, 1).
+	ChannelsFirst bool
 
 	steps, ch int
 }
@@ -153,6 +156,13 @@ func (l *GlobalPooling1D) Build(in []Shape) (Shape, error) {
 		return nil, errorf(l, "unknown pooling kind %d", l.Kind)
 	}
 	l.steps, l.ch = s[0], s[1]
+	if l.ChannelsFirst {
+		l.steps, l.ch = s[1], s[0]
+		if l.KeepDims {
+			return Shape{l.ch, 1}, nil
+		}
+		return Shape{l.ch}, nil
+	}
 	if l.KeepDims {
 		return Shape{1, l.ch}, nil
 	}
@@ -173,6 +183,10 @@ func (l *GlobalPooling1D) ScratchSize(n int) int { return 0 }
 func (l *GlobalPooling1D) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
 	x := ins[0]
 	C, T := l.ch, l.steps
+	if l.ChannelsFirst {
+		l.forwardRows(out, x[:n*C*T], T)
+		return
+	}
 	for b := 0; b < n; b++ {
 		sample := x[b*T*C : (b+1)*T*C]
 		dst := out[b*C : (b+1)*C]
@@ -194,5 +208,24 @@ func (l *GlobalPooling1D) Forward(out []float32, ins [][]float32, n int, scratch
 		for c := range dst {
 			dst[c] /= cnt
 		}
+	}
+}
+
+// forwardRows pools every run of t values of x (channels_first) into one.
+func (l *GlobalPooling1D) forwardRows(out, x []float32, t int) {
+	for r := 0; r*t < len(x); r++ {
+		row := x[r*t : (r+1)*t]
+		acc := row[0]
+		for _, v := range row[1:] {
+			if l.Kind == MaxPool {
+				acc = max(acc, v)
+			} else {
+				acc += v
+			}
+		}
+		if l.Kind == AvgPool {
+			acc /= float32(t)
+		}
+		out[r] = acc
 	}
 }
