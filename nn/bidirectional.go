@@ -1,6 +1,6 @@
 package nn
 
-// Bidirectional is keras.layers.Bidirectional over an LSTM or a GRU. ForwardLayer
+// Bidirectional is keras.layers.Bidirectional over an LSTM, a GRU or a SimpleRNN. ForwardLayer
 // and BackwardLayer are two independent layers with their own weights (ForwardLayer's
 // first in get_weights() order); BackwardLayer has GoBackwards set. MergeMode is
 // "concat", "sum", "ave" or "mul" (Keras's merge_mode None, which returns two
@@ -36,11 +36,11 @@ func (l *Bidirectional) Build(in []Shape) (Shape, error) {
 	}
 	f, ok := l.ForwardLayer.(recurrent)
 	if !ok {
-		return nil, errorf(l, "forward layer %q: class %s is not LSTM or GRU", l.ForwardLayer.Name(), l.ForwardLayer.Class())
+		return nil, errorf(l, "forward layer %q: class %s is not LSTM, GRU or SimpleRNN", l.ForwardLayer.Name(), l.ForwardLayer.Class())
 	}
 	b, ok := l.BackwardLayer.(recurrent)
 	if !ok {
-		return nil, errorf(l, "backward layer %q: class %s is not LSTM or GRU", l.BackwardLayer.Name(), l.BackwardLayer.Class())
+		return nil, errorf(l, "backward layer %q: class %s is not LSTM, GRU or SimpleRNN", l.BackwardLayer.Name(), l.BackwardLayer.Class())
 	}
 	if f.Class() != b.Class() {
 		return nil, errorf(l, "forward layer %q is %s but backward layer %q is %s: both must be the same class",
@@ -72,6 +72,9 @@ func (l *Bidirectional) Build(in []Shape) (Shape, error) {
 		return nil, err
 	}
 	l.fwd, l.bwd, l.uf, l.ub = f, b, uf, ub
+	// Keras forces zero_output_for_mask to return_sequences on both layers.
+	f.setZeroOutput(fseq)
+	b.setZeroOutput(fseq)
 	l.outRows = 1
 	if fseq {
 		l.outRows = in[0][0]
@@ -112,6 +115,12 @@ func (l *Bidirectional) ScratchSize(n int) int {
 // Forward runs both directions and merges them, chunk by chunk so that a
 // chunk's input is still in cache when the backward layer reads it.
 func (l *Bidirectional) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
+	l.ForwardMasked(out, ins, nil, n, scratch)
+}
+
+// ForwardMasked is Forward with a mask (n*T values, 1 kept, 0 masked), which
+// both directions read.
+func (l *Bidirectional) ForwardMasked(out []float32, ins [][]float32, mask []float32, n int, scratch []float32) {
 	x := ins[0]
 	in := len(x) / n
 	width := l.uf // output values per step
@@ -120,23 +129,28 @@ func (l *Bidirectional) Forward(out []float32, ins [][]float32, n int, scratch [
 	}
 	for b0 := 0; b0 < n; b0 += rnnChunk {
 		nb := min(rnnChunk, n-b0)
-		l.chunk(out[b0*l.outRows*width:], x[b0*in:(b0+nb)*in], nb, scratch)
+		var m []float32
+		if mask != nil {
+			T := len(mask) / n
+			m = mask[b0*T : (b0+nb)*T]
+		}
+		l.chunk(out[b0*l.outRows*width:], x[b0*in:(b0+nb)*in], m, nb, scratch)
 	}
 }
 
-func (l *Bidirectional) chunk(out, x []float32, nb int, scratch []float32) {
+func (l *Bidirectional) chunk(out, x, mask []float32, nb int, scratch []float32) {
 	rev := l.outRows > 1
 	if l.MergeMode == "concat" {
 		ld := l.uf + l.ub
-		l.fwd.run(out, ld, 0, false, x, nb, scratch)
-		l.bwd.run(out, ld, l.uf, rev, x, nb, scratch)
+		l.fwd.run(out, ld, 0, false, x, mask, nb, scratch)
+		l.bwd.run(out, ld, l.uf, rev, x, mask, nb, scratch)
 		return
 	}
 	size := nb * l.outRows * l.ub
 	y := scratch[:size]
 	out = out[:size]
-	l.fwd.run(out, l.uf, 0, false, x, nb, scratch[size:])
-	l.bwd.run(y, l.ub, 0, rev, x, nb, scratch[size:])
+	l.fwd.run(out, l.uf, 0, false, x, mask, nb, scratch[size:])
+	l.bwd.run(y, l.ub, 0, rev, x, mask, nb, scratch[size:])
 	switch l.MergeMode {
 	case "sum":
 		for i, v := range y {

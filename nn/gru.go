@@ -22,6 +22,12 @@ type GRU struct {
 	ResetAfter          bool
 	Activation          Activation
 	RecurrentActivation Activation
+	// ZeroOutputForMask is as for LSTM.
+	ZeroOutputForMask bool
+	// Stateful records Keras's stateful=True. seqcast computes every call
+	// from a zero state, which is what Keras computes for a freshly loaded
+	// model or after reset_states(); the batch size is not fixed.
+	Stateful bool
 
 	rnnCore
 }
@@ -33,6 +39,8 @@ func (l *GRU) Class() string { return "GRU" }
 func (l *GRU) Name() string { return l.LayerName }
 
 func (l *GRU) config() (int, bool, bool) { return l.Units, l.ReturnSequences, l.GoBackwards }
+
+func (l *GRU) setZeroOutput(z bool) { l.ZeroOutputForMask = z }
 
 // Build checks the (T, F) input and returns (Units) or (T, Units).
 func (l *GRU) Build(in []Shape) (Shape, error) {
@@ -79,15 +87,21 @@ func (l *GRU) ScratchSize(n int) int {
 
 // Forward runs the layer on n samples.
 func (l *GRU) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
-	l.run(out, l.Units, 0, false, ins[0], n, scratch)
+	l.run(out, l.Units, 0, false, ins[0], nil, n, scratch)
 }
 
-func (l *GRU) run(dst []float32, ldo, off int, revOut bool, x []float32, n int, scratch []float32) {
-	l.runChunks(l, l.ReturnSequences, dst, ldo, off, revOut, x, n, scratch)
+// ForwardMasked runs the layer on n samples with a mask (n*T values, 1
+// kept, 0 masked): masked steps keep the previous state.
+func (l *GRU) ForwardMasked(out []float32, ins [][]float32, mask []float32, n int, scratch []float32) {
+	l.run(out, l.Units, 0, false, ins[0], mask, n, scratch)
+}
+
+func (l *GRU) run(dst []float32, ldo, off int, revOut bool, x, mask []float32, n int, scratch []float32) {
+	l.runChunks(l, l.ReturnSequences, dst, ldo, off, revOut, x, mask, n, scratch)
 }
 
 // chunk runs nb <= rnnChunk samples.
-func (l *GRU) chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb int, scratch []float32) {
+func (l *GRU) chunk(dst []float32, ldo, off int, revOut bool, x, mask []float32, nb int, scratch []float32) {
 	T, g, up, u := l.steps, l.g, l.up, l.Units
 	z := scratch[:nb*T*g]
 	hs := scratch[nb*T*g:][:nb*up]
@@ -108,7 +122,9 @@ func (l *GRU) chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb in
 				gemmAcc(nb, g, u, hs, up, l.u, rz, g)
 			}
 			for b := 0; b < nb; b++ {
-				l.stepAfter(z[(b*T+t)*g:][:g], rz[b*g:][:g], hs[b*up:][:u])
+				if !l.masked(mask, b, t) {
+					l.stepAfter(z[(b*T+t)*g:][:g], rz[b*g:][:g], hs[b*up:][:u])
+				}
 			}
 		} else {
 			rh := extra[:nb*up]
@@ -130,6 +146,9 @@ func (l *GRU) chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb in
 				gemmAcc(nb, up, u, rh, up, l.u[2*up*u:], z[t*g+2*up:], T*g)
 			}
 			for b := 0; b < nb; b++ {
+				if l.masked(mask, b, t) {
+					continue
+				}
 				zr := z[(b*T+t)*g:][:g]
 				zz, hh := zr[:u], zr[2*up:2*up+u]
 				applyAct(l.Activation, l.actKind, hh)
@@ -145,13 +164,14 @@ func (l *GRU) chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb in
 				p = T - 1 - s
 			}
 			for b := 0; b < nb; b++ {
-				copy(dst[(b*T+p)*ldo+off:][:u], hs[b*up:][:u])
+				emitStep(dst[(b*T+p)*ldo+off:][:u], hs[b*up:][:u], l.masked(mask, b, t), l.ZeroOutputForMask)
 			}
 		}
 	}
 	if !l.ReturnSequences {
+		last := l.lastStep(l.GoBackwards)
 		for b := 0; b < nb; b++ {
-			copy(dst[b*ldo+off:][:u], hs[b*up:][:u])
+			emitStep(dst[b*ldo+off:][:u], hs[b*up:][:u], l.masked(mask, b, last), l.ZeroOutputForMask)
 		}
 	}
 }

@@ -21,6 +21,14 @@ type LSTM struct {
 	UseBias             bool
 	Activation          Activation // Keras default tanh
 	RecurrentActivation Activation // Keras default sigmoid
+	// ZeroOutputForMask: with a mask and ReturnSequences, masked steps
+	// output zeros instead of the previous output (Keras's
+	// zero_output_for_mask; Bidirectional sets it to ReturnSequences).
+	ZeroOutputForMask bool
+	// Stateful records Keras's stateful=True. seqcast computes every call
+	// from a zero state, which is what Keras computes for a freshly loaded
+	// model or after reset_states(); the batch size is not fixed.
+	Stateful bool
 
 	rnnCore
 }
@@ -32,6 +40,8 @@ func (l *LSTM) Class() string { return "LSTM" }
 func (l *LSTM) Name() string { return l.LayerName }
 
 func (l *LSTM) config() (int, bool, bool) { return l.Units, l.ReturnSequences, l.GoBackwards }
+
+func (l *LSTM) setZeroOutput(z bool) { l.ZeroOutputForMask = z }
 
 // Build checks the (T, F) input and returns (Units) or (T, Units).
 func (l *LSTM) Build(in []Shape) (Shape, error) {
@@ -71,16 +81,22 @@ func (l *LSTM) ScratchSize(n int) int {
 
 // Forward runs the layer on n samples.
 func (l *LSTM) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
-	l.run(out, l.Units, 0, false, ins[0], n, scratch)
+	l.run(out, l.Units, 0, false, ins[0], nil, n, scratch)
 }
 
-func (l *LSTM) run(dst []float32, ldo, off int, revOut bool, x []float32, n int, scratch []float32) {
-	l.runChunks(l, l.ReturnSequences, dst, ldo, off, revOut, x, n, scratch)
+// ForwardMasked runs the layer on n samples with a mask (n*T values, 1
+// kept, 0 masked): masked steps keep the previous state.
+func (l *LSTM) ForwardMasked(out []float32, ins [][]float32, mask []float32, n int, scratch []float32) {
+	l.run(out, l.Units, 0, false, ins[0], mask, n, scratch)
+}
+
+func (l *LSTM) run(dst []float32, ldo, off int, revOut bool, x, mask []float32, n int, scratch []float32) {
+	l.runChunks(l, l.ReturnSequences, dst, ldo, off, revOut, x, mask, n, scratch)
 }
 
 // chunk runs nb <= rnnChunk samples.
-func (l *LSTM) chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb int, scratch []float32) {
-	if nb == 1 && l.fastGates() {
+func (l *LSTM) chunk(dst []float32, ldo, off int, revOut bool, x, mask []float32, nb int, scratch []float32) {
+	if nb == 1 && l.fastGates() && mask == nil {
 		s := l.newSeq(dst, ldo, off, revOut, x, scratch)
 		for i := 0; i < l.steps; i++ {
 			s.step(i)
@@ -112,6 +128,12 @@ func (l *LSTM) chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb i
 			zr := z[(b*T+t)*g:][:g]
 			c := cs[b*up:][:up]
 			h := hs[b*up:][:up]
+			if l.masked(mask, b, t) {
+				if l.ReturnSequences {
+					emitStep(dst[(b*T+p)*ldo+off:][:u], h[:u], true, l.ZeroOutputForMask)
+				}
+				continue
+			}
 			if fast {
 				lstmGatesFast(zr, c, h, up)
 			} else {
@@ -123,8 +145,9 @@ func (l *LSTM) chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb i
 		}
 	}
 	if !l.ReturnSequences {
+		last := l.lastStep(l.GoBackwards)
 		for b := 0; b < nb; b++ {
-			copy(dst[b*ldo+off:][:u], hs[b*up:][:u])
+			emitStep(dst[b*ldo+off:][:u], hs[b*up:][:u], l.masked(mask, b, last), l.ZeroOutputForMask)
 		}
 	}
 }

@@ -26,6 +26,12 @@ type Model struct {
 	shapes   []Shape // output shape of each node
 	prepared bool
 
+	// Masks (masking.go): the Masking node whose mask a node's output
+	// carries, and the one a MaskedLayer node reads; -1 for none.
+	maskOut, maskIn []int
+	maskDrops       []MaskDrop
+	hasMask         bool
+
 	mu   sync.Mutex
 	free []*workspace // idle workspaces; a sync.Pool would drop them at every GC
 }
@@ -65,6 +71,7 @@ func NewModel(name string, input Shape, nodes []Node) (*Model, error) {
 		}
 	}
 	m := &Model{name: name, input: input.Clone(), nodes: nodes, shapes: make([]Shape, len(nodes))}
+	ins := make([][]Shape, len(nodes))
 	for i, nd := range nodes {
 		if nd.Layer == nil {
 			return nil, fmt.Errorf("nn: node %d has no layer", i)
@@ -88,6 +95,10 @@ func NewModel(name string, input Shape, nodes []Node) (*Model, error) {
 			return nil, err
 		}
 		m.shapes[i] = out
+		ins[i] = in
+	}
+	if err := m.planMasks(ins); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -165,6 +176,7 @@ type workspace struct {
 	outs    [][]float32
 	scratch []float32
 	ins     [][]float32
+	masks   [][]float32 // per Masking node: n*T mask values
 }
 
 func (m *Model) getWorkspace(n int) *workspace {
@@ -188,6 +200,14 @@ func (m *Model) getWorkspace(n int) *workspace {
 			maxIns = max(maxIns, len(nd.Inputs))
 		}
 		ws.scratch = make([]float32, maxScratch)
+		if m.hasMask {
+			ws.masks = make([][]float32, len(m.nodes))
+			for i, nd := range m.nodes {
+				if p, ok := nd.Layer.(maskProducer); ok {
+					ws.masks[i] = make([]float32, n*p.maskSteps())
+				}
+			}
+		}
 		ws.ins = make([][]float32, maxIns)
 		ws.n = n
 	}
@@ -244,7 +264,20 @@ func (m *Model) forward(ws *workspace, dst, x []float32, n int) {
 		if i != last {
 			out = ws.outs[i][:n*m.shapes[i].Size()]
 		}
-		nd.Layer.Forward(out, ins, n, ws.scratch[:nd.Layer.ScratchSize(n)])
+		scratch := ws.scratch[:nd.Layer.ScratchSize(n)]
+		switch {
+		case !m.hasMask:
+			nd.Layer.Forward(out, ins, n, scratch)
+		case m.maskOut[i] == i:
+			p := nd.Layer.(maskProducer)
+			p.forwardMask(out, ws.masks[i][:n*p.maskSteps()], ins, n)
+		case m.maskIn[i] >= 0:
+			k := m.maskIn[i]
+			mask := ws.masks[k][:n*m.nodes[k].Layer.(maskProducer).maskSteps()]
+			nd.Layer.(MaskedLayer).ForwardMasked(out, ins, mask, n, scratch)
+		default:
+			nd.Layer.Forward(out, ins, n, scratch)
+		}
 	}
 }
 

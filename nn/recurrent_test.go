@@ -405,7 +405,7 @@ func TestBidirectionalBuildErrors(t *testing.T) {
 		{"seq", &Bidirectional{LayerName: "bidi", ForwardLayer: lstm("f", true, false), BackwardLayer: lstm("b", false, true), MergeMode: "concat"}, "return_sequences"},
 		{"backwards", &Bidirectional{LayerName: "bidi", ForwardLayer: lstm("f", false, false), BackwardLayer: lstm("b", false, false), MergeMode: "concat"}, "go_backwards"},
 		{"none", &Bidirectional{LayerName: "bidi", ForwardLayer: lstm("f", false, false), BackwardLayer: lstm("b", false, true), MergeMode: ""}, "merge_mode"},
-		{"other", &Bidirectional{LayerName: "bidi", ForwardLayer: lstm("f", false, false), BackwardLayer: &Dense{LayerName: "d", Units: 2}, MergeMode: "concat"}, "not LSTM or GRU"},
+		{"other", &Bidirectional{LayerName: "bidi", ForwardLayer: lstm("f", false, false), BackwardLayer: &Dense{LayerName: "d", Units: 2}, MergeMode: "concat"}, "not LSTM, GRU or SimpleRNN"},
 		{"rank", &Bidirectional{LayerName: "bidi", ForwardLayer: lstm("f", false, false), BackwardLayer: lstm("b", false, true), MergeMode: "sum"}, "3-D"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

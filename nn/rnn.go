@@ -41,18 +41,25 @@ type recurrent interface {
 	// at output position p is dst[(b*P+p)*ldo+off:][:units], where P is T
 	// with return_sequences, else 1. p is the processing step s, or T-1-s
 	// with revOut (which puts a backward layer's outputs in time order).
-	run(dst []float32, ldo, off int, revOut bool, x []float32, n int, scratch []float32)
+	//
+	// mask, when not nil, holds n*T values in time order (1 kept, 0
+	// masked): a masked step keeps the previous state, and its output is
+	// the previous output, or zero with zero_output_for_mask.
+	run(dst []float32, ldo, off int, revOut bool, x, mask []float32, n int, scratch []float32)
+	// setZeroOutput sets zero_output_for_mask (Bidirectional forces it to
+	// return_sequences, as Keras does).
+	setZeroOutput(bool)
 }
 
 // chunker is what runChunks calls: an LSTM's or a GRU's pass over at most
 // rnnChunk samples.
 type chunker interface {
-	chunk(dst []float32, ldo, off int, revOut bool, x []float32, nb int, scratch []float32)
+	chunk(dst []float32, ldo, off int, revOut bool, x, mask []float32, nb int, scratch []float32)
 }
 
 // runChunks is recurrent.run for both layers: it hands c the samples in
 // groups of at most rnnChunk (seq is return_sequences).
-func (r *rnnCore) runChunks(c chunker, seq bool, dst []float32, ldo, off int, revOut bool, x []float32, n int, scratch []float32) {
+func (r *rnnCore) runChunks(c chunker, seq bool, dst []float32, ldo, off int, revOut bool, x, mask []float32, n int, scratch []float32) {
 	outRows := 1
 	if seq {
 		outRows = r.steps
@@ -60,8 +67,36 @@ func (r *rnnCore) runChunks(c chunker, seq bool, dst []float32, ldo, off int, re
 	in := r.steps * r.feat
 	for b0 := 0; b0 < n; b0 += rnnChunk {
 		nb := min(rnnChunk, n-b0)
-		c.chunk(dst[b0*outRows*ldo:], ldo, off, revOut, x[b0*in:(b0+nb)*in], nb, scratch)
+		var m []float32
+		if mask != nil {
+			m = mask[b0*r.steps : (b0+nb)*r.steps]
+		}
+		c.chunk(dst[b0*outRows*ldo:], ldo, off, revOut, x[b0*in:(b0+nb)*in], m, nb, scratch)
 	}
+}
+
+// masked reports whether step t of sample b is masked.
+func (r *rnnCore) masked(mask []float32, b, t int) bool {
+	return mask != nil && mask[b*r.steps+t] == 0
+}
+
+// emitStep writes sample b's output of a masked step (masked) or of a
+// computed one (h): with zero_output_for_mask a masked step outputs zeros,
+// otherwise the previous output, which is the kept state h.
+func emitStep(o, h []float32, masked, zeroOut bool) {
+	if masked && zeroOut {
+		clear(o)
+		return
+	}
+	copy(o, h)
+}
+
+// lastStep is the time index a layer processes last.
+func (r *rnnCore) lastStep(backwards bool) int {
+	if backwards {
+		return 0
+	}
+	return r.steps - 1
 }
 
 // buildCore validates the input shape and units, allocates the parameters

@@ -1,0 +1,146 @@
+package nn
+
+// Conv1DTranspose is keras.layers.Conv1DTranspose (channels_last). Weights:
+// kernel (KernelSize, Filters, in_channels), as Keras stores it, then bias
+// (Filters) when UseBias.
+//
+// Input (T, C), output (L, Filters). With k = DilationRate*(KernelSize-1)+1
+// and s = Strides, L is (Keras's deconv_output_length)
+//
+//	valid:  T*s + max(k - s, 0)           (OutputPadding -1: none)
+//	same:   T*s
+//	with OutputPadding p >= 0: (T-1)*s + k - 2*pad + p, pad = 0 (valid) or k/2 (same)
+//
+// and every input step i adds x[i]·kernel[j]ᵀ to output position
+// i*s + j*DilationRate - before, for j < KernelSize, where before is 0 for
+// valid and, for same, half (rounded down) of max((T-1)*s + k - L, 0): the
+// gradient of the Conv1D that maps L steps to T with that padding, which is
+// what TensorFlow's conv1d_transpose computes.
+type Conv1DTranspose struct {
+	LayerName     string
+	Filters       int
+	KernelSize    int
+	Strides       int
+	DilationRate  int
+	Padding       string // "valid" or "same"
+	OutputPadding int    // -1: None (Keras's default)
+	UseBias       bool
+	Activation    Activation
+
+	inLen, inCh, outLen, before int
+	params                      []*Param
+	w                           []float32 // (KernelSize, C, Filters): kernel[j] transposed
+}
+
+// Class returns "Conv1DTranspose".
+func (l *Conv1DTranspose) Class() string { return "Conv1DTranspose" }
+
+// Name is the Keras layer name.
+func (l *Conv1DTranspose) Name() string { return l.LayerName }
+
+// Build checks the options and returns (L, Filters).
+func (l *Conv1DTranspose) Build(in []Shape) (Shape, error) {
+	T, C, err := seqInput(l, in)
+	if err != nil {
+		return nil, err
+	}
+	if l.Filters < 1 || l.KernelSize < 1 || l.Strides < 1 || l.DilationRate < 1 {
+		return nil, errorf(l, "filters, kernel_size, strides and dilation_rate must be positive")
+	}
+	s, k := l.Strides, l.DilationRate*(l.KernelSize-1)+1
+	var L int
+	switch {
+	case l.Padding != "valid" && l.Padding != "same":
+		return nil, errorf(l, "padding %q is not supported (want valid or same)", l.Padding)
+	case l.OutputPadding >= 0:
+		if l.OutputPadding >= s {
+			return nil, errorf(l, "output_padding %d must be smaller than strides %d", l.OutputPadding, s)
+		}
+		pad := 0
+		if l.Padding == "same" {
+			pad = k / 2
+		}
+		L = (T-1)*s + k - 2*pad + l.OutputPadding
+	case l.Padding == "valid":
+		L = T*s + max(k-s, 0)
+	default:
+		L = T * s
+	}
+	if L < 1 {
+		return nil, errorf(l, "output length %d for %d input steps: want at least 1", L, T)
+	}
+	l.before = 0
+	if l.Padding == "same" {
+		l.before = max((T-1)*s+k-L, 0) / 2
+	}
+	l.inLen, l.inCh, l.outLen = T, C, L
+	l.params = []*Param{{Name: "kernel", Shape: Shape{l.KernelSize, l.Filters, C}}}
+	if l.UseBias {
+		l.params = append(l.params, &Param{Name: "bias", Shape: Shape{l.Filters}})
+	}
+	return Shape{L, l.Filters}, nil
+}
+
+// Weights returns kernel and (with UseBias) bias.
+func (l *Conv1DTranspose) Weights() []*Param { return l.params }
+
+// Prepare transposes each kernel tap to (C, Filters).
+func (l *Conv1DTranspose) Prepare() error {
+	if l.params == nil {
+		return errorf(l, "Prepare before Build")
+	}
+	if err := checkParams(l); err != nil {
+		return err
+	}
+	K, F, C := l.KernelSize, l.Filters, l.inCh
+	src := l.params[0].Value
+	w := make([]float32, K*C*F)
+	for j := 0; j < K; j++ {
+		for f := 0; f < F; f++ {
+			for c := 0; c < C; c++ {
+				w[(j*C+c)*F+f] = src[(j*F+f)*C+c]
+			}
+		}
+	}
+	l.w = w
+	return nil
+}
+
+// ScratchSize is 0.
+func (l *Conv1DTranspose) ScratchSize(n int) int { return 0 }
+
+// Forward scatters every input step into the output rows it reaches.
+func (l *Conv1DTranspose) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
+	T, C, L, F := l.inLen, l.inCh, l.outLen, l.Filters
+	x := ins[0]
+	out = out[:n*L*F]
+	if l.UseBias {
+		b := l.params[1].Value
+		for r := 0; r < n*L; r++ {
+			copy(out[r*F:(r+1)*F], b)
+		}
+	} else {
+		clear(out)
+	}
+	for s := 0; s < n; s++ {
+		y := out[s*L*F : (s+1)*L*F]
+		for i := 0; i < T; i++ {
+			xi := x[(s*T+i)*C : (s*T+i+1)*C]
+			for j := 0; j < l.KernelSize; j++ {
+				pos := i*l.Strides + j*l.DilationRate - l.before
+				if pos < 0 || pos >= L {
+					continue
+				}
+				row := y[pos*F : (pos+1)*F]
+				wj := l.w[j*C*F : (j+1)*C*F]
+				for c, v := range xi {
+					wc := wj[c*F : (c+1)*F]
+					for f := range row {
+						row[f] += v * wc[f]
+					}
+				}
+			}
+		}
+	}
+	l.Activation.Apply(out, F)
+}
