@@ -7,17 +7,18 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/seqcast/seqcast/bundle"
 	"github.com/seqcast/seqcast/nn"
 	"github.com/seqcast/seqcast/weights"
 )
 
-// runInspect prints a Keras-style summary of a bundle:
+// runInspect prints a Keras-style summary of a bundle or a Keras file:
 //
-//	seqcast inspect DIR
+//	seqcast inspect DIR|MODEL.h5|MODEL.keras
 func runInspect(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: seqcast inspect DIR") }
+	fs.Usage = func() { fmt.Fprintln(stderr, "Usage: seqcast inspect DIR|MODEL.h5|MODEL.keras") }
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -25,7 +26,7 @@ func runInspect(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	b, err := weights.Load(fs.Arg(0))
+	_, b, err := loadSource(fs.Arg(0), bundle.KerasOptions{})
 	if err != nil {
 		fmt.Fprintf(stderr, "seqcast inspect: %v\n", err)
 		return 1

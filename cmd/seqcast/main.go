@@ -1,11 +1,13 @@
 // Command seqcast runs Keras-trained time-series forecasters: it loads a
-// model bundle (see docs/bundle-format.md), predicts on .npy arrays, and
-// describes bundles.
+// model bundle (see docs/bundle-format.md) or a Keras .h5/.keras file,
+// predicts on .npy arrays, describes models, and imports Keras files into
+// bundles.
 //
 // Usage:
 //
-//	seqcast predict --model DIR --input X.npy --output Y.npy
-//	seqcast inspect DIR
+//	seqcast import MODEL.h5|MODEL.keras --out DIR [--scaler-x X.pkl] [--scaler-y Y.pkl] ...
+//	seqcast predict --model DIR|MODEL.h5|MODEL.keras --input X.npy --output Y.npy
+//	seqcast inspect DIR|MODEL.h5|MODEL.keras
 //	seqcast version
 //
 // Each subcommand lives in its own file and is listed in commands.
@@ -40,9 +42,10 @@ type command struct {
 // file and add a line here.
 func commands() map[string]command {
 	return map[string]command{
-		"predict":     {"run a bundle's model on an .npy batch, write the outputs as .npy", runPredict},
+		"predict":     {"run a bundle's or Keras file's model on an .npy batch, write the outputs as .npy", runPredict},
+		"import":      {"turn a Keras .h5/.keras file (and scaler pickles) into a bundle directory, without Python", runImport},
 		"serve":       {"serve forecasts over HTTP (the embedded gold model by default)", runServe},
-		"inspect":     {"print a bundle's layers, output shapes and parameter counts", runInspect},
+		"inspect":     {"print a bundle's or Keras file's layers, output shapes and parameter counts", runInspect},
 		"bench":       {"time the forward pass in-process: per-call latency percentiles, samples/s, allocs/call", runBench},
 		"healthcheck": {"exit 0 when the local server's /ready answers 200 (container HEALTHCHECK without curl)", runHealthcheck},
 		"version":     {"print the version, commit and build date", runVersion},

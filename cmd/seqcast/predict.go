@@ -9,25 +9,29 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/seqcast/seqcast/bundle"
 	"github.com/seqcast/seqcast/nn"
 	"github.com/seqcast/seqcast/weights"
 )
 
-// runPredict runs a bundle's model on a batch of windows:
+// runPredict runs a model on a batch of windows, in the model's own
+// (scaled) space:
 //
-//	seqcast predict --model DIR --input X.npy --output Y.npy
+//	seqcast predict --model DIR|MODEL.h5|MODEL.keras --input X.npy --output Y.npy
 //
+// A Keras file is read directly (bundle.FromKeras), as `seqcast import`
+// would read it.
 // X is (N, ...model input) float32 or float64; Y is written as float32
 // (N, ...model output). "-" reads X from stdin or writes Y to stdout.
 func runPredict(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	model := fs.String("model", "", "bundle directory (model.json, weights/, optional manifest.json)")
+	model := fs.String("model", "", "bundle directory (model.json, weights/, optional manifest.json), or a Keras .h5 or .keras file")
 	input := fs.String("input", "", "input .npy of shape (N, ...model input), float32 or float64; - for stdin")
 	output := fs.String("output", "", "output .npy, float32 (N, ...model output); - for stdout")
 	batch := fs.Int("batch", 256, "samples per forward pass")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: seqcast predict --model DIR --input X.npy --output Y.npy")
+		fmt.Fprintln(stderr, "Usage: seqcast predict --model DIR|MODEL.h5|MODEL.keras --input X.npy --output Y.npy")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -45,8 +49,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func predict(dir, input, output string, batch int, stdout io.Writer) error {
-	b, err := weights.Load(dir)
+func predict(model, input, output string, batch int, stdout io.Writer) error {
+	_, b, err := loadSource(model, bundle.KerasOptions{})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/seqcast/seqcast/bundle"
+	"github.com/seqcast/seqcast/scaler"
+	"github.com/seqcast/seqcast/weights"
+)
+
+// kerasFlags are the preprocessing flags a Keras file takes (import; the
+// same names as tools/export_keras.py's).
+type kerasFlags struct {
+	scalerX, scalerY string
+	windowZScore     bool
+	epsilon          float64
+	targetFeature    int
+	window           int
+	set              map[string]bool // flags given on the command line
+}
+
+func (k *kerasFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&k.scalerX, "scaler-x", "", "scikit-learn scaler pickle (pickle.dump or joblib.dump) fitted on the model inputs")
+	fs.StringVar(&k.scalerY, "scaler-y", "", "scikit-learn scaler pickle fitted on the targets (its inverse is applied to outputs)")
+	fs.BoolVar(&k.windowZScore, "window-zscore", false, "per-window z-score of the input, outputs de-normalized with the same window's stats")
+	fs.Float64Var(&k.epsilon, "epsilon", 1e-8, "window z-score: added to the population std")
+	fs.IntVar(&k.targetFeature, "target-feature", 0, "window z-score: input feature whose stats de-normalize the output")
+	fs.IntVar(&k.window, "window", 0, "time steps per window (default: the model's input length)")
+}
+
+// check reports a usage error: exclusive flags, or window z-score options
+// without --window-zscore (which the Python exporter silently ignores).
+func (k *kerasFlags) check() error {
+	if k.windowZScore && (k.scalerX != "" || k.scalerY != "") {
+		return fmt.Errorf("--window-zscore and --scaler-x/--scaler-y are exclusive")
+	}
+	if !k.windowZScore && (k.set["epsilon"] || k.set["target-feature"]) {
+		return fmt.Errorf("--epsilon and --target-feature need --window-zscore")
+	}
+	if k.set["window"] && k.window <= 0 {
+		return fmt.Errorf("--window must be positive")
+	}
+	return nil
+}
+
+func (k *kerasFlags) options() bundle.KerasOptions {
+	o := bundle.KerasOptions{ScalerX: k.scalerX, ScalerY: k.scalerY, WindowZScore: k.windowZScore,
+		TargetFeature: k.targetFeature, Window: k.window}
+	if k.windowZScore {
+		eps := k.epsilon
+		o.Epsilon = &eps
+	}
+	return o
+}
+
+// parseInterspersed parses args with fs allowing flags after positional
+// arguments (seqcast import MODEL.keras --out DIR), and returns the
+// positional ones and the names of the flags set.
+func parseInterspersed(fs *flag.FlagSet, args []string) (pos []string, set map[string]bool, err error) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return pos, set, nil
+}
+
+// readSource reads a model source: a bundle directory, or a Keras .h5 or
+// .keras file turned into a bundle with opts.
+func readSource(path string, opts bundle.KerasOptions) (*bundle.Bundle, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		// A one-shot command: ReadDir still verifies the files did not
+		// change while read, without the pause the server waits before it
+		// reads a manifest-less bundle a second time.
+		return bundle.ReadDir(path, bundle.Options{Settle: time.Nanosecond})
+	}
+	return bundle.FromKeras(path, opts)
+}
+
+// loadSource reads a model source and builds its network with package
+// weights (checksums, shapes, self-test), checking its scaler.json against
+// the model as the server does. Errors name the source.
+func loadSource(path string, opts bundle.KerasOptions) (*bundle.Bundle, *weights.Bundle, error) {
+	b, err := readSource(path, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	wb, err := weights.LoadFS(b.FS())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if wb.ScalerJSON != nil {
+		p, err := scaler.Parse(wb.ScalerJSON)
+		if err == nil {
+			in, out := wb.Model.InputShape(), wb.Model.OutputShape()
+			if len(in) != 2 {
+				err = fmt.Errorf("the model's input shape is %s, a scaler needs (T, F)", in)
+			} else {
+				err = p.Check(in[0], in[1], out.Size())
+			}
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: scaler.json: %w", path, err)
+		}
+	}
+	return b, wb, nil
+}
