@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"codeberg.org/sbinet/npyio/npy"
+
+	"github.com/seqcast/seqcast/kerasconfig"
+	"github.com/seqcast/seqcast/kerasfile"
+	"github.com/seqcast/seqcast/scaler"
+	"github.com/seqcast/seqcast/weights"
+)
+
+// The real Keras files in the repository (copied from the shared fixture
+// set with their LICENSE; see parity/testdata/fixtures/README.md and
+// kerasfile/testdata/survey).
+const (
+	salesDir  = "../../parity/testdata/fixtures/sales-bilstm"
+	aqDir     = "../../parity/testdata/fixtures/airquality-cnn-bilstm"
+	surveyDir = "../../kerasfile/testdata/survey"
+)
+
+var salesModels = []string{"nb08_cnn_baseline_80_20", "nb09_cnn_ga_best_80_20", "nb10_bilstm_baseline_80_20", "nb11_bilstm_ga_best_80_20"}
+
+// noPython runs the built binary with PATH holding only an empty
+// directory: no python, python3, pip or anything else can be found.
+func noPython(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	bin := seqcastBinary(t)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"PATH=" + t.TempDir(), "HOME=" + t.TempDir()}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatalf("running %s: %v", bin, err)
+		}
+	}
+	return cmd.ProcessState.ExitCode(), o.String(), e.String()
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	code, stdout, stderr := noPython(t, args...)
+	if code != 0 {
+		t.Fatalf("seqcast %s: exit %d\n%s", strings.Join(args, " "), code, stderr)
+	}
+	return stdout
+}
+
+// readNPY64 reads a float32 or float64 .npy as float64 (float64 exactly).
+func readNPY64(t *testing.T, path string) ([]float64, []int) {
+	t.Helper()
+	if x, shape := readNPY(t, path); x != nil || len(shape) > 0 {
+		f, _ := os.Open(path)
+		defer f.Close()
+		if nr, err := weights.NewNPYReader(f); err != nil || !strings.HasSuffix(nr.Header.DType, "f8") {
+			v := make([]float64, len(x))
+			for i, f := range x {
+				v[i] = float64(f)
+			}
+			return v, shape
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := npy.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v []float64
+	if err := r.Read(&v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v, r.Header.Descr.Shape
+}
+
+func writeNPY32(t *testing.T, path string, x []float32, shape []int) {
+	t.Helper()
+	var b bytes.Buffer
+	if err := weights.WriteNPY(&b, x, shape); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// keepKerasNumbers imports model with args, then, as the server does,
+// scales raw (n windows) with the imported scaler.json, runs `seqcast
+// predict` on the Keras file itself and on the imported bundle (which must
+// agree byte for byte), inverts the scaling and compares with what Keras
+// computed, within rel.
+func keepKerasNumbers(t *testing.T, model string, args []string, raw []float64, n int, want []float64, rel float64) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "bundle")
+	stdout := mustRun(t, append([]string{"import", model, "--out", out}, args...)...)
+	t.Log(strings.TrimSpace(stdout))
+
+	sj, err := os.ReadFile(filepath.Join(out, "scaler.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := scaler.Parse(sj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	T := p.Window
+	F := len(raw) / (n * T)
+	x := make([]float32, len(raw))
+	if err := p.ScaleBatch(x, raw, n, F); err != nil {
+		t.Fatal(err)
+	}
+	xin := filepath.Join(dir, "x.npy")
+	writeNPY32(t, xin, x, []int{n, T, F})
+
+	yFile, yDir := filepath.Join(dir, "y_file.npy"), filepath.Join(dir, "y_dir.npy")
+	mustRun(t, "predict", "--model", model, "--input", xin, "--output", yFile)
+	mustRun(t, "predict", "--model", out, "--input", xin, "--output", yDir)
+	a, _ := os.ReadFile(yFile)
+	b, _ := os.ReadFile(yDir)
+	if !bytes.Equal(a, b) {
+		t.Errorf("predict on %s and on its imported bundle differ", model)
+	}
+	y, _ := readNPY(t, yFile)
+	got := make([]float64, len(want))
+	if err := p.InverseBatch(got, y, raw, n, F); err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for i := range want {
+		r := math.Abs(got[i]-want[i]) / math.Abs(want[i])
+		if !(r <= rel) {
+			t.Errorf("prediction %d = %.9g, Keras %.9g (relative error %.3g > %g)", i, got[i], want[i], r, rel)
+		}
+		worst = max(worst, r)
+	}
+	t.Logf("%d predictions, max relative error vs Keras %.3g", len(want), worst)
+
+	summary := mustRun(t, "inspect", model)
+	if !strings.Contains(summary, "Total params: ") || !strings.Contains(summary, "Keras version: 3.") {
+		t.Errorf("inspect %s:\n%s", model, summary)
+	}
+}
+
+// TestKerasFilesWithoutPython: with nothing on PATH, `seqcast import`,
+// `predict` and `inspect` work on every real Keras file in the repository
+// whose layers seqcast supports, with the scaler pickles there, and
+// reproduce the numbers Keras computed (the tolerances of
+// parity/realworld_test.go).
+func TestKerasFilesWithoutPython(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the binary")
+	}
+	t.Run("sales-bilstm", func(t *testing.T) {
+		raw, shape := readNPY64(t, filepath.Join(salesDir, "npy", "x_test.npy"))
+		for _, m := range salesModels {
+			t.Run(m, func(t *testing.T) {
+				want, _ := readNPY64(t, filepath.Join(salesDir, "npy", "keras_pred_"+m+".npy"))
+				keepKerasNumbers(t, filepath.Join(salesDir, m+".keras"), []string{"--window-zscore"}, raw, shape[0], want, 1e-5)
+			})
+		}
+	})
+	t.Run("airquality-cnn-bilstm", func(t *testing.T) {
+		raw, shape := readNPY64(t, filepath.Join(aqDir, "x_printed_raw.npy"))
+		want, _ := readNPY64(t, filepath.Join(aqDir, "keras_printed_predictions.npy"))
+		keepKerasNumbers(t, filepath.Join(aqDir, "cnn_bilstm_model.keras"),
+			[]string{"--scaler-x", filepath.Join(aqDir, "scaler_X.pkl"), "--scaler-y", filepath.Join(aqDir, "scaler_y.pkl")},
+			raw, shape[0], want, 1e-6)
+	})
+}
+
+// unsupportedLayer names the first layer of a Keras file that the
+// default builder table cannot build ("" when every layer is supported):
+// the survey files need layers that are being added, so which of them are
+// refused follows the table.
+func unsupportedLayer(t *testing.T, path string) (class string) {
+	t.Helper()
+	m, err := kerasfile.ReadFile(path, nil)
+	var uc *kerasfile.UnsupportedClassError
+	if errors.As(err, &uc) {
+		return uc.Class
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top struct {
+		Config struct {
+			Layers []struct {
+				ClassName      string `json:"class_name"`
+				RegisteredName string `json:"registered_name"`
+			} `json:"layers"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal(m.Config, &top); err != nil {
+		t.Fatal(err)
+	}
+	b := kerasconfig.Default()
+	for _, l := range top.Config.Layers {
+		key := l.ClassName
+		if l.RegisteredName != "" && l.RegisteredName != l.ClassName {
+			key = l.RegisteredName
+		}
+		if _, ok := b[key]; !ok && l.ClassName != "InputLayer" {
+			return l.ClassName
+		}
+	}
+	return ""
+}
+
+// TestKerasFilesSurvey: the survey files whose layers seqcast cannot build
+// (TCN, a custom PositionalEncoding, and, until they are added,
+// MultiHeadAttention and Permute) are refused by import, predict and
+// inspect, naming the file, the layer's class and the supported list, and
+// nothing is written; those it can build import and inspect.
+func TestKerasFilesSurvey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the binary")
+	}
+	supported := strings.Join(kerasconfig.Default().Classes(), ", ")
+	files, _ := filepath.Glob(filepath.Join(surveyDir, "*", "*.*"))
+	files = slices.DeleteFunc(files, func(f string) bool { return !strings.HasSuffix(f, ".h5") && !strings.HasSuffix(f, ".keras") })
+	if len(files) != 4 {
+		t.Fatalf("%d survey Keras files, want 4: %v", len(files), files)
+	}
+	refused := 0
+	for _, path := range files {
+		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
+			class := unsupportedLayer(t, path)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			if class == "" {
+				t.Logf("%s: every layer is supported", path)
+				mustRun(t, "import", path, "--out", out)
+				mustRun(t, "inspect", path)
+				return
+			}
+			refused++
+			x := filepath.Join(dir, "x.npy")
+			writeNPY32(t, x, make([]float32, 1), []int{1, 1, 1})
+			for _, args := range [][]string{
+				{"import", path, "--out", out},
+				{"inspect", path},
+				{"predict", "--model", path, "--input", x, "--output", filepath.Join(dir, "y.npy")},
+			} {
+				code, stdout, stderr := noPython(t, args...)
+				if code != 1 || stdout != "" || !strings.Contains(stderr, path) || !strings.Contains(stderr, "("+class+")") && !strings.Contains(stderr, "class "+class) ||
+					!strings.Contains(stderr, supported) {
+					t.Errorf("seqcast %s: exit %d, stdout %q, stderr:\n%s\nwant exit 1 naming %s, %s and the supported list",
+						args[0], code, stdout, stderr, path, class)
+				}
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s was written", out)
+			}
+		})
+	}
+	t.Logf("%d of %d survey files refused", refused, len(files))
+}
