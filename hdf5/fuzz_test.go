@@ -301,3 +301,34 @@ func TestLinkToAncestor(t *testing.T) {
 		t.Fatalf("walked %q", seen)
 	}
 }
+
+// TestReadBudget: reading one dataset over and over (as a file linking it
+// from many places would make a reader do) stops at the File's budget of six
+// times the file's size plus 1 MiB, with a FormatError.
+func TestReadBudget(t *testing.T) {
+	b := seed(t, "tiny.h5")
+	f, err := hdf5.Open(bytesReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := f.Root().Dataset("w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for i := 0; ; i++ {
+		raw, err := d.ReadRaw()
+		if err != nil {
+			var fe *hdf5.FormatError
+			if !errors.As(err, &fe) {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
+			break
+		}
+		total += len(raw)
+		if total > 6*len(b)+1<<20 {
+			t.Fatalf("read %d bytes of a %d-byte file without hitting the budget", total, len(b))
+		}
+	}
+	t.Logf("stopped after %d bytes of data from a %d-byte file", total, len(b))
+}
