@@ -72,7 +72,8 @@ func Default() Builders {
 	for class, kind := range rnnKinds() {
 		b[class] = recurrent(kind)
 	}
-	addAttention(b) // builders_attention.go
+	addSequenceBuilders(b) // builders_seq.go
+	addAttention(b)        // builders_attention.go
 	// Layers that only act in training are identities at inference.
 	for _, class := range []string{"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization"} {
 		b[class] = identity
@@ -180,21 +181,26 @@ type rnnKind int
 const (
 	lstmKind rnnKind = iota
 	gruKind
+	simpleRNNKind
 )
 
 // rnnKinds maps the recurrent classes to their kind.
 func rnnKinds() map[string]rnnKind {
-	return map[string]rnnKind{"LSTM": lstmKind, "GRU": gruKind}
+	return map[string]rnnKind{"LSTM": lstmKind, "GRU": gruKind, "SimpleRNN": simpleRNNKind}
 }
 
-// recurrent builds an LSTM or GRU. The options that change what the layer
+// recurrent builds an LSTM, GRU or SimpleRNN. The options that change what the layer
 // computes or returns are checked first, in this order.
 func recurrent(kind rnnKind) Builder {
 	return func(c *LayerConfig) (nn.Layer, error) {
-		for _, key := range []string{"stateful", "return_state", "time_major"} {
+		for _, key := range []string{"return_state", "time_major"} {
 			if err := c.MustBe(key, false); err != nil {
 				return nil, err
 			}
+		}
+		st, err := c.Bool("stateful", false) // computed from a zero state: see ModelInfo.Stateful
+		if err != nil {
+			return nil, err
 		}
 		units, err := c.Positive("units", Required)
 		if err != nil {
@@ -220,16 +226,24 @@ func recurrent(kind rnnKind) Builder {
 		if err != nil {
 			return nil, err
 		}
-		if kind == lstmKind {
+		zero, err := c.Bool("zero_output_for_mask", false)
+		if err != nil {
+			return nil, err
+		}
+		switch kind {
+		case lstmKind:
 			return &nn.LSTM{LayerName: c.name, Units: units, ReturnSequences: seq, GoBackwards: back,
-				UseBias: bias, Activation: act, RecurrentActivation: rec}, nil
+				UseBias: bias, Activation: act, RecurrentActivation: rec, ZeroOutputForMask: zero, Stateful: st}, nil
+		case simpleRNNKind:
+			return &nn.SimpleRNN{LayerName: c.name, Units: units, ReturnSequences: seq, GoBackwards: back,
+				UseBias: bias, Activation: act, ZeroOutputForMask: zero, Stateful: st}, nil
 		}
 		resetAfter, err := c.Bool("reset_after", true)
 		if err != nil {
 			return nil, err
 		}
 		return &nn.GRU{LayerName: c.name, Units: units, ReturnSequences: seq, GoBackwards: back,
-			UseBias: bias, ResetAfter: resetAfter, Activation: act, RecurrentActivation: rec}, nil
+			UseBias: bias, ResetAfter: resetAfter, Activation: act, RecurrentActivation: rec, ZeroOutputForMask: zero, Stateful: st}, nil
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 // on its own copy of the table without changing anyone else's.
 func TestBuildersAreValues(t *testing.T) {
 	mine := Default()
-	mine["Masking"] = func(c *LayerConfig) (nn.Layer, error) {
-		if _, err := c.Float("mask_value", 0); err != nil {
+	mine["Lambda"] = func(c *LayerConfig) (nn.Layer, error) {
+		if _, err := c.Str("function", ""); err != nil {
 			return nil, err
 		}
 		return &nn.Identity{LayerName: c.Name(), ClassName: c.Class()}, nil
@@ -22,14 +22,14 @@ func TestBuildersAreValues(t *testing.T) {
 		return &nn.Identity{LayerName: c.Name(), ClassName: c.Class()}, nil
 	}
 	delete(mine, "Dropout")
-	if _, ok := Default()["Masking"]; ok {
+	if _, ok := Default()["Lambda"]; ok {
 		t.Fatal("adding a class to one table changed Default()")
 	}
 	if _, ok := Default()["Dropout"]; !ok {
 		t.Fatal("removing a class from one table changed Default()")
 	}
 
-	masking := seq(`{"class_name":"Masking","config":{"name":"mask","mask_value":0.0}}`)
+	lambda := seq(`{"class_name":"Lambda","config":{"name":"lam","function":"identity"}}`)
 	custom := seq(`{"module":"my.layers","class_name":"Scale","config":{"name":"sc"},"registered_name":"Custom>Scale"}`)
 	dropout := seq(`{"class_name":"Dropout","config":{"name":"drop","rate":0.1}}`)
 	for _, tt := range []struct {
@@ -38,8 +38,8 @@ func TestBuildersAreValues(t *testing.T) {
 		builders Builders
 		ok       bool
 	}{
-		{"Masking by default", masking, nil, false},
-		{"Masking added", masking, mine, true},
+		{"Lambda by default", lambda, nil, false},
+		{"Lambda added", lambda, mine, true},
 		{"custom object by default", custom, nil, false},
 		{"custom object added under its registered name", custom, mine, true},
 		{"Dropout by default", dropout, nil, true},

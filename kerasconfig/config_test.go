@@ -258,7 +258,7 @@ func TestParseErrors(t *testing.T) {
 		unsupported bool
 		want        []string
 	}{
-		{"stateful", lstm(`,"stateful":true`), true, []string{`"lstm_7"`, "stateful=true", "supported: false"}},
+		{"return_state", lstm(`,"return_state":true`), true, []string{`"lstm_7"`, "return_state=true", "supported: false"}},
 		{"return_state", lstm(`,"return_state":true`), true, []string{`"lstm_7"`, "return_state=true"}},
 		{"time_major", lstm(`,"time_major":true`), true, []string{`"lstm_7"`, "time_major=true"}},
 		{"unknown activation", lstm(`,"activation":"nosuchact"`), false, []string{`"lstm_7"`, `activation="nosuchact"`, "supported"}},
@@ -268,11 +268,11 @@ func TestParseErrors(t *testing.T) {
 		{"conv padding", seq(`{"class_name":"Conv1D","config":{"name":"c1","filters":4,"kernel_size":3,"padding":"full"}}`), true, []string{`"c1"`, `padding="full"`, "valid, same, causal"}},
 		{"pool channels_first", seq(`{"class_name":"MaxPooling1D","config":{"name":"p","data_format":"channels_first"}}`), true, []string{`"p"`, "data_format"}},
 		{"batchnorm axis", seq(`{"class_name":"BatchNormalization","config":{"name":"bn","axis":1}}`), false, []string{`"bn"`, "axis"}},
-		{"unknown class", seq(`{"class_name":"Masking","config":{"name":"mask_1","mask_value":0}}`), true, []string{`"mask_1"`, "Masking", "supported: Activation"}},
+		{"unknown class", seq(`{"class_name":"Lambda","config":{"name":"lambda_1","function":"f"}}`), true, []string{`"lambda_1"`, "Lambda", "supported: Activation"}},
 		{"custom layer", seq(`{"module":"my.layers","class_name":"Dense","config":{"name":"d","units":1},"registered_name":"Custom>Dense"}`), true, []string{`"d"`, "Custom>Dense"}},
 		{"merge_mode null", seq(`{"class_name":"Bidirectional","config":{"name":"bi","merge_mode":null,"layer":{"class_name":"LSTM","config":{"name":"l","units":2}}}}`), true, []string{`"bi"`, "merge_mode=null"}},
 		{"bidirectional dense", seq(`{"class_name":"Bidirectional","config":{"name":"bi","layer":{"class_name":"Dense","config":{"name":"l","units":2}}}}`), true, []string{`"bi"`, "Dense", "supported: GRU, LSTM"}},
-		{"bidirectional stateful", seq(`{"class_name":"Bidirectional","config":{"name":"bi","layer":{"class_name":"LSTM","config":{"name":"l","units":2,"stateful":true}}}}`), true, []string{`"bi"`, `"forward_l"`, "stateful=true"}},
+		{"bidirectional return_state", seq(`{"class_name":"Bidirectional","config":{"name":"bi","layer":{"class_name":"LSTM","config":{"name":"l","units":2,"return_state":true}}}}`), true, []string{`"bi"`, `"forward_l"`, "return_state=true"}},
 		{"mixed precision", seq(`{"class_name":"Dense","config":{"name":"d","units":1,"dtype":{"class_name":"Policy","config":{"name":"mixed_float16"}}}}`), true, []string{`"d"`, "dtype=", "mixed_float16", "float32"}},
 		{"float64 dtype", seq(`{"class_name":"Dense","config":{"name":"d","units":1,"dtype":"float64"}}`), true, []string{`"d"`, `dtype="float64"`}},
 		{"lora", seq(`{"class_name":"Dense","config":{"name":"d","units":1,"lora_rank":4}}`), true, []string{`"d"`, "lora_rank=4"}},

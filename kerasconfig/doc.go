@@ -15,11 +15,13 @@
 //
 // Every error Parse returns is an *Error naming the file (Options.File), the
 // layer and its class, the option and its value, and what is supported.
-// Everything seqcast cannot run (stateful RNNs, return_state,
+// Everything seqcast cannot run (return_state,
 // channels_first, grouped convolutions, mixed precision, unknown layers or
 // activations, ...) wraps ErrUnsupported. Options without meaning at
 // inference (initializers, regularizers, constraints, dropout rates,
-// trainable) are accepted and ignored.
+// trainable) are accepted and ignored. Stateful RNNs load and compute
+// every call from a zero state (ModelInfo.Stateful names them). A mask
+// from Masking follows Keras's rules (builders_seq.go, nn/masking.go).
 //
 // The files split the work by job:
 //
@@ -28,6 +30,8 @@
 //	graph.go     Sequential and Functional wiring, tensor references
 //	options.go   LayerConfig: reading and checking one layer's options
 //	builders.go  Builder, Builders, Default: the class -> builder table
+//	builders_seq.go  Masking, Permute, padding, Conv1DTranspose; stateful
+//	             and mask checks
 //	json.go      JSON decoding and value helpers
 //	errors.go    Error and ErrUnsupported
 package kerasconfig

@@ -15,14 +15,14 @@ func TestErrorFields(t *testing.T) {
 		want      Error // Err is not compared
 		supported []string
 	}{
-		{"option", seq(`{"class_name":"LSTM","config":{"name":"lstm_7","units":4,"stateful":true}}`),
-			Error{File: "m/model.json", Layer: "lstm_7", Class: "LSTM", Option: "stateful", Value: "true"}, []string{"false"}},
-		{"unknown class", seq(`{"class_name":"Masking","config":{"name":"mask_1","mask_value":0}}`),
-			Error{File: "m/model.json", Layer: "mask_1", Class: "Masking"}, Default().Classes()},
+		{"option", seq(`{"class_name":"LSTM","config":{"name":"lstm_7","units":4,"return_state":true}}`),
+			Error{File: "m/model.json", Layer: "lstm_7", Class: "LSTM", Option: "return_state", Value: "true"}, []string{"false"}},
+		{"unknown class", seq(`{"class_name":"Lambda","config":{"name":"lambda_1","function":"f"}}`),
+			Error{File: "m/model.json", Layer: "lambda_1", Class: "Lambda"}, Default().Classes()},
 		{"inside Bidirectional", seq(`{"class_name":"Bidirectional","config":{"name":"bi","layer":{"class_name":"GRU","config":{"name":"g","units":2,"go_backwards":"yes"}}}}`),
 			Error{File: "m/model.json", Within: []LayerID{{"bi", "Bidirectional"}}, Layer: "forward_g", Class: "GRU", Option: "go_backwards", Value: `"yes"`}, nil},
-		{"inside TimeDistributed", seq(`{"class_name":"TimeDistributed","config":{"name":"td","layer":{"class_name":"Masking","config":{"name":"m"}}}}`),
-			Error{File: "m/model.json", Within: []LayerID{{"td", "TimeDistributed"}}, Layer: "m", Class: "Masking"}, Default().Classes()},
+		{"inside TimeDistributed", seq(`{"class_name":"TimeDistributed","config":{"name":"td","layer":{"class_name":"Lambda","config":{"name":"m"}}}}`),
+			Error{File: "m/model.json", Within: []LayerID{{"td", "TimeDistributed"}}, Layer: "m", Class: "Lambda"}, Default().Classes()},
 		{"dtype", seq(`{"class_name":"Dense","config":{"name":"d","units":1,"dtype":"float16"}}`),
 			Error{File: "m/model.json", Layer: "d", Class: "Dense", Option: "dtype", Value: `"float16"`}, []string{"float32"}},
 		{"activation size", `{"class_name":"Sequential","config":{"name":"s","layers":[{"class_name":"InputLayer","config":{"batch_input_shape":[null,3],"name":"in"}},` +

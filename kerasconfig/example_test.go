@@ -32,20 +32,20 @@ func ExampleParse() {
 }
 
 // A program adds a class to its own copy of the table and passes it to
-// Parse; nothing global changes. Here Masking, which seqcast does not
-// support, is built as an identity for inputs known to hold no masked step.
+// Parse; nothing global changes. Here a Lambda layer, whose Python code
+// seqcast cannot run, is built as the identity its author knows it is.
 func ExampleBuilders() {
 	config := []byte(`{"class_name": "Sequential", "config": {"name": "m", "layers": [
 		{"class_name": "InputLayer", "config": {"batch_shape": [null, 12, 2], "name": "in"}},
-		{"class_name": "Masking", "config": {"name": "masking", "mask_value": 0.0}},
+		{"class_name": "Lambda", "config": {"name": "lambda", "function": "identity"}},
 		{"class_name": "Dense", "config": {"name": "dense", "units": 1}}]}}`)
 
 	_, _, err := kerasconfig.Parse(config, kerasconfig.Options{File: "model.json"})
 	fmt.Println(err != nil)
 
 	builders := kerasconfig.Default()
-	builders["Masking"] = func(c *kerasconfig.LayerConfig) (nn.Layer, error) {
-		if _, err := c.Float("mask_value", 0); err != nil {
+	builders["Lambda"] = func(c *kerasconfig.LayerConfig) (nn.Layer, error) {
+		if _, err := c.Str("function", ""); err != nil {
 			return nil, err
 		}
 		return &nn.Identity{LayerName: c.Name(), ClassName: c.Class()}, nil
@@ -57,5 +57,5 @@ func ExampleBuilders() {
 	fmt.Println(m.Nodes()[0].Layer.Class(), m.OutputShape())
 	// Output:
 	// true
-	// Masking (None, 12, 1)
+	// Lambda (None, 12, 1)
 }

@@ -17,6 +17,11 @@ type ModelInfo struct {
 	KerasVersion string  // declared version ("" when neither the caller nor the JSON gives one)
 	Keras3       bool    // Keras 3 semantics apply (hard_sigmoid is relu6(x+3)/6)
 	Dialect      Dialect // the JSON dialect detected
+	// Stateful names the recurrent layers saved with stateful=True. seqcast
+	// computes every request from a zero state, what Keras computes for a
+	// freshly loaded model or after reset_states(), and their
+	// batch_input_shape's batch size does not bound the batch.
+	Stateful []string
 }
 
 // Options are what a caller may tell Parse besides the config's bytes.
@@ -109,6 +114,10 @@ func parse(data []byte, opts Options) (*nn.Model, ModelInfo, error) {
 	m, name, err := graph(top["config"], &info)
 	info.Name = name
 	if err != nil {
+		return nil, info, err
+	}
+	info.Stateful = statefulLayers(m)
+	if err := checkMaskDrops(m, info); err != nil {
 		return nil, info, err
 	}
 	return m, info, checkActivations(m)
