@@ -139,9 +139,11 @@ func conv1DTranspose(c *LayerConfig) (nn.Layer, error) {
 	return l, err
 }
 
-// statefulLayers lists the recurrent layers saved with stateful=True
-// (inside a Bidirectional too), by name.
-func statefulLayers(m *nn.Model) []string {
+// StatefulLayers lists the recurrent layers of m saved with stateful=True
+// (inside a Bidirectional too), by name; ModelInfo.Stateful holds the same
+// list for a parsed config. seqcast runs them from a zero state at every
+// call.
+func StatefulLayers(m *nn.Model) []string {
 	var out []string
 	var visit func(l nn.Layer)
 	visit = func(l nn.Layer) {

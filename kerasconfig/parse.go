@@ -116,7 +116,7 @@ func parse(data []byte, opts Options) (*nn.Model, ModelInfo, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	info.Stateful = statefulLayers(m)
+	info.Stateful = StatefulLayers(m)
 	if err := checkMaskDrops(m, info); err != nil {
 		return nil, info, err
 	}

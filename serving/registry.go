@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/seqcast/seqcast/kerasconfig"
 )
 
 // Version states, as TensorFlow Serving reports them.
@@ -244,8 +246,13 @@ func (r *Registry) loadSet(ctx context.Context, name string, found []Found) (*mo
 		if set.latest == nil || m.version > set.latest.version {
 			set.latest = m
 		}
-		r.opts.Logger.Info("model loaded", "model", f.Name, "version", m.version, "origin", f.Origin,
-			"params", m.ParamCount(), "window", m.window, "load_ms", float64(time.Since(t0).Microseconds())/1000)
+		attrs := []any{"model", f.Name, "version", m.version, "origin", f.Origin,
+			"params", m.ParamCount(), "window", m.window, "load_ms", float64(time.Since(t0).Microseconds()) / 1000}
+		if st := kerasconfig.StatefulLayers(m.net); len(st) > 0 {
+			attrs = append(attrs, "stateful_layers", strings.Join(st, ","),
+				"stateful_state", "zero at every request, as Keras after reset_states(); any batch size")
+		}
+		r.opts.Logger.Info("model loaded", attrs...)
 	}
 	if set.latest == nil {
 		return nil, fmt.Errorf("serving: model %q: no versions found", name)

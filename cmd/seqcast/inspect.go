@@ -97,6 +97,10 @@ func summary(b *weights.Bundle) string {
 		ver = "unknown"
 	}
 	fmt.Fprintf(&sb, "Keras version: %s (config dialect %s, Keras 3 semantics: %v)\n", ver, b.Info.Dialect, b.Info.Keras3)
+	if st := b.Info.Stateful; len(st) > 0 {
+		fmt.Fprintf(&sb, "Stateful: %s saved with stateful=True: seqcast starts every request from a zero state "+
+			"(what Keras computes for a freshly loaded model or after reset_states()), at any batch size\n", strings.Join(st, ", "))
+	}
 	if mf := b.Manifest; mf != nil {
 		fmt.Fprintf(&sb, "Bundle: %s version %s, %d checksummed file(s)\n", mf.Name, mf.Version, len(mf.Files))
 		if mf.SelfTest != nil {
