@@ -174,9 +174,12 @@ func (a *Attribute) Int64s() ([]int64, error) {
 func decodeFloat64(out []float64, raw []byte, d DType) {
 	for i := range out {
 		b := raw[i*d.Size:]
-		if d.Size == 4 {
+		switch d.Size {
+		case 2:
+			out[i] = float64(halfToFloat32(d.Order.Uint16(b)))
+		case 4:
 			out[i] = float64(math.Float32frombits(d.Order.Uint32(b)))
-		} else {
+		default:
 			out[i] = math.Float64frombits(d.Order.Uint64(b))
 		}
 	}
@@ -289,4 +292,26 @@ func (f *File) globalHeap(addr uint64, path string) (map[uint16][]byte, error) {
 	f.gheaps[addr] = objs
 	f.mu.Unlock()
 	return objs, nil
+}
+
+// halfToFloat32 converts IEEE binary16 bits to float32, exactly (as numpy's
+// astype(float32) does).
+func halfToFloat32(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f: // Inf or NaN (payload kept)
+		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
+	case exp != 0: // normal
+		return math.Float32frombits(sign | (exp+127-15)<<23 | mant<<13)
+	case mant == 0: // signed zero
+		return math.Float32frombits(sign)
+	}
+	// subnormal: mant * 2^-24
+	f := float32(mant) * (1.0 / (1 << 24))
+	if sign != 0 {
+		f = -f
+	}
+	return f
 }

@@ -1,7 +1,6 @@
 package hdf5
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 )
@@ -128,40 +127,70 @@ func (d *Dataset) ReadRaw() ([]byte, error) {
 	return b, nil
 }
 
-// ReadFloat32 reads a float32 dataset. A float64 dataset is a TypeError:
-// use ReadFloat64, which reads both exactly.
+// ReadFloat32 reads a float32 or float16 dataset (float16 converted
+// exactly). A float64 dataset is a TypeError: use ReadFloat64, which reads
+// every float type exactly. The data is decoded in chunks, so the read holds
+// little more than the result.
 func (d *Dataset) ReadFloat32() ([]float32, error) {
-	if d.DType.Class != ClassFloat || d.DType.Size != 4 {
+	if d.DType.Class != ClassFloat || d.DType.Size == 8 {
 		return nil, &TypeError{Path: d.path, Want: "float32", Have: d.DType.String()}
 	}
-	raw, err := d.ReadRaw()
+	out := make([]float32, d.n)
+	order, size := d.DType.Order, d.DType.Size
+	err := d.chunks(func(raw []byte, first int) {
+		for i := range len(raw) / size {
+			if size == 4 {
+				out[first+i] = math.Float32frombits(order.Uint32(raw[4*i:]))
+			} else {
+				out[first+i] = halfToFloat32(order.Uint16(raw[2*i:]))
+			}
+		}
+	})
 	if err != nil {
 		return nil, err
-	}
-	out := make([]float32, d.n)
-	if d.DType.Order == binary.LittleEndian {
-		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-		}
-	} else {
-		for i := range out {
-			out[i] = math.Float32frombits(binary.BigEndian.Uint32(raw[4*i:]))
-		}
 	}
 	return out, nil
 }
 
-// ReadFloat64 reads a float32 or float64 dataset as float64 (exactly).
+// chunks calls fn on the dataset's bytes in pieces of whole elements, with
+// the index of each piece's first element.
+func (d *Dataset) chunks(fn func(raw []byte, first int)) error {
+	need := d.n * d.DType.Size
+	if d.compact != nil || d.noData || need == 0 {
+		fn(d.compact, 0)
+		return nil
+	}
+	off, err := d.f.abs(d.addr, d.size, "dataset data")
+	if err != nil {
+		return withPath(err, d.path)
+	}
+	if err := d.f.charge(int64(need), "dataset data"); err != nil {
+		return withPath(err, d.path)
+	}
+	const chunk = 64 << 10
+	per := max(1, chunk/d.DType.Size)
+	buf := make([]byte, min(need, per*d.DType.Size))
+	for first := 0; first < d.n; first += per {
+		n := min(per, d.n-first) * d.DType.Size
+		if _, err := d.f.r.ReadAt(buf[:n], off+int64(first*d.DType.Size)); err != nil {
+			return &FormatError{Path: d.path, Offset: off, What: "reading dataset data: " + err.Error()}
+		}
+		fn(buf[:n], first)
+	}
+	return nil
+}
+
+// ReadFloat64 reads a float dataset of any width as float64 (exactly).
 func (d *Dataset) ReadFloat64() ([]float64, error) {
 	if d.DType.Class != ClassFloat {
 		return nil, &TypeError{Path: d.path, Want: "float", Have: d.DType.String()}
 	}
-	raw, err := d.ReadRaw()
-	if err != nil {
+	out := make([]float64, d.n)
+	if err := d.chunks(func(raw []byte, first int) {
+		decodeFloat64(out[first:first+len(raw)/d.DType.Size], raw, d.DType)
+	}); err != nil {
 		return nil, err
 	}
-	out := make([]float64, d.n)
-	decodeFloat64(out, raw, d.DType)
 	return out, nil
 }
 
@@ -170,11 +199,11 @@ func (d *Dataset) ReadInt64() ([]int64, error) {
 	if d.DType.Class != ClassInt {
 		return nil, &TypeError{Path: d.path, Want: "integers", Have: d.DType.String()}
 	}
-	raw, err := d.ReadRaw()
-	if err != nil {
+	out := make([]int64, d.n)
+	if err := d.chunks(func(raw []byte, first int) {
+		decodeInt64(out[first:first+len(raw)/d.DType.Size], raw, d.DType)
+	}); err != nil {
 		return nil, err
 	}
-	out := make([]int64, d.n)
-	decodeInt64(out, raw, d.DType)
 	return out, nil
 }

@@ -119,8 +119,9 @@ func (f *File) parseDatatype(b []byte, path string, depth int) (DType, int, erro
 		}
 		ieee32 := size == 4 && off == 0 && prec == 32 && epos == 23 && esize == 8 && mpos == 0 && msize == 23 && bias == 127
 		ieee64 := size == 8 && off == 0 && prec == 64 && epos == 52 && esize == 11 && mpos == 0 && msize == 52 && bias == 1023
-		if !ieee32 && !ieee64 {
-			return unsupported(fmt.Sprintf("float of %d bytes (precision %d, exponent %d bits, mantissa %d bits); only IEEE float32 and float64 are read", size, prec, esize, msize))
+		ieee16 := size == 2 && off == 0 && prec == 16 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 && bias == 15
+		if !ieee32 && !ieee64 && !ieee16 {
+			return unsupported(fmt.Sprintf("float of %d bytes (precision %d, exponent %d bits, mantissa %d bits); only IEEE float16, float32 and float64 are read", size, prec, esize, msize))
 		}
 		return DType{Class: ClassFloat, Size: int(size), Order: order}, c.p, nil
 	case 3:

@@ -7,16 +7,16 @@
 //   - old-style symbol-table groups: version-1 group B-trees of any depth,
 //     local heaps and symbol table nodes;
 //   - contiguous and compact datasets without filters;
-//   - integer (1, 2, 4, 8 bytes), IEEE float32 and float64 (little or big
-//     endian), fixed-length strings and variable-length strings (from the
-//     global heap);
+//   - integer (1, 2, 4, 8 bytes), IEEE float16, float32 and float64 (little
+//     or big endian; float16 is converted exactly), fixed-length strings and
+//     variable-length strings (from the global heap);
 //   - attributes, message versions 1 to 3, scalar, array or empty.
 //
 // Anything else is refused with an *UnsupportedError naming the feature
 // (superblock 2 or 3 and version-2 object headers from libver='latest', link
 // and link-info messages, dense attribute storage, chunked or filtered
-// (compressed) datasets, compound, enum, reference, array, float16 and
-// other datatypes, shared messages, external storage). A corrupt, truncated
+// (compressed) datasets, compound, enum, reference, array and other
+// datatypes, shared messages, external storage). A corrupt, truncated
 // or hostile file ends in a *FormatError that says what is wrong and where;
 // missing names in a *NotFoundError; values read as the wrong type in a
 // *TypeError. Use errors.As.

@@ -21,7 +21,7 @@ func (e *UnsupportedError) Error() string {
 // Subset is the part of the HDF5 format this package reads, as quoted in
 // every UnsupportedError.
 const Subset = "superblock 0/1, version-1 object headers, symbol-table groups, " +
-	"contiguous or compact datasets without filters, integer, float, fixed-length and variable-length string types"
+	"contiguous or compact datasets without filters, integer, IEEE float16/32/64, fixed-length and variable-length string types"
 
 // FormatError reports a file that is corrupt, truncated or hostile: an
 // offset past the end, a bad signature, a cycle, a size claim larger than

@@ -86,7 +86,7 @@ func seed(t testing.TB, name string) []byte {
 // panic, and allocates at most allocBase + allocPerByte per input byte.
 // Seeds: the h5py-written files of testdata/ (testdata/gen.py).
 func FuzzOpen(f *testing.F) {
-	for _, n := range []string{"tiny.h5", "userblock.h5", "latest.h5", "chunked.h5", "float16.h5", "compound.h5"} {
+	for _, n := range []string{"tiny.h5", "userblock.h5", "latest.h5", "chunked.h5", "float16.h5", "enum.h5", "compound.h5"} {
 		f.Add(seed(f, n))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

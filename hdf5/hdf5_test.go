@@ -217,7 +217,7 @@ func TestRefused(t *testing.T) {
 	tests := []struct{ file, feature string }{
 		{"latest.h5", "superblock version 3"},
 		{"chunked.h5", "chunked dataset layout"},
-		{"float16.h5", "float of 2 bytes"},
+		{"enum.h5", "datatype class enumerated"},
 		{"compound.h5", "datatype class compound"},
 	}
 	for _, tc := range tests {
@@ -235,6 +235,29 @@ func TestRefused(t *testing.T) {
 				t.Fatalf("want UnsupportedError naming %q, got %v", tc.feature, err)
 			}
 		})
+	}
+}
+
+// TestFloat16: float16 data is converted to float32 exactly, subnormals,
+// signed zero and infinities included.
+func TestFloat16(t *testing.T) {
+	d, err := open(t, "float16.h5").Root().Dataset("x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{1, 2, float32(math.Copysign(0, -1)), 6.103515625e-05, 5.960464477539063e-08, 65504,
+		float32(math.Inf(1)), float32(math.Inf(-1))}
+	got, err := d.ReadFloat32()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("element %d: %v (%#x), want %v", i, got[i], math.Float32bits(got[i]), want[i])
+		}
+	}
+	if d.DType.String() != "<f2" {
+		t.Fatalf("dtype %s", d.DType)
 	}
 }
 

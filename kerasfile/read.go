@@ -48,8 +48,9 @@ type Weight struct {
 	// path for a .keras ("layers/dense/vars/0").
 	Name  string
 	Shape []int
-	// Data holds the values as float32. For a float64 array it is their
-	// rounding, and Float64 holds the stored values.
+	// Data holds the values as float32 (a float16 array widened exactly).
+	// For a float64 array it is their rounding, and Float64 holds the
+	// stored values.
 	Data    []float32
 	Float64 []float64
 }
@@ -186,7 +187,7 @@ func (rd *reader) readWeight(l *layer, g *hdf5.Group, rel, label, where string) 
 	if ds.DType.Class != hdf5.ClassFloat {
 		return Weight{}, rd.err(l, where, "dtype %s is not a float type", ds.DType)
 	}
-	if ds.DType.Size == 4 {
+	if ds.DType.Size <= 4 { // float32, or float16 widened exactly as the exporter's astype does
 		w.Data, err = ds.ReadFloat32()
 	} else {
 		w.Float64, err = ds.ReadFloat64()

@@ -10,7 +10,8 @@ deep.h5       groups nested 70 deep (beyond the reader's limit of 64 for Walk)
 tiny.h5       one dataset and one variable-length string attribute (a fuzz seed)
 latest.h5     libver='latest' (superblock 3): refused
 chunked.h5    a chunked, gzip-compressed dataset: refused
-float16.h5    a float16 dataset: refused
+float16.h5    a float16 dataset (converted exactly to float32)
+enum.h5       an h5py bool (enum) dataset: refused
 compound.h5   a compound dataset: refused
 """
 
@@ -76,10 +77,14 @@ def refused():
         f.create_dataset("x", data=np.array([1, 2], dtype="<f4"))
     with h5py.File("chunked.h5", "w", libver="earliest") as f:
         f.create_dataset("x", data=np.arange(100, dtype="<f4"), chunks=(10,), compression="gzip")
+    with h5py.File("enum.h5", "w", libver="earliest") as f:
+        f.create_dataset("x", data=np.array([True, False]))
+
+
+def float16():
     with h5py.File("float16.h5", "w", libver="earliest") as f:
-        f.create_dataset("x", data=np.array([1, 2], dtype="<f2"))
-    with h5py.File("compound.h5", "w", libver="earliest") as f:
-        f.create_dataset("x", data=np.array([(1, 2.0)], dtype=[("a", "<i4"), ("b", "<f8")]))
+        f.create_dataset("x", data=np.array([1, 2, -0.0, 6.103515625e-05, 5.960464477539063e-08, 65504,
+                                             np.inf, -np.inf], dtype="<f2"))
 
 
 if __name__ == "__main__":
@@ -88,4 +93,5 @@ if __name__ == "__main__":
     userblock()
     deep()
     tiny()
+    float16()
     refused()

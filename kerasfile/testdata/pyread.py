@@ -51,6 +51,8 @@ def layouts(d):
     # float64 weights (a model saved from float64)
     layers = [(ln, [(wn, a.astype(np.float64)) for wn, a in ws]) for ln, ws in kl.keras2_weights(seed=5)]
     kl.write_keras2_h5(p("keras2_float64.h5"), layers=layers)
+    layers = [(ln, [(wn, a.astype(np.float16)) for wn, a in ws]) for ln, ws in kl.keras2_weights(seed=6)]
+    kl.write_keras2_h5(p("keras2_float16.h5"), layers=layers)
     # Keras 2.10 functional (layer_names lists input_1)
     cfg = {"class_name": "Functional", "config": {"name": "model", "layers": [
         {"class_name": "InputLayer", "name": "input_1", "inbound_nodes": [],
