@@ -126,6 +126,18 @@ func lzmaAlone(data []byte, max int64) ([]byte, error) {
 	}
 	dict := int64(binary.LittleEndian.Uint32(data[1:5]))
 	size := binary.LittleEndian.Uint64(data[5:13])
+	// liblzma's checks for a .lzma file detected by its first bytes, which
+	// Python applies: properties in range, a dictionary of 2^n or
+	// 2^n + 2^(n-1) bytes, a known size below 2^38.
+	d := uint32(dict) - 1
+	d |= d >> 2
+	d |= d >> 3
+	d |= d >> 4
+	d |= d >> 8
+	d |= d >> 16
+	if data[0] > 224 || (uint32(dict) != ^uint32(0) && d+1 != uint32(dict)) || (size != ^uint64(0) && size >= 1<<38) {
+		return nil, stateErr("lzma: not a .lzma stream (bad properties, dictionary size or length)")
+	}
 	if size != ^uint64(0) && size > uint64(max) {
 		return nil, &LimitError{What: "lzma stream's uncompressed size", Limit: max, Claimed: int64(min(size, 1<<62))}
 	}

@@ -429,11 +429,13 @@ func (m *vm) readWrapped(at int, st *pyDict) (*ndarray, error) {
 	if o, ok := st.get("order"); ok {
 		order = o
 	}
-	if m.frameEnd >= 0 && m.pos != m.frameEnd {
-		return nil, formatErr(at, "joblib array data inside a pickle frame")
-	}
-	m.frameEnd = -1
 	if dt.kind == 'O' {
+		// Python reads the nested pickle from the raw file: it cannot start
+		// inside a frame of the outer one.
+		if m.frameEnd >= 0 && m.pos != m.frameEnd {
+			return nil, formatErr(at, "joblib object array inside a pickle frame")
+		}
+		m.frameEnd = -1
 		if m.nest >= maxNestedPickles {
 			return nil, &LimitError{What: "nested joblib pickles", Limit: maxNestedPickles, Claimed: int64(m.nest + 1)}
 		}
@@ -442,7 +444,9 @@ func (m *vm) readWrapped(at int, st *pyDict) (*ndarray, error) {
 		if err != nil {
 			return nil, err
 		}
-		m.pos = sub.pos
+		// A frame of the nested pickle was read whole from the file: the
+		// outer one resumes after it, wherever the nested STOP was.
+		m.pos = max(sub.pos, sub.frameEnd)
 		a, ok := v.(*ndarray)
 		if !ok || !slices.Equal(a.shape, shape) {
 			return nil, formatErr(at, "joblib object array: nested pickle is not an array of the wrapper's shape")

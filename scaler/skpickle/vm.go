@@ -323,10 +323,13 @@ func (m *vm) run() (any, error) {
 			if m.frameEnd >= 0 && m.pos != m.frameEnd {
 				return nil, formatErr(at, "beginning of a new frame before end of current frame")
 			}
-			if n > uint64(m.remaining()) {
-				return nil, formatErr(at, "FRAME claims %d bytes, %d left", n, m.remaining())
+			// A frame claiming more than is left covers the rest, as in
+			// Python's unpickler (which reads what is there); nothing is
+			// allocated for it either way.
+			if n > math.MaxInt64 {
+				return nil, formatErr(at, "frame size %d > max int64", n)
 			}
-			m.frameEnd = m.pos + int(n)
+			m.frameEnd = m.pos + int(min(n, uint64(m.remaining())))
 		case opMark:
 			if err := m.charge(); err != nil {
 				return nil, err

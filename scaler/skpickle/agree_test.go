@@ -1,0 +1,82 @@
+package skpickle
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestMutantsAgreeWithPython: of the byte-flipped seed files, those this
+// package still reads must give what safe_pickle gives for them: a flip
+// this reader accepts is one Python accepts with the same result (a
+// changed value, a flag turned on), never a file read differently.
+func TestMutantsAgreeWithPython(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	dir := t.TempDir()
+	want := map[string][]byte{}
+	var paths, refused []string
+	goErr := map[string]error{}
+	for name, data := range hostileSeeds(t) {
+		for i := range 250 {
+			b := append([]byte(nil), data...)
+			for range 1 + rng.Intn(2) {
+				b[rng.Intn(len(b))] ^= byte(1 + rng.Intn(255))
+			}
+			s, err := Load(b)
+			if err != nil {
+				if len(refused) < 400 && i%4 == 0 {
+					p := filepath.Join(dir, fmt.Sprintf("refused-%s-%d.pkl", filepath.Base(name), i))
+					if err := os.WriteFile(p, b, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					refused = append(refused, p)
+					goErr[p] = err
+				}
+				continue
+			}
+			doc, err := s.MarshalJSON()
+			if err != nil {
+				continue
+			}
+			p := filepath.Join(dir, fmt.Sprintf("%s-%d.pkl", filepath.Base(name), i))
+			if err := os.WriteFile(p, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, p)
+			want[p] = doc
+		}
+	}
+	if len(paths) < 100 {
+		t.Fatalf("only %d mutants load", len(paths))
+	}
+	py := runPython(t, append(append([]string(nil), paths...), refused...))
+	bad := 0
+	for _, p := range paths {
+		l := py[p]
+		var a, b any
+		json.Unmarshal(want[p], &a)
+		if l.OK == nil || json.Unmarshal(l.OK, &b) != nil || !reflect.DeepEqual(a, b) {
+			bad++
+			if bad <= 10 {
+				t.Errorf("%s: Go %s\nPython %s %s %s", filepath.Base(p), want[p], l.OK, l.Error, l.Message)
+			}
+		}
+	}
+	t.Logf("%d mutants read by both, %d disagree", len(paths), bad)
+	// The other direction is allowed (this reader may refuse more), and
+	// reported: how many of a sample of refused mutants Python reads.
+	lenient := 0
+	for _, p := range refused {
+		if py[p].OK != nil {
+			lenient++
+			if lenient <= 5 {
+				t.Logf("Python reads, Go refuses %s: %v", filepath.Base(p), goErr[p])
+			}
+		}
+	}
+	t.Logf("of %d mutants refused here, safe_pickle reads %d", len(refused), lenient)
+}
