@@ -211,3 +211,22 @@ func TestPythonCrossCheck(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoad: reading the real fixture pickles (joblib, uncompressed)
+// and an xz-compressed golden file.
+func BenchmarkLoad(b *testing.B) {
+	for _, name := range []string{fixtureDir + "/scaler_X.pkl", "testdata/pickles/standard_feature_names-joblib-xz.pkl"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(filepath.Base(name), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Load(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
