@@ -103,7 +103,7 @@ func FromKeras(path string, opts KerasOptions) (*Bundle, error) {
 	if (opts.SelfTestInput == "") != (opts.SelfTestOutput == "") {
 		return nil, fail(nil, "--self-test-input and --self-test-output go together")
 	}
-	m, err := kerasfile.ReadFile(path, opts.Keras)
+	m, err := readKeras(path, opts.Keras)
 	if err != nil {
 		var uc *kerasfile.UnsupportedClassError
 		if errors.As(err, &uc) {
@@ -176,6 +176,32 @@ func FromKeras(path string, opts KerasOptions) (*Bundle, error) {
 		return nil, fail(err, "manifest.json")
 	}
 	return New(path, files)
+}
+
+// smallKeras is the size up to which a Keras file is read into memory in
+// one read before it is parsed (hundreds of small reads otherwise); a
+// larger one is parsed through its ReaderAt, so that only its weights are
+// held in memory.
+const smallKeras = 64 << 20
+
+func readKeras(path string, opts *kerasfile.Options) (*kerasfile.Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if st.Size() > smallKeras {
+		return kerasfile.Read(f, st.Size(), path, opts)
+	}
+	data := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, err
+	}
+	return kerasfile.Read(bytes.NewReader(data), int64(len(data)), path, opts)
 }
 
 // modelJSON is build_files' model.json: json.dumps of the config with

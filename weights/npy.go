@@ -266,14 +266,9 @@ func WriteNPY(w io.Writer, data []float32, shape []int) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(w)
-	bw.Write(hdr)
-	var buf [4]byte
-	for _, v := range data {
-		binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-		bw.Write(buf[:])
-	}
-	return bw.Flush()
+	return writeChunks(w, hdr, data, func(b []byte, v float32) []byte {
+		return binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	})
 }
 
 // WriteNPY64 is WriteNPY for a float64 ("<f8") array.
@@ -282,14 +277,28 @@ func WriteNPY64(w io.Writer, data []float64, shape []int) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(w)
-	bw.Write(hdr)
-	var buf [8]byte
-	for _, v := range data {
-		binary.LittleEndian.PutUint64(buf[:], math.Float64bits(v))
-		bw.Write(buf[:])
+	return writeChunks(w, hdr, data, func(b []byte, v float64) []byte {
+		return binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	})
+}
+
+// writeChunks writes hdr, then data encoded by put, 64 Ki values a Write.
+func writeChunks[T any](w io.Writer, hdr []byte, data []T, put func([]byte, T) []byte) error {
+	buf := hdr
+	for {
+		k := min(len(data), 1<<16)
+		for _, v := range data[:k] {
+			buf = put(buf, v)
+		}
+		data = data[k:]
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		if len(data) == 0 {
+			return nil
+		}
+		buf = buf[:0]
 	}
-	return bw.Flush()
 }
 
 // npyHeader is the version 1.0 header numpy (1.24 to 2.x,
