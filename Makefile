@@ -61,6 +61,7 @@ golden:
 ## fixtures: re-export the real-world fixture bundles in parity/testdata/fixtures (see tools/make_fixture_bundles.py)
 fixtures:
 	$(PYTHON) tools/make_fixture_bundles.py
+	$(PYTHON) tools/attention_reference.py
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
