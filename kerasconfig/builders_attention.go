@@ -121,6 +121,11 @@ func attention(additive bool) Builder {
 				l.Score = nn.ScoreConcat
 			}
 		}
+		// scale_by_dim (a TensorFlow-internal variant) divides dot scores
+		// by sqrt(d); Keras's Attention has no such option.
+		if err := c.MustBe("scale_by_dim", false); err != nil {
+			return nil, err
+		}
 		// Keras <= 2.9 wrote the causal mask as the layer option "causal".
 		old, err := c.Bool("causal", false)
 		if err != nil {

@@ -315,3 +315,30 @@ func einsumParts(eq string) (in, ker, out string) {
 	in, ker, _ = strings.Cut(lhs, ",")
 	return in, ker, out
 }
+
+// withoutLayer removes a one-input layer from a Functional config, wiring
+// its consumers to its input (Keras 3 inbound nodes).
+func withoutLayer(config []byte, name string) ([]byte, error) {
+	var top map[string]any
+	if err := json.Unmarshal(config, &top); err != nil {
+		return nil, err
+	}
+	c := top["config"].(map[string]any)
+	var kept []any
+	from := ""
+	for _, l := range c["layers"].([]any) {
+		lm := l.(map[string]any)
+		if lm["name"] == name {
+			ins, _ := evalInbound(evalLayer{Name: name, Nodes: lm["inbound_nodes"].([]any)})
+			from = ins[0]
+			continue
+		}
+		kept = append(kept, l)
+	}
+	c["layers"] = kept
+	out, err := json.Marshal(top)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(strings.ReplaceAll(string(out), `"keras_history":["`+name+`",`, `"keras_history":["`+from+`",`)), nil
+}
