@@ -98,6 +98,18 @@ func TestImportMatchesExporter(t *testing.T) {
 		}
 	}
 
+	// float64 weights, which both keep as float64 ("<f8") arrays: the
+	// layouts' .h5 files with every weight rewritten as float64 by h5py.
+	f64dir := t.TempDir()
+	for _, src := range []string{"keras2_functional.h5", "keras3.h5"} {
+		dst := filepath.Join(f64dir, "f64_"+src)
+		cmd := exec.Command(python, "-c", toFloat64, filepath.Join("../../kerasfile/testdata/layouts", src), dst)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("making %s: %v\n%s", dst, err, out)
+		}
+		cases = append(cases, tc{name: "float64/" + src, file: dst})
+	}
+
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -134,9 +146,30 @@ func TestImportMatchesExporter(t *testing.T) {
 				}
 			}
 			sameDirs(t, goOut, pyOut)
+			if strings.HasPrefix(c.name, "float64/") {
+				w, _ := os.ReadFile(filepath.Join(goOut, "weights", "000.npy"))
+				if !bytes.Contains(w[:min(len(w), 128)], []byte("'descr': '<f8'")) {
+					t.Errorf("weights/000.npy is not float64: %.80q", w)
+				}
+			}
 		})
 	}
 }
+
+// toFloat64 copies a Keras .h5 (argv[1] to argv[2]) with every float32
+// weight dataset rewritten as float64.
+const toFloat64 = `
+import h5py, shutil, sys
+shutil.copy(sys.argv[1], sys.argv[2])
+with h5py.File(sys.argv[2], "r+") as f:
+    todo = []
+    f.visititems(lambda n, o: todo.append(n) if isinstance(o, h5py.Dataset) and o.dtype == "float32" and n.startswith("model_weights") else None)
+    assert todo, "no float32 weights"
+    for n in todo:
+        d = f[n][()].astype("float64")
+        del f[n]
+        f.create_dataset(n, data=d)
+`
 
 // sameDirs requires the two directories to hold the same files with the
 // same bytes.
