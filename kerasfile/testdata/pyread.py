@@ -78,6 +78,9 @@ def layouts(d):
     kl.write_keras2_h5(p("tiny_keras2.h5"), config=tiny, layers=[
         ("dense", [("dense/kernel:0", np.array([[0.5], [-2]], np.float32)), ("dense/bias:0", np.array([3], np.float32))])])
 
+    # MultiHeadAttention: Keras 2 .h5 names, Keras 3 and 2.13 .keras sublayer groups
+    mha_layouts(d)
+
     # --- files both readers must refuse ---
     kl.write_keras2_h5(p("bad_count.h5"), config=kl.keras2_config(dense_bias=False))
     ws = kl.keras2_weights()
@@ -111,6 +114,60 @@ def layouts(d):
     with open(p("bad_not_a_model.h5"), "wb") as f:
         f.write(b"hello")
     return sorted(os.path.join(d, n) for n in os.listdir(d))
+
+
+def mha_config(keras3):
+    """Input (5, 4) -> MultiHeadAttention(2 heads of 3, query/value from the input) -> Dense(1)."""
+    if keras3:
+        t = {"class_name": "__keras_tensor__", "config": {"keras_history": ["in", 0, 0]}}
+        node = [{"args": [t, t], "kwargs": {}}]
+        dnode = [{"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": ["mha", 0, 0]}}], "kwargs": {}}]
+        inp = {"batch_shape": [None, 5, 4], "dtype": "float32", "name": "in"}
+    else:
+        node = [[["in", 0, 0, {"value": ["in", 0, 0]}]]]
+        dnode = [[["mha", 0, 0, {}]]]
+        inp = {"batch_input_shape": [None, 5, 4], "dtype": "float32", "name": "in"}
+    return {"class_name": "Functional" if keras3 else "Model", "config": {"name": "model", "layers": [
+        {"class_name": "InputLayer", "name": "in", "inbound_nodes": [], "config": inp},
+        {"class_name": "MultiHeadAttention", "name": "mha", "inbound_nodes": node,
+         "config": {"name": "mha", "num_heads": 2, "key_dim": 3, "value_dim": 3, "use_bias": True}},
+        {"class_name": "Dense", "name": "dense", "inbound_nodes": dnode,
+         "config": {"name": "dense", "units": 1, "use_bias": True}}],
+        "input_layers": [["in", 0, 0]], "output_layers": [["dense", 0, 0]]}}
+
+
+MHA_SHAPES = [("query", [(4, 2, 3), (2, 3)]), ("key", [(4, 2, 3), (2, 3)]), ("value", [(4, 2, 3), (2, 3)]),
+              ("attention_output", [(2, 3, 4), (4,)])]
+MHA_GROUPS = {"query": "query_dense", "key": "key_dense", "value": "value_dense", "attention_output": "output_dense"}
+
+
+def mha_layouts(d):
+    import io
+    p = lambda n: os.path.join(d, n)  # noqa: E731
+    r = np.random.default_rng(12)
+    arr = lambda s: r.normal(size=s).astype(np.float32)  # noqa: E731
+    ws = [("mha/%s/%s:0" % (sub, w), arr(s)) for sub, shapes in MHA_SHAPES for w, s in zip(("kernel", "bias"), shapes)]
+    kl.write_keras2_h5(p("keras2_mha.h5"), config=mha_config(False), keras_version="2.12.0", layers=[
+        ("in", []), ("mha", ws), ("dense", [("dense/kernel:0", arr((4, 1))), ("dense/bias:0", arr((1,)))])])
+    for name, root, prefix, version in (("keras3_mha.keras", "layers", "", "3.10.0"),
+                                        ("keras213_mha.keras", "_layer_checkpoint_dependencies", "_", "2.13.1"),
+                                        ("bad_mha_no_key_dense.keras", "layers", "", "3.10.0")):
+        buf = io.BytesIO()
+        with h5py.File(buf, "w") as f:
+            g = f.create_group(root)
+            m = g.create_group("multi_head_attention")
+            m.create_group("vars")
+            m.create_group(prefix + "softmax/vars")
+            for sub, shapes in MHA_SHAPES:
+                if name.startswith("bad") and sub == "key":
+                    continue
+                v = m.create_group(prefix + MHA_GROUPS[sub] + "/vars")
+                for i, s in enumerate(shapes):
+                    v.create_dataset(str(i), data=arr(s))
+            dv = g.create_group("dense/vars")
+            dv.create_dataset("0", data=arr((4, 1)))
+            dv.create_dataset("1", data=arr((1,)))
+        kl._zip(p(name), mha_config(version.startswith("3")), {"keras_version": version}, buf.getvalue())
 
 
 def record(path):
