@@ -7,7 +7,11 @@
 // path (NAME/VERSION/) with atomic, self-tested reloads. Models also take
 // multivariate windows in raw units (PredictWindows), and with
 // Options.Batch every version merges concurrent small forward passes into
-// one (dynamic batching; batch.go).
+// one (dynamic batching; batch.go). Options.Models gives a model version
+// labels (TF Serving's version_labels) and a pinned default version
+// (labels.go); every label must name a loaded version. Failed lookups are a
+// *NotFoundError saying whether the model, the version or the label is
+// missing.
 //
 // serving knows neither HTTP nor caching: package api sits on top of it.
 package serving
