@@ -84,10 +84,20 @@ type sweepResult struct {
 	points int
 }
 
-// checkSweep compares got[i] (the kernel's value at xs[i]) with want(xs[i])
-// in float64 and fails the test at the first disagreement beyond the rules
-// above or when the worst relative error exceeds bound.
-func checkSweep(t *testing.T, name string, xs, got []float32, want func(float64) float64, bound float64) sweepResult {
+// wantOf is f at every point of xs, in float64.
+func wantOf(xs []float32, f func(float64) float64) []float64 {
+	w := make([]float64, len(xs))
+	for i, x := range xs {
+		w[i] = f(float64(x))
+	}
+	return w
+}
+
+// checkSweep compares got[i] (the kernel's value at xs[i]) with want[i]
+// (the exact value, in float64) and fails the test at the first
+// disagreement beyond the rules above or when the worst relative error
+// exceeds bound.
+func checkSweep(t *testing.T, name string, xs, got []float32, want []float64, bound float64) sweepResult {
 	t.Helper()
 	r := sweepResult{points: len(xs)}
 	bad := 0
@@ -98,7 +108,7 @@ func checkSweep(t *testing.T, name string, xs, got []float32, want func(float64)
 	}
 	for i, x := range xs {
 		g := float64(got[i])
-		w := want(float64(x))
+		w := want[i]
 		switch {
 		case math.IsNaN(w):
 			if !math.IsNaN(g) {
@@ -122,8 +132,7 @@ func checkSweep(t *testing.T, name string, xs, got []float32, want func(float64)
 	}
 	t.Logf("%-28s worst relative error %.3g at x=%g (got %g), bound %.2g, %d points", name, r.worst, r.at, r.got, bound, r.points)
 	if r.worst > bound {
-		t.Errorf("%s: worst relative error %.3g at x=%g (got %.9g, want %.9g) exceeds %.2g",
-			name, r.worst, r.at, r.got, want(float64(r.at)), bound)
+		t.Errorf("%s: worst relative error %.3g at x=%g (got %.9g) exceeds %.2g", name, r.worst, r.at, r.got, bound)
 	}
 	return r
 }
@@ -231,11 +240,12 @@ func TestActivationSweep(t *testing.T) {
 		t.Fatalf("the sweep has %d points, want at least 1e6", len(xs))
 	}
 	got := make([]float32, len(xs))
-	run := func(name string, ref func(float64) float64, bound float64, f func(y []float32)) {
+	run := func(name string, want []float64, bound float64, f func(y []float32)) {
 		copy(got, xs)
 		f(got)
-		checkSweep(t, name, xs, got, ref, bound)
+		checkSweep(t, name, xs, got, want, bound)
 	}
+	wantSig, wantTanh := wantOf(xs, sigmoid64), wantOf(xs, math.Tanh)
 	scalar := func(f func(float32) float32) func([]float32) {
 		return func(y []float32) {
 			for i, v := range y {
@@ -245,15 +255,15 @@ func TestActivationSweep(t *testing.T) {
 	}
 
 	// Generic Go kernels, scalar: every build.
-	run("sigmoid/go", sigmoid64, boundGo, scalar(sigmoid32))
-	run("tanh/go", math.Tanh, boundGo, scalar(tanh32))
-	run("exp/go (Exp32)", math.Exp, boundGo, scalar(Exp32))
-	run("exp/go (u<=0, in sigmoid)", func(v float64) float64 {
+	run("sigmoid/go", wantSig, boundGo, scalar(sigmoid32))
+	run("tanh/go", wantTanh, boundGo, scalar(tanh32))
+	run("exp/go (Exp32)", wantOf(xs, math.Exp), boundGo, scalar(Exp32))
+	run("exp/go (u<=0, in sigmoid)", wantOf(xs, func(v float64) float64 {
 		if v > 0 {
 			return math.NaN() // not its domain: checked as NaN below
 		}
 		return math.Exp(v)
-	}, boundGo, scalar(func(v float32) float32 {
+	}), boundGo, scalar(func(v float32) float32 {
 		if v > 0 {
 			return float32(math.NaN())
 		}
@@ -272,28 +282,33 @@ func TestActivationSweep(t *testing.T) {
 				copy(y[n:], tail[:])
 			}
 		}
-		run("sigmoid/avx2", sigmoid64, boundAVX2, vec(sigmoidVec))
-		run("tanh/avx2", math.Tanh, boundAVX2, vec(tanhVec))
+		run("sigmoid/avx2", wantSig, boundAVX2, vec(sigmoidVec))
+		run("tanh/avx2", wantTanh, boundAVX2, vec(tanhVec))
 	} else {
 		t.Logf("sigmoid/avx2, tanh/avx2: not run: %s", noVector("AVX2 and FMA"))
 	}
 
 	// Every smooth activation through Activation.Apply.
 	for _, c := range smoothCases {
-		bound := boundF64
+		bound, want := boundF64, []float64(nil)
 		switch c.name {
 		case "sigmoid", "tanh":
-			bound = boundGo
+			bound, want = boundGo, wantSig
 			if haveAVX2FMA {
 				bound = boundAVX2
 			}
+			if c.name == "tanh" {
+				want = wantTanh
+			}
+		default:
+			want = wantOf(xs, c.ref)
 		}
 		a := MustActivation(c.name, true)
-		run(c.name+"/Activation", c.ref, bound, func(y []float32) { a.Apply(y, len(y)) })
+		run(c.name+"/Activation", want, bound, func(y []float32) { a.Apply(y, len(y)) })
 	}
 
 	// The LSTM cell kernels, where sigmoid and tanh are fused.
-	testFusedGates(t, xs)
+	testFusedGates(t, xs, wantSig, wantTanh)
 }
 
 // noVector says why a vector kernel could not run here.
@@ -334,21 +349,21 @@ func gateKernels() []gateKernel {
 //	g: c' = sigmoid(+Inf)*tanh(x) + sigmoid(-Inf)*0   (c)
 //	o: h = sigmoid(x)*tanh(sigmoid(+Inf)*Inf)         (h)
 //	c: h = sigmoid(+Inf)*tanh(sigmoid(+Inf)*x + 0)    (h)
-func testFusedGates(t *testing.T, xs []float32) {
+func testFusedGates(t *testing.T, xs []float32, wantSig, wantTanh []float64) {
 	const up = 112
 	inf := float32(math.Inf(1))
 	modes := []struct {
 		gate       string
-		ref        func(float64) float64
+		want       []float64
 		zi, zf, zc float32 // the swept one is ignored
 		zo, c0     float32
 		readH      bool
 	}{
-		{"i", sigmoid64, 0, -inf, inf, 0, 0, false},
-		{"f", sigmoid64, -inf, 0, 0, 0, 1, false},
-		{"g", math.Tanh, inf, -inf, 0, 0, 0, false},
-		{"o", sigmoid64, -inf, inf, 0, 0, inf, true},
-		{"c", math.Tanh, -inf, inf, 0, inf, 0, true},
+		{"i", wantSig, 0, -inf, inf, 0, 0, false},
+		{"f", wantSig, -inf, 0, 0, 0, 1, false},
+		{"g", wantTanh, inf, -inf, 0, 0, 0, false},
+		{"o", wantSig, -inf, inf, 0, 0, inf, true},
+		{"c", wantTanh, -inf, inf, 0, inf, 0, true},
 	}
 	got := make([]float32, len(xs))
 	z := make([]float32, 4*up)
@@ -392,7 +407,7 @@ func testFusedGates(t *testing.T, xs []float32) {
 			if m.gate == "g" || m.gate == "c" {
 				fn = "tanh"
 			}
-			checkSweep(t, fmt.Sprintf("%s/%s (gate %s)", fn, k.name, m.gate), xs, got, m.ref, k.bound)
+			checkSweep(t, fmt.Sprintf("%s/%s (gate %s)", fn, k.name, m.gate), xs, got, m.want, k.bound)
 		}
 	}
 }
@@ -443,12 +458,7 @@ func TestSoftmaxSweep(t *testing.T) {
 			a.Apply(got[off:off+n], n)
 			off += n
 		}
-		// checkSweep takes a function of x: index by position instead.
-		idx := make([]float32, len(xs))
-		for i := range idx {
-			idx[i] = float32(i)
-		}
-		checkSweep(t, name+"/Activation", idx, got, func(v float64) float64 { return want[int(v)] }, boundSoftmx)
+		checkSweep(t, name+"/Activation", xs, got, want, boundSoftmx)
 	}
 	// Masked (-Inf) entries give 0; a NaN poisons its row, as in Keras.
 	x := []float32{float32(math.Inf(-1)), 0, 0, float32(math.NaN()), 1, 2}
