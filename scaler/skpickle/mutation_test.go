@@ -1,7 +1,9 @@
 package skpickle
 
 import (
+	"maps"
 	"math/rand"
+	"slices"
 	"testing"
 )
 
@@ -19,7 +21,9 @@ func loadMeasured(data []byte) (err error, alloc uint64) {
 
 func TestTruncatedAtEveryOffset(t *testing.T) {
 	n := 0
-	for name, data := range hostileSeeds(t) {
+	seeds := hostileSeeds(t)
+	for _, name := range slices.Sorted(maps.Keys(seeds)) {
+		data := seeds[name]
 		for cut := 0; cut < len(data); cut++ {
 			err, a := loadMeasured(data[:cut])
 			cleanErr(t, name+" truncated", err)
@@ -35,7 +39,9 @@ func TestTruncatedAtEveryOffset(t *testing.T) {
 func TestByteFlips(t *testing.T) {
 	rng := rand.New(rand.NewSource(20261122))
 	n, ok := 0, 0
-	for name, data := range hostileSeeds(t) {
+	seeds := hostileSeeds(t)
+	for _, name := range slices.Sorted(maps.Keys(seeds)) {
+		data := seeds[name]
 		for range 300 {
 			b := append([]byte(nil), data...)
 			for range []int{1, 1, 2, 4}[rng.Intn(4)] {
