@@ -9,6 +9,15 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 )
 
+// Bounds that keep a hostile config from making Build or a workspace
+// allocate without limit (or overflow a size) before any weight is read:
+// each attention dimension, and each per-sample projection, score matrix,
+// kernel or index table, in values. Real forecasters are far below them.
+const (
+	maxAttentionDim  = 1 << 16
+	maxAttentionSize = 1 << 24
+)
+
 // MultiHeadAttention is keras.layers.MultiHeadAttention at inference
 // (keras/src/layers/attention/multi_head_attention.py) on (steps, features)
 // inputs, attending over the steps axis (attention_axes None or [1]):
@@ -58,6 +67,12 @@ func attentionInputs(l Layer, in []Shape) error {
 		if len(s) != 2 {
 			return errorf(l, "input %d shape %v: only rank-2 (steps, features) inputs are supported (attention over the steps axis)", i, s)
 		}
+		if s[0] > maxAttentionSize || s[1] > maxAttentionSize {
+			return errorf(l, "input %d shape %v: at most %d steps and features", i, s, maxAttentionSize)
+		}
+	}
+	if in[0][0]*in[1][0] > maxAttentionSize {
+		return errorf(l, "%d query steps x %d value steps: the scores would exceed %d values per sample", in[0][0], in[1][0], maxAttentionSize)
 	}
 	if len(in) == 3 && in[2][0] != in[1][0] {
 		return errorf(l, "value has %d steps and key %d: they must be equal", in[1][0], in[2][0])
@@ -84,7 +99,19 @@ func (l *MultiHeadAttention) Build(in []Shape) (Shape, error) {
 	if len(in) == 3 {
 		l.fk = in[2][1]
 	}
+	for _, d := range []int{l.NumHeads, l.KeyDim, vd, l.OutputDim} {
+		if d > maxAttentionDim {
+			return nil, errorf(l, "num_heads %d, key_dim %d, value_dim %d, output_shape %d: at most %d each",
+				l.NumHeads, l.KeyDim, vd, l.OutputDim, maxAttentionDim)
+		}
+	}
 	l.hk, l.hv = l.NumHeads*l.KeyDim, l.NumHeads*vd
+	for _, p := range [][2]int{{l.hk, max(l.fq, l.fk, l.tq, l.tv)}, {l.hv, max(l.fv, l.tq, l.tv, l.OutputDim)}, {l.tq, l.tv}} {
+		if p[0]*p[1] > maxAttentionSize {
+			return nil, errorf(l, "num_heads %d x key_dim %d / value_dim %d on inputs %v: a projection or the scores would exceed %d values",
+				l.NumHeads, l.KeyDim, vd, in, maxAttentionSize)
+		}
+	}
 	l.out = l.OutputDim
 	if l.out == 0 {
 		l.out = l.fq
@@ -548,10 +575,15 @@ func (l *EinsumDense) Build(in []Shape) (Shape, error) {
 			}
 			continue
 		}
-		if d <= 0 {
-			return nil, errorf(l, "output_shape %v: axis %q is not in the input and needs a size", l.OutputShape, string(c))
+		if d <= 0 || d > maxAttentionSize {
+			return nil, errorf(l, "output_shape %v: axis %q is not in the input and needs a size from 1 to %d", l.OutputShape, string(c), maxAttentionSize)
 		}
 		size[c] = d
+	}
+	for c, d := range size {
+		if d > maxAttentionSize {
+			return nil, errorf(l, "input shape %v: axis %q has %d values, more than %d", s, string(c), d, maxAttentionSize)
+		}
 	}
 	var freeAx, contrAx, newAx []byte
 	for i := 1; i < len(inS); i++ {
@@ -594,11 +626,15 @@ func (l *EinsumDense) Build(in []Shape) (Shape, error) {
 	prod := func(ax []byte) int {
 		p := 1
 		for _, c := range ax {
-			p *= size[c]
+			p = min(p*size[c], maxAttentionSize+1) // both factors <= 2^24+1: no overflow
 		}
 		return p
 	}
 	l.free, l.contr, l.newN = prod(freeAx), prod(contrAx), prod(newAx)
+	if l.free*l.contr > maxAttentionSize || l.free*l.newN > maxAttentionSize || l.contr*l.newN > maxAttentionSize {
+		return nil, errorf(l, "equation %q on input %v with output_shape %v: the input, kernel or output would exceed %d values per sample",
+			l.Equation, s, l.OutputShape, maxAttentionSize)
+	}
 	// strides of every axis in the input, kernel and output layouts
 	strides := func(spec string, skip int) map[byte]int {
 		st := map[byte]int{}

@@ -305,3 +305,34 @@ func BenchmarkTransformerEncoder(b *testing.B) {
 		})
 	}
 }
+
+// TestAttentionBounds: sizes a hostile config could ask for are refused by
+// Build, before anything is allocated.
+func TestAttentionBounds(t *testing.T) {
+	for _, tc := range []struct {
+		l  Layer
+		in []Shape
+	}{
+		{&MultiHeadAttention{LayerName: "m", NumHeads: 1 << 20, KeyDim: 4}, []Shape{{5, 4}, {5, 4}}},
+		{&MultiHeadAttention{LayerName: "m", NumHeads: 1 << 15, KeyDim: 1 << 15}, []Shape{{5, 4}, {5, 4}}},
+		{&MultiHeadAttention{LayerName: "m", NumHeads: 2, KeyDim: 4}, []Shape{{1 << 13, 4}, {1 << 13, 4}}},
+		{&Attention{LayerName: "a"}, []Shape{{5, 1 << 30}, {5, 1 << 30}}},
+		{&EinsumDense{LayerName: "e", Equation: "abc,cd->abd", OutputShape: []int{0, 1 << 40}}, []Shape{{5, 4}}},
+		{&EinsumDense{LayerName: "e", Equation: "abc,cd->abd", OutputShape: []int{0, 1 << 20}}, []Shape{{1 << 10, 4}}},
+	} {
+		if _, err := tc.l.Build(tc.in); err == nil {
+			t.Errorf("%s %+v on %v: built", tc.l.Class(), tc.l, tc.in)
+		}
+	}
+}
+
+// TestEinsumDenseRefusals: equations outside what EinsumDense computes are
+// errors naming the equation.
+func TestEinsumDenseRefusals(t *testing.T) {
+	for _, eq := range []string{"abc,bcd->abd", "abc,cd->ab", "abc,de->abde", "abc,cd", "ab...,bc->ac...", "abc,cd->bad", "abc,cd->abd,x"} {
+		l := &EinsumDense{LayerName: "e", Equation: eq, OutputShape: []int{0, 3}}
+		if _, err := l.Build([]Shape{{5, 4}}); err == nil {
+			t.Errorf("%s: built", eq)
+		}
+	}
+}
