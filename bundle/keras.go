@@ -208,55 +208,17 @@ func readKeras(path string, opts *kerasfile.Options) (*kerasfile.Model, error) {
 // keras_version and backend set (in place when the config has them,
 // appended otherwise), then "\n".
 func modelJSON(m *kerasfile.Model) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(m.Config))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errors.New("not a JSON object")
+	var set []pyjson.Member
+	for _, kv := range [][2]string{{"keras_version", m.KerasVersion}, {"backend", m.Backend}} {
+		if kv[1] != "" {
+			set = append(set, pyjson.Member{Key: kv[0], Value: pyjson.AppendString(nil, kv[1])})
+		}
 	}
-	type member struct {
-		key string
-		val []byte
+	out, err := pyjson.Reformat(m.Config, set...)
+	if err != nil {
+		return nil, err
 	}
-	var members []member
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		val, err := pyjson.Reformat(raw)
-		if err != nil {
-			return nil, err
-		}
-		members = append(members, member{tok.(string), val})
-	}
-	set := func(key, value string) {
-		if value == "" {
-			return
-		}
-		v := pyjson.AppendString(nil, value)
-		for i := range members {
-			if members[i].key == key {
-				members[i].val = v
-				return
-			}
-		}
-		members = append(members, member{key, v})
-	}
-	set("keras_version", m.KerasVersion)
-	set("backend", m.Backend)
-	out := []byte{'{'}
-	for i, mb := range members {
-		if i > 0 {
-			out = append(out, ", "...)
-		}
-		out = pyjson.AppendString(out, mb.key)
-		out = append(out, ": "...)
-		out = append(out, mb.val...)
-	}
-	return append(out, "}\n"...), nil
+	return append(out, '\n'), nil
 }
 
 // inputShape is tools/seqcast_export/bundle.py's input_shape: the

@@ -1,11 +1,9 @@
 package pyjson
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -126,74 +124,172 @@ func AppendNumber(b []byte, lit string) ([]byte, error) {
 	return AppendFloat(b, f), nil
 }
 
+// Member is a top-level object member Reformat sets: Key to Value, which
+// must already be JSON as this package writes it.
+type Member struct {
+	Key   string
+	Value []byte
+}
+
 // Reformat re-encodes the JSON value in data as Python's
 // json.dumps(json.loads(data)) would, keeping the order of object keys.
-func Reformat(data []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	out, err := reformat(nil, dec, 0)
-	if err != nil {
-		return nil, err
+// When data is an object, each of set is then done as Python's d[key] =
+// value: in place when the key is there, appended otherwise.
+func Reformat(data []byte, set ...Member) ([]byte, error) {
+	if !json.Valid(data) {
+		return nil, errors.New("pyjson: not valid JSON")
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("pyjson: data after the JSON value")
-	}
-	return out, nil
+	r := &reformatter{data: data, set: set}
+	return r.value(make([]byte, 0, len(data)+len(data)/8), 0)
 }
 
 // maxDepth bounds nesting, as Python's recursion limit does.
 const maxDepth = 1000
 
-func reformat(b []byte, dec *json.Decoder, depth int) ([]byte, error) {
+// reformatter walks JSON that json.Valid accepted.
+type reformatter struct {
+	data []byte
+	i    int
+	set  []Member
+}
+
+func (r *reformatter) space() {
+	for r.i < len(r.data) {
+		switch r.data[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+func (r *reformatter) value(b []byte, depth int) ([]byte, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("pyjson: nested more than %d deep", maxDepth)
 	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fmt.Errorf("pyjson: %w", err)
+	r.space()
+	switch c := r.data[r.i]; c {
+	case '{', '[':
+		return r.container(b, depth)
+	case '"':
+		return r.str(b)
+	case 't':
+		r.i += 4
+		return append(b, "true"...), nil
+	case 'f':
+		r.i += 5
+		return append(b, "false"...), nil
+	case 'n':
+		r.i += 4
+		return append(b, "null"...), nil
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		obj := t == '{'
-		if obj {
-			b = append(b, '{')
-		} else {
-			b = append(b, '[')
+	start := r.i
+	for r.i < len(r.data) && strings.IndexByte("+-0123456789.eE", r.data[r.i]) >= 0 {
+		r.i++
+	}
+	return AppendNumber(b, string(r.data[start:r.i]))
+}
+
+func (r *reformatter) container(b []byte, depth int) ([]byte, error) {
+	obj := r.data[r.i] == '{'
+	end := byte(']')
+	if obj {
+		end = '}'
+	}
+	b = append(b, r.data[r.i])
+	r.i++
+	var done []bool // which of r.set this object has set in place
+	if obj && depth == 0 {
+		done = make([]bool, len(r.set))
+	}
+	first := true
+	var err error
+	for {
+		r.space()
+		if r.data[r.i] == end {
+			r.i++
+			break
 		}
-		for first := true; dec.More(); first = false {
+		if r.data[r.i] == ',' {
+			r.i++
+			r.space()
+		}
+		if !first {
+			b = append(b, ", "...)
+		}
+		first = false
+		if obj {
+			keyAt := len(b)
+			if b, err = r.str(b); err != nil {
+				return nil, err
+			}
+			r.space()
+			r.i++ // ':'
+			b = append(b, ": "...)
+			if k := r.setIndex(b[keyAt:len(b)-2], done); k >= 0 {
+				if _, err = r.value(nil, depth+1); err != nil { // skip the stored value
+					return nil, err
+				}
+				b, done[k] = append(b, r.set[k].Value...), true
+				continue
+			}
+		}
+		if b, err = r.value(b, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	if done != nil {
+		for k, m := range r.set {
+			if done[k] {
+				continue
+			}
 			if !first {
 				b = append(b, ", "...)
 			}
-			if obj {
-				k, err := dec.Token()
-				if err != nil {
-					return nil, fmt.Errorf("pyjson: %w", err)
-				}
-				b = AppendString(b, k.(string))
-				b = append(b, ": "...)
-			}
-			if b, err = reformat(b, dec, depth+1); err != nil {
-				return nil, err
-			}
+			first = false
+			b = AppendString(b, m.Key)
+			b = append(append(b, ": "...), m.Value...)
 		}
-		if _, err := dec.Token(); err != nil {
-			return nil, fmt.Errorf("pyjson: %w", err)
-		}
-		if obj {
-			return append(b, '}'), nil
-		}
-		return append(b, ']'), nil
-	case string:
-		return AppendString(b, t), nil
-	case json.Number:
-		return AppendNumber(b, string(t))
-	case bool:
-		if t {
-			return append(b, "true"...), nil
-		}
-		return append(b, "false"...), nil
-	case nil:
-		return append(b, "null"...), nil
 	}
-	return nil, fmt.Errorf("pyjson: unexpected token %v", tok)
+	return append(b, end), nil
+}
+
+// setIndex is the index in r.set of the key just written (as JSON), -1
+// when it is not one of them or not at the top level.
+func (r *reformatter) setIndex(key []byte, done []bool) int {
+	if done == nil {
+		return -1
+	}
+	for k, m := range r.set {
+		if string(AppendString(nil, m.Key)) == string(key) {
+			return k
+		}
+	}
+	return -1
+}
+
+// str copies a string token, re-escaped as json.dumps escapes it.
+func (r *reformatter) str(b []byte) ([]byte, error) {
+	start := r.i
+	plain := true
+	for r.i++; r.data[r.i] != '"'; r.i++ {
+		c := r.data[r.i]
+		if c == '\\' {
+			plain = false
+			r.i++
+		} else if c < 0x20 || c > 0x7e {
+			plain = false
+		}
+	}
+	r.i++
+	tok := r.data[start:r.i]
+	if plain {
+		return append(b, tok...), nil
+	}
+	var s string
+	if err := json.Unmarshal(tok, &s); err != nil {
+		return nil, fmt.Errorf("pyjson: %w", err)
+	}
+	return AppendString(b, s), nil
 }

@@ -56,6 +56,17 @@ print(json.dumps([[repr(f) for f in fs], [json.dumps(json.loads(s)) for s in d["
 			t.Errorf("Reformat(%s) =\n%s\nPython:\n%s", d, got, want[1][i])
 		}
 	}
+	set := []Member{{"b", []byte(`"x"`)}, {"new", []byte("1")}}
+	for in, want := range map[string]string{
+		`{"a": 1, "b": 2, "c": {"b": 3}}`: `{"a": 1, "b": "x", "c": {"b": 3}, "new": 1}`,
+		`{}`:                              `{"b": "x", "new": 1}`,
+		` [ {"b" : 1} ] `:                 `[{"b": 1}]`,
+	} {
+		got, err := Reformat([]byte(in), set...)
+		if err != nil || string(got) != want {
+			t.Errorf("Reformat(%s, set) = %s, %v; want %s", in, got, err, want)
+		}
+	}
 	for _, bad := range []string{`{`, `{"a": 1} x`, `[1, }`, strings.Repeat("[", 2000) + strings.Repeat("]", 2000)} {
 		if _, err := Reformat([]byte(bad)); err == nil {
 			t.Errorf("Reformat(%.20q): no error", bad)
