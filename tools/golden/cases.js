@@ -473,6 +473,204 @@ const cases = [
       F('out', ['d1'], 'Dense', { units: 1 }),
     ],
   },
+  // ------------------------------------------- Permute and the attention block
+  {
+    name: 'permute_dense_k2_12', dialect: 'k2.12', input: [6, 3], n: 5,
+    layers: [
+      L('Permute', { dims: [2, 1] }),
+      L('Dense', { units: 4, activation: 'tanh' }),
+      L('Permute', { dims: [2, 1] }),
+      L('Flatten'),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'permute_attention_k2_15', dialect: 'k2.15', keras_version: '2.10.0', input: [8, 3], n: 5,
+    functional: true,
+    layers: [
+      F('conv', ['INPUT'], 'Conv1D', { filters: 4, kernel_size: 1, activation: 'relu' }),
+      F('bi', ['conv'], 'Bidirectional', {
+        layer: lstm({ units: 3, return_sequences: true, recurrent_activation: 'hard_sigmoid' }),
+      }),
+      F('drop', ['bi'], 'Dropout', { rate: 0.3 }),
+      F('perm', ['drop'], 'Permute', { dims: [2, 1] }),
+      F('att', ['perm'], 'Dense', { units: 8, activation: 'softmax' }),
+      F('perm_back', ['att'], 'Permute', { dims: [2, 1] }),
+      F('mul', ['drop', 'perm_back'], 'Multiply'),
+      F('flat', ['mul'], 'Flatten'),
+      F('out', ['flat'], 'Dense', { units: 1, activation: 'sigmoid' }),
+    ],
+  },
+  {
+    name: 'permute_attention_k3', dialect: 'k3', keras_version: '3.10.0', input: [7, 2], n: 5,
+    functional: true,
+    layers: [
+      F('bi', ['INPUT'], 'Bidirectional', {
+        layer: gru({ units: 3, return_sequences: true, recurrent_activation: 'hard_sigmoid' }),
+      }),
+      F('perm', ['bi'], 'Permute', { dims: [2, 1] }),
+      F('att', ['perm'], 'Dense', { units: 7, activation: 'softmax' }),
+      F('perm_back', ['att'], 'Permute', { dims: [2, 1] }),
+      F('mul', ['bi', 'perm_back'], 'Multiply'),
+      F('gap', ['mul'], 'GlobalAveragePooling1D'),
+      F('out', ['gap'], 'Dense', { units: 2 }),
+    ],
+  },
+  // ----------------------------------------------------------------- SimpleRNN
+  {
+    name: 'simplernn_stacked_k2_12', dialect: 'k2.12', input: [8, 3], n: 5,
+    layers: [
+      L('SimpleRNN', { units: 5, return_sequences: true }),
+      L('SimpleRNN', { units: 3 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'simplernn_backwards_relu_nobias_k3', dialect: 'k3', keras_version: '3.13.2', input: [7, 2], n: 5,
+    layers: [
+      L('SimpleRNN', { units: 4, return_sequences: true, go_backwards: true, activation: 'relu', use_bias: false }),
+      L('SimpleRNN', { units: 3, go_backwards: true, activation: 'sigmoid' }),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'bisimplernn_concat_sum_k2_15', dialect: 'k2.15', input: [6, 3], n: 5,
+    layers: [
+      L('Bidirectional', { layer: { cls: 'SimpleRNN', cfg: { units: 4, return_sequences: true } } }),
+      L('Bidirectional', { layer: { cls: 'SimpleRNN', cfg: { units: 3 } }, merge_mode: 'sum' }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'bisimplernn_ave_mul_k3', dialect: 'k3', input: [6, 2], n: 5,
+    layers: [
+      L('Bidirectional', { layer: { cls: 'SimpleRNN', cfg: { units: 3, return_sequences: true, activation: 'relu' } }, merge_mode: 'ave' }),
+      L('Bidirectional', { layer: { cls: 'SimpleRNN', cfg: { units: 3 } }, merge_mode: 'mul' }),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  // ------------------------------------------------------------------- Masking
+  {
+    name: 'masking_lstm_k2_12', dialect: 'k2.12', input: [7, 3], n: 6, manifest: true,
+    masked: { value: 0, steps: [[], [0, 1, 2], [1, 3, 5], 'all', [6], [0, 6]] },
+    layers: [
+      L('Masking', { mask_value: 0.0 }),
+      L('LSTM', { units: 4, return_sequences: true }),
+      L('LSTM', { units: 3 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'masking_gru_simplernn_k3', dialect: 'k3', keras_version: '3.10.0', input: [7, 2], n: 6,
+    masked: { value: -10000, steps: [[0, 1], [], [2, 3, 4], [6], 'all', [1, 5]] },
+    layers: [
+      L('Masking', { mask_value: -10000 }),
+      L('Dropout', { rate: 0.2 }),
+      L('GRU', { units: 4, return_sequences: true }),
+      L('SimpleRNN', { units: 3, go_backwards: true }),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'masking_dense_passthrough_k2_15', dialect: 'k2.15', input: [6, 3], n: 6,
+    masked: { value: 0, steps: [[0, 1, 2], [5], [], [2], 'all', [0, 2, 4]] },
+    layers: [
+      L('Masking'),
+      L('Dense', { units: 4, activation: 'relu' }),
+      L('Activation', { activation: 'tanh' }),
+      L('LayerNormalization'),
+      L('GRU', { units: 3, reset_after: false, go_backwards: true, return_sequences: true }),
+      L('LSTM', { units: 2, recurrent_activation: 'hard_sigmoid' }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'masking_bilstm_seq_k3', dialect: 'k3', keras_version: '3.13.2', input: [6, 2], n: 6,
+    masked: { value: 0, steps: [[0, 1], [3], [], [5], [1, 2, 3, 4], 'all'] },
+    layers: [
+      L('Masking'),
+      L('Bidirectional', { layer: lstm({ units: 3, return_sequences: true }) }),
+      L('Bidirectional', { layer: gru({ units: 2 }), merge_mode: 'sum' }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'masking_bigru_seq_out_k2_12', dialect: 'k2.12', input: [6, 2], n: 6,
+    masked: { value: 0, steps: [[0, 1], [3], [], [5], [1, 2, 3, 4], 'all'] },
+    layers: [
+      L('Masking'),
+      L('Bidirectional', { layer: gru({ units: 3, return_sequences: true }), merge_mode: 'mul' }),
+      L('Bidirectional', { layer: { cls: 'SimpleRNN', cfg: { units: 2, return_sequences: true } }, merge_mode: 'ave' }),
+    ],
+  },
+  {
+    name: 'masking_zero_output_k3', dialect: 'k3', keras_version: '3.13.2', input: [6, 2], n: 6,
+    masked: { value: 0, steps: [[0, 1], [3], [], [5], [1, 2, 3, 4], 'all'] },
+    layers: [
+      L('Masking'),
+      L('LSTM', { units: 3, return_sequences: true, zero_output_for_mask: true }),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'masking_dropped_at_conv1d_k2_12', dialect: 'k2.12', input: [7, 2], n: 6,
+    masked: { value: 0, steps: [[0, 1], [3], [], [5], [1, 2, 3, 4], 'all'] },
+    layers: [
+      L('Masking'),
+      L('Conv1D', { filters: 3, kernel_size: 2, padding: 'same' }),
+      L('LSTM', { units: 3 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  // ------------------------------------------------ 1-D padding and transposed conv
+  {
+    name: 'padding_crop_upsample_k2_12', dialect: 'k2.12', input: [8, 2], n: 5,
+    layers: [
+      L('ZeroPadding1D', { padding: [2, 1] }),
+      L('Conv1D', { filters: 3, kernel_size: 3, activation: 'relu' }),
+      L('Cropping1D', { cropping: [1, 2] }),
+      L('UpSampling1D', { size: 3 }),
+      L('Flatten'),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'padding_crop_upsample_k3', dialect: 'k3', keras_version: '3.10.0', input: [7, 3], n: 5,
+    layers: [
+      L('ZeroPadding1D', { padding: 2 }),
+      L('UpSampling1D'),
+      L('Cropping1D', { cropping: 3 }),
+      L('Conv1D', { filters: 2, kernel_size: 2 }),
+      L('GlobalMaxPooling1D'),
+    ],
+  },
+  {
+    name: 'conv1d_transpose_k2_12', dialect: 'k2.12', input: [6, 2], n: 5,
+    layers: [
+      L('Conv1DTranspose', { filters: 3, kernel_size: 3, strides: 2 }),
+      L('Conv1DTranspose', { filters: 2, kernel_size: 4, strides: 2, padding: 'same', activation: 'relu' }),
+      L('Flatten'),
+      L('Dense', { units: 2 }),
+    ],
+  },
+  {
+    name: 'conv1d_transpose_k3', dialect: 'k3', keras_version: '3.13.2', input: [5, 3], n: 5,
+    layers: [
+      L('Conv1DTranspose', { filters: 4, kernel_size: 5, strides: 3, padding: 'same', output_padding: 2, activation: 'tanh' }),
+      L('Conv1DTranspose', { filters: 3, kernel_size: 3, padding: 'valid', dilation_rate: 2, use_bias: false }),
+      L('Conv1DTranspose', { filters: 2, kernel_size: 2, strides: 3, padding: 'valid', output_padding: 1 }),
+      L('GlobalAveragePooling1D'),
+    ],
+  },
+  {
+    name: 'conv1d_transpose_k2_15', dialect: 'k2.15', input: [6, 2], n: 5,
+    layers: [
+      L('Conv1DTranspose', { filters: 3, kernel_size: 2, strides: 3, padding: 'valid' }),
+      L('Conv1DTranspose', { filters: 2, kernel_size: 3, padding: 'same', dilation_rate: 2, activation: 'sigmoid' }),
+      L('Flatten'),
+      L('Dense', { units: 1 }),
+    ],
+  },
 ];
 
 module.exports = { cases };

@@ -23,24 +23,27 @@ const OUT_DIR = path.join(__dirname, '..', '..', 'parity', 'testdata', 'golden')
 
 /** buildTfjs builds the TF.js model of a Keras model.json. */
 async function buildTfjs(modelJson) {
-  const { modelTopology, inserted } = toTfjs(modelJson);
+  const { modelTopology, inserted, renamed = {} } = toTfjs(modelJson);
   const model = await tf.models.modelFromJSON({ modelTopology });
-  return { model, inserted, modelTopology };
+  return { model, inserted, renamed, modelTopology };
 }
 
 /** shapeInfo reads each Keras layer's input/output shape from a built TF.js model. */
-function shapeInfo(model, inserted) {
+function shapeInfo(model, inserted, renamed = {}) {
   const inShapes = {};
   const outShapes = {};
   const names = new Set(model.layers.map((l) => l.name));
-  for (const l of model.layers) {
-    if (inserted.includes(l.name)) continue;
+  const kerasName = Object.fromEntries(Object.entries(renamed).map(([k, v]) => [v, k]));
+  for (const l0 of model.layers) {
+    if (inserted.includes(l0.name) || l0.name in renamed) continue;
+    const l = l0;
     const pad = `${l.name}__causal_pad`;
     const src = names.has(pad) ? model.getLayer(pad) : l;
     const node = src.inboundNodes[0];
     const shapes = node.inputTensors.map((t) => t.shape);
-    inShapes[l.name] = shapes.length === 1 ? shapes[0] : shapes;
-    outShapes[l.name] = l.outputShape;
+    const kn = kerasName[l.name] || l.name;
+    inShapes[kn] = shapes.length === 1 ? shapes[0] : shapes;
+    outShapes[kn] = l.outputShape;
   }
   return { inShapes, outShapes };
 }
@@ -84,24 +87,40 @@ function pad3(i) {
   return String(i).padStart(3, '0');
 }
 
+/**
+ * maskSteps sets whole time steps of the input to the Masking layer's
+ * mask_value: spec.masked.steps[s % len] lists sample s's masked steps
+ * ('all' for every step), so that a case shows left padding, holes and a
+ * fully masked sample.
+ */
+function maskSteps(spec, x) {
+  const [T, F] = spec.input;
+  const { value, steps } = spec.masked;
+  for (let s = 0; s < spec.n; s++) {
+    let list = steps[s % steps.length];
+    if (list === 'all') list = [...Array(T).keys()];
+    for (const t of list) x.fill(value, (s * T + t) * F, (s * T + t + 1) * F);
+  }
+}
+
 /** generateCase writes one bundle and returns a summary line. */
 async function generateCase(spec, outDir = OUT_DIR) {
   // Pass 1: build once to learn every layer's shapes (for build_config,
   // Keras 2 list axes and Keras 3 keras_tensor shapes).
   const first = await buildTfjs(emitModelJson(spec));
-  const info = shapeInfo(first.model, first.inserted);
+  const info = shapeInfo(first.model, first.inserted, first.renamed);
   first.model.dispose();
 
   // Pass 2: the model.json that is written is the one translated and run.
   const modelJson = emitModelJson(spec, info);
-  const { model } = await buildTfjs(modelJson);
+  const { model, renamed } = await buildTfjs(modelJson);
 
   const rng = new Rng(`seqcast-golden/${spec.name}`);
   const arrays = [];
   for (const entry of modelJson.config.layers) {
     if (entry.class_name === 'InputLayer') continue;
     const name = entry.name || entry.config.name;
-    const layer = model.getLayer(name);
+    const layer = model.getLayer(renamed[name] || name);
     const vals = layer.weights.map((w) => {
       const data = weightValues(rng, w.originalName, w.shape, spec.weight_scale ?? 1);
       arrays.push({ data, shape: w.shape, layer: name, weight: w.originalName });
@@ -114,6 +133,7 @@ async function generateCase(spec, outDir = OUT_DIR) {
   const [lo, hi] = spec.input_range || [-1.5, 1.5];
   const shape = [spec.n, ...spec.input];
   const x = rng.uniformArray(shape.reduce((a, b) => a * b, 1), lo, hi);
+  if (spec.masked) maskSteps(spec, x);
   const xt = tf.tensor(x, shape, 'float32');
   const yt = model.predict(xt);
   const y = yt.dataSync();

@@ -14,14 +14,15 @@ const { readNpy } = require('./npy');
  */
 async function loadBundle(dir, modelJson) {
   const json = modelJson || JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  const { modelTopology } = toTfjs(json);
+  const { modelTopology, renamed = {} } = toTfjs(json);
   const model = await tf.models.modelFromJSON({ modelTopology });
   const wdir = path.join(dir, 'weights');
   const files = fs.existsSync(wdir) ? fs.readdirSync(wdir).filter((f) => f.endsWith('.npy')).sort() : [];
   let next = 0;
   for (const entry of json.config.layers) {
     if (entry.class_name === 'InputLayer') continue;
-    const layer = model.getLayer(entry.name || entry.config.name);
+    const name = entry.name || entry.config.name;
+    const layer = model.getLayer(renamed[name] || name);
     if (layer.weights.length === 0) continue;
     const vals = layer.weights.map((w) => {
       if (next >= files.length) throw new Error(`${dir}: too few weight files`);

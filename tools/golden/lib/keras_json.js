@@ -124,6 +124,74 @@ function classConfig(ctx, cls, u, inRank) {
       if (cls === 'GRU') c.reset_after = u.reset_after ?? true;
       return c;
     }
+    case 'SimpleRNN': {
+      const c = {
+        return_sequences: u.return_sequences ?? false,
+        return_state: false,
+        go_backwards: u.go_backwards ?? false,
+        stateful: false,
+        unroll: false,
+      };
+      if (k3) c.zero_output_for_mask = u.zero_output_for_mask ?? false;
+      else c.time_major = false;
+      Object.assign(c, {
+        units: u.units,
+        activation: u.activation ?? 'tanh',
+        use_bias: u.use_bias ?? true,
+        kernel_initializer: glorot(ctx),
+        recurrent_initializer: orthogonal(ctx),
+        bias_initializer: zeros(ctx),
+        kernel_regularizer: null,
+        recurrent_regularizer: null,
+        bias_regularizer: null,
+        activity_regularizer: null,
+        kernel_constraint: null,
+        recurrent_constraint: null,
+        bias_constraint: null,
+        dropout: 0.0,
+        recurrent_dropout: 0.0,
+      });
+      if (k3) c.seed = null;
+      return c;
+    }
+    case 'Masking':
+      return { mask_value: u.mask_value ?? 0.0 };
+    case 'Permute':
+      return { dims: u.dims };
+    case 'ZeroPadding1D':
+      return { padding: Array.isArray(u.padding) ? u.padding : [u.padding ?? 1, u.padding ?? 1] };
+    case 'Cropping1D':
+      return { cropping: Array.isArray(u.cropping) ? u.cropping : [u.cropping ?? 1, u.cropping ?? 1] };
+    case 'UpSampling1D':
+      return { size: u.size ?? 2 };
+    case 'Conv1DTranspose': {
+      const op = u.output_padding == null ? null : tuple(u.output_padding);
+      const c = {
+        filters: u.filters,
+        kernel_size: tuple(u.kernel_size),
+        strides: tuple(u.strides ?? 1),
+        padding: u.padding ?? 'valid',
+      };
+      if (k3) c.output_padding = op;
+      Object.assign(c, {
+        data_format: 'channels_last',
+        dilation_rate: tuple(u.dilation_rate ?? 1),
+      });
+      if (!k3) c.groups = 1;
+      Object.assign(c, {
+        activation: act(u.activation),
+        use_bias: u.use_bias ?? true,
+        kernel_initializer: glorot(ctx),
+        bias_initializer: zeros(ctx),
+        kernel_regularizer: null,
+        bias_regularizer: null,
+        activity_regularizer: null,
+        kernel_constraint: null,
+        bias_constraint: null,
+      });
+      if (!k3) c.output_padding = op;
+      return c;
+    }
     case 'Dense': {
       const c = {
         units: u.units,
@@ -268,7 +336,8 @@ class Emitter {
     // Keras 3 records build_config only for layers that define build().
     return !['MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
       'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'ActivityRegularization',
-      'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Flatten', 'Reshape', 'RepeatVector'].includes(cls);
+      'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Flatten', 'Reshape', 'RepeatVector', 'Masking', 'Permute',
+      'ZeroPadding1D', 'Cropping1D', 'UpSampling1D'].includes(cls);
   }
 
   inRank(name) {
@@ -433,7 +502,7 @@ module.exports = { emitModelJson, snakeCase, DEFAULT_VERSION };
 
 // Keys whose values Keras writes as Python floats ("1.0", not "1").
 const FLOAT_KEYS = new Set(['gain', 'dropout', 'recurrent_dropout', 'rate', 'stddev', 'l1', 'l2',
-  'momentum', 'epsilon', 'alpha', 'negative_slope', 'threshold', 'max_value']);
+  'momentum', 'epsilon', 'alpha', 'negative_slope', 'threshold', 'max_value', 'mask_value']);
 
 /**
  * pyJson serialises like Python's json.dumps (what model.to_json() writes):

@@ -17,6 +17,16 @@
 //   no Subtract merge layer                 SeqcastSubtract
 //   no ActivityRegularization               SeqcastIdentity
 //   Global*Pooling1D: no keepdims           SeqcastGlobalPooling1D
+//   no ZeroPadding1D, Cropping1D,           SeqcastZeroPadding1D, SeqcastCropping1D,
+//   UpSampling1D                            SeqcastUpSampling1D (tf.pad, slice, tile)
+//   no Conv1DTranspose                      SeqcastConv1DTranspose: zero-insert,
+//                                           pad, conv1d with the reversed kernel
+//   RNN masked outputs: always the previous SeqcastZeroMasked after a Bidirectional
+//   output (Keras: zeros in Bidirectional   or zero_output_for_mask RNN with
+//   with return_sequences)                  return_sequences: output * mask
+//   masks pass through layers Keras drops   SeqcastDropMask after each of them
+//   them at (Conv1D, pooling, Flatten, ...) (in models with a Masking layer),
+//   and the executor's stale mask           and SeqcastNoMask{LSTM,GRU,...} after it
 const tf = require('@tensorflow/tfjs');
 
 // ---------------------------------------------------------------- activations
@@ -291,6 +301,216 @@ class GRUResetAfter extends tf.RNN {
   }
 }
 GRUResetAfter.className = 'SeqcastGRUResetAfter';
+const NoMaskGRUResetAfter = noMask(GRUResetAfter, 'SeqcastNoMaskGRUResetAfter');
+
+
+// ------------------------------------------------------ sequence reshaping
+
+/** SeqcastZeroPadding1D is keras.layers.ZeroPadding1D (tf.pad). */
+class ZeroPadding1D extends tf.layers.Layer {
+  constructor(args) {
+    super(args);
+    this.padding = Array.isArray(args.padding) ? args.padding : [args.padding ?? 1, args.padding ?? 1];
+  }
+  computeOutputShape(s) {
+    return [s[0], s[1] + this.padding[0] + this.padding[1], s[2]];
+  }
+  call(inputs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.pad(x, [[0, 0], this.padding, [0, 0]]);
+  }
+  getConfig() {
+    return Object.assign(super.getConfig(), { padding: this.padding });
+  }
+}
+ZeroPadding1D.className = 'SeqcastZeroPadding1D';
+
+/** SeqcastCropping1D is keras.layers.Cropping1D (tf.slice). */
+class Cropping1D extends tf.layers.Layer {
+  constructor(args) {
+    super(args);
+    this.cropping = Array.isArray(args.cropping) ? args.cropping : [args.cropping ?? 1, args.cropping ?? 1];
+  }
+  computeOutputShape(s) {
+    return [s[0], s[1] - this.cropping[0] - this.cropping[1], s[2]];
+  }
+  call(inputs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const T = x.shape[1];
+    return tf.slice(x, [0, this.cropping[0], 0], [-1, T - this.cropping[0] - this.cropping[1], -1]);
+  }
+  getConfig() {
+    return Object.assign(super.getConfig(), { cropping: this.cropping });
+  }
+}
+Cropping1D.className = 'SeqcastCropping1D';
+
+/** SeqcastUpSampling1D is keras.layers.UpSampling1D (repeat every step). */
+class UpSampling1D extends tf.layers.Layer {
+  constructor(args) {
+    super(args);
+    this.size = args.size ?? 2;
+  }
+  computeOutputShape(s) {
+    return [s[0], s[1] * this.size, s[2]];
+  }
+  call(inputs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const [n, T, F] = x.shape;
+    return tf.reshape(tf.tile(tf.expandDims(x, 2), [1, 1, this.size, 1]), [n, T * this.size, F]);
+  }
+  getConfig() {
+    return Object.assign(super.getConfig(), { size: this.size });
+  }
+}
+UpSampling1D.className = 'SeqcastUpSampling1D';
+
+/** convTransposeLength is Keras's deconv_output_length. */
+function convTransposeLength(T, k, padding, outputPadding, s, d) {
+  const keff = k + (k - 1) * (d - 1);
+  if (outputPadding == null) return padding === 'valid' ? T * s + Math.max(keff - s, 0) : T * s;
+  const pad = padding === 'same' ? Math.floor(keff / 2) : 0;
+  return (T - 1) * s + keff - 2 * pad + outputPadding;
+}
+
+/**
+ * SeqcastConv1DTranspose is keras.layers.Conv1DTranspose, formulated as a
+ * convolution: insert strides-1 zeros between the steps, pad keff-1 zeros on
+ * both sides, tf.conv1d with the tap-reversed kernel (dilated), which gives
+ * the full (T-1)*s + keff steps, then keep L steps from `before` on (TF's
+ * SAME padding of the matching forward convolution).
+ */
+class Conv1DTranspose extends tf.layers.Layer {
+  constructor(args) {
+    super(args);
+    this.filters = args.filters;
+    this.kernelSize = args.kernel_size ?? args.kernelSize;
+    this.strides = args.strides ?? 1;
+    this.padding = args.padding ?? 'valid';
+    this.dilationRate = args.dilation_rate ?? args.dilationRate ?? 1;
+    const op = args.output_padding ?? args.outputPadding ?? null;
+    this.outputPadding = Array.isArray(op) ? op[0] : op;
+    this.useBias = args.use_bias ?? args.useBias ?? true;
+    this.activationName = args.activation ?? 'linear';
+    this.activation = tf.layers.activation({ activation: this.activationName });
+  }
+  build(inputShape) {
+    const C = inputShape[inputShape.length - 1];
+    const zeros = tf.initializers.zeros();
+    this.kernel = this.addWeight('kernel', [this.kernelSize, this.filters, C], null, zeros);
+    this.bias = this.useBias ? this.addWeight('bias', [this.filters], null, zeros) : null;
+    this.built = true;
+  }
+  computeOutputShape(s) {
+    return [s[0], convTransposeLength(s[1], this.kernelSize, this.padding, this.outputPadding, this.strides,
+      this.dilationRate), this.filters];
+  }
+  call(inputs) {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const [n, T, C] = x.shape;
+      const s = this.strides;
+      const d = this.dilationRate;
+      const k = this.kernelSize;
+      const keff = d * (k - 1) + 1;
+      const L = convTransposeLength(T, k, this.padding, this.outputPadding, s, d);
+      const before = this.padding === 'same' ? Math.floor(Math.max((T - 1) * s + keff - L, 0) / 2) : 0;
+      let z = tf.reshape(tf.pad(tf.expandDims(x, 2), [[0, 0], [0, 0], [0, s - 1], [0, 0]]), [n, T * s, C]);
+      z = tf.slice(z, [0, 0, 0], [-1, (T - 1) * s + 1, -1]);
+      z = tf.pad(z, [[0, 0], [keff - 1, keff - 1], [0, 0]]);
+      const w = tf.reverse(tf.transpose(this.kernel.read(), [0, 2, 1]), 0); // (k, C, F), taps reversed
+      let y = tf.conv1d(z, w, 1, 'valid', 'NWC', d); // (n, (T-1)*s + keff, F)
+      const full = y.shape[1];
+      if (before + L > full) y = tf.pad(y, [[0, 0], [0, before + L - full], [0, 0]]);
+      y = tf.slice(y, [0, before, 0], [-1, L, -1]);
+      if (this.useBias) y = tf.add(y, this.bias.read());
+      return this.activation.apply(y);
+    });
+  }
+  getConfig() {
+    return Object.assign(super.getConfig(), {
+      filters: this.filters,
+      kernel_size: this.kernelSize,
+      strides: this.strides,
+      padding: this.padding,
+      dilation_rate: this.dilationRate,
+      output_padding: this.outputPadding,
+      use_bias: this.useBias,
+      activation: this.activationName,
+    });
+  }
+}
+Conv1DTranspose.className = 'SeqcastConv1DTranspose';
+
+/**
+ * SeqcastZeroMasked multiplies a sequence by its mask (1 kept, 0 masked)
+ * and passes the mask on: Keras outputs zeros at masked steps from a
+ * Bidirectional with return_sequences (it forces zero_output_for_mask) and
+ * from an RNN with zero_output_for_mask, where TF.js repeats the previous
+ * output. Without a mask it is the identity.
+ */
+class ZeroMasked extends tf.layers.Layer {
+  constructor(args) {
+    super(args);
+    this.supportsMasking = true;
+  }
+  computeOutputShape(s) {
+    return s;
+  }
+  call(inputs, kwargs) {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const mask = kwargs == null ? null : kwargs.mask;
+      if (mask == null) return tf.clone(x);
+      return tf.mul(x, tf.expandDims(tf.cast(mask, x.dtype), -1));
+    });
+  }
+}
+ZeroMasked.className = 'SeqcastZeroMasked';
+
+/**
+ * SeqcastDropMask is the identity and ends a mask. Keras 2.4+ and Keras 3
+ * drop the mask at a layer without mask support (Conv1D, pooling,
+ * Flatten, ...), while TF.js's executor carries it on to the next RNN, so
+ * one follows each such layer in a model with a Masking layer.
+ */
+class DropMask extends tf.layers.Layer {
+  constructor(args) {
+    super(args);
+    this.supportsMasking = true;
+  }
+  computeOutputShape(s) {
+    return s;
+  }
+  computeMask() {
+    return null;
+  }
+  call(inputs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.clone(x);
+  }
+}
+DropMask.className = 'SeqcastDropMask';
+
+/**
+ * noMask makes a recurrent class that ignores a mask. TF.js's executor
+ * keeps handing the last mask it saw to every later layer (its kwargs
+ * outlive the layer that had the mask), so SeqcastDropMask alone cannot end
+ * one: a recurrent layer after a dropped mask is translated to its NoMask
+ * variant.
+ */
+function noMask(Base, name) {
+  class NoMask extends Base {
+    call(inputs, kwargs) {
+      return super.call(inputs, Object.assign({}, kwargs, { mask: null }));
+    }
+  }
+  NoMask.className = name;
+  return NoMask;
+}
+const NoMaskLSTM = noMask(tf.layers.lstm({ units: 1 }).constructor, 'SeqcastNoMaskLSTM');
+const NoMaskGRU = noMask(tf.layers.gru({ units: 1 }).constructor, 'SeqcastNoMaskGRU');
+const NoMaskSimpleRNN = noMask(tf.layers.simpleRNN({ units: 1 }).constructor, 'SeqcastNoMaskSimpleRNN');
 
 let registered = false;
 
@@ -298,7 +518,9 @@ let registered = false;
 function register() {
   if (registered) return;
   for (const cls of [HardSigmoidK3, Exponential, GeluExact, CausalPad, KerasReLU, KerasELU,
-    Subtract, Identity, GlobalPooling1D, GRUCellResetAfter, GRUResetAfter]) {
+    Subtract, Identity, GlobalPooling1D, GRUCellResetAfter, GRUResetAfter, ZeroPadding1D, Cropping1D,
+    UpSampling1D, Conv1DTranspose, ZeroMasked, DropMask, NoMaskLSTM, NoMaskGRU, NoMaskSimpleRNN,
+    NoMaskGRUResetAfter]) {
     tf.serialization.registerClass(cls);
   }
   registered = true;
@@ -310,4 +532,6 @@ module.exports = {
   gelu64,
   GRUCellResetAfter,
   GRUResetAfter,
+  Conv1DTranspose,
+  convTransposeLength,
 };

@@ -117,6 +117,16 @@ function translateLayer(entry, keras3) {
     case 'Subtract':
       cls = 'SeqcastSubtract';
       break;
+    case 'ZeroPadding1D':
+    case 'Cropping1D':
+    case 'UpSampling1D':
+    case 'Conv1DTranspose':
+      cls = `Seqcast${cls}`;
+      if (cfg.data_format != null && cfg.data_format !== 'channels_last') {
+        throw new Error(`translate: ${cfg.name}: data_format ${cfg.data_format}`);
+      }
+      delete cfg.data_format;
+      break;
     case 'ActivityRegularization':
       cls = 'SeqcastIdentity';
       cfg = { name: cfg.name, trainable: cfg.trainable, dtype: cfg.dtype };
@@ -150,7 +160,34 @@ function translateLayer(entry, keras3) {
     default:
       break;
   }
-  return { layer: { class_name: cls, config: cfg }, causalPad };
+  return { layer: { class_name: cls, config: cfg }, causalPad, zeroMasked: zeroesMaskedSteps(entry) };
+}
+
+// Layers without mask support in Keras: Keras 2.4+ and 3 drop a mask there.
+const DROPS_MASK = new Set(['Conv1D', 'MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'Flatten', 'Reshape',
+  'RepeatVector', 'Permute', 'ZeroPadding1D', 'Cropping1D', 'UpSampling1D', 'Conv1DTranspose']);
+
+/** afterLayer is the TF.js-only layer that must follow a layer, or null. */
+function afterLayer(entry, t, masking) {
+  if (masking && t.zeroMasked) return 'SeqcastZeroMasked';
+  if (masking && DROPS_MASK.has(entry.class_name)) return 'SeqcastDropMask';
+  return null;
+}
+
+/**
+ * zeroesMaskedSteps reports whether Keras outputs zeros at masked steps of
+ * this layer: a Bidirectional with return_sequences (Keras forces
+ * zero_output_for_mask on both directions) or a recurrent layer with
+ * zero_output_for_mask and return_sequences. TF.js repeats the previous
+ * output there, so a SeqcastZeroMasked follows the layer.
+ */
+function zeroesMaskedSteps(entry) {
+  const c = entry.config || {};
+  if (entry.class_name === 'Bidirectional') return Boolean(c.layer && c.layer.config.return_sequences);
+  if (['LSTM', 'GRU', 'SimpleRNN'].includes(entry.class_name)) {
+    return Boolean(c.zero_output_for_mask && c.return_sequences);
+  }
+  return false;
 }
 
 /**
@@ -215,13 +252,20 @@ function toTfjs(model) {
   const layers = model.config.layers;
   const inserted = [];
   const out = [];
+  const masking = layers.some((e) => e.class_name === 'Masking');
   if (cls === 'Sequential') {
+    let dropped = false; // a mask was dropped: later recurrent layers must not see TF.js's stale one
     for (const e of layers) {
+      if (e.class_name === 'Masking') dropped = false;
       if (e.class_name === 'InputLayer') {
         out.push({ class_name: 'InputLayer', config: cleanConfig('InputLayer', e.config, keras3) });
         continue;
       }
       const t = translateLayer(e, keras3);
+      if (dropped && ['LSTM', 'GRU', 'SimpleRNN', 'SeqcastGRUResetAfter'].includes(t.layer.class_name)) {
+        t.layer.class_name = `SeqcastNoMask${t.layer.class_name.replace(/^Seqcast/, '')}`;
+      }
+      if (masking && DROPS_MASK.has(e.class_name)) dropped = true;
       if (t.causalPad) {
         const name = `${t.layer.config.name}__causal_pad`;
         const pad = { class_name: 'SeqcastCausalPad', config: { name, left: t.causalPad } };
@@ -233,6 +277,12 @@ function toTfjs(model) {
         inserted.push(name);
       }
       out.push(t.layer);
+      const after = afterLayer(e, t, masking);
+      if (after) {
+        const name = `${t.layer.config.name}__${after === 'SeqcastZeroMasked' ? 'zero_masked' : 'drop_mask'}`;
+        out.push({ class_name: after, config: { name } });
+        inserted.push(name);
+      }
     }
     return {
       modelTopology: { class_name: 'Sequential', config: { name: model.config.name, layers: out } },
@@ -242,6 +292,7 @@ function toTfjs(model) {
   if (cls !== 'Functional' && cls !== 'Model') {
     throw new Error(`translate: unsupported model class ${cls}`);
   }
+  const renamed = {}; // Keras name -> TF.js name of a layer a SeqcastZeroMasked took the name of
   for (const e of layers) {
     const name = e.name || e.config.name;
     let inbound = (e.inbound_nodes || []).map((n) => inboundRefs(n).map((r) => [r[0], r[1], r[2], {}]));
@@ -250,6 +301,9 @@ function toTfjs(model) {
       continue;
     }
     const t = translateLayer(e, keras3);
+    if (masking && DROPS_MASK.has(e.class_name)) {
+      throw new Error(`translate: ${name}: a mask dropped in a functional model is not supported by the generator`);
+    }
     if (t.causalPad) {
       const padName = `${name}__causal_pad`;
       out.push({
@@ -262,6 +316,15 @@ function toTfjs(model) {
       inbound = [[[padName, 0, 0, {}]]];
     }
     out.push({ class_name: t.layer.class_name, name, config: t.layer.config, inbound_nodes: inbound });
+    const after = afterLayer(e, t, masking);
+    if (after) {
+      // Consumers keep naming the Keras layer: rename it and give its name to the layer after it.
+      const inner = `${name}__inner`;
+      out[out.length - 1].name = inner;
+      out[out.length - 1].config = Object.assign({}, t.layer.config, { name: inner });
+      out.push({ class_name: after, name, config: { name }, inbound_nodes: [[[inner, 0, 0, {}]]] });
+      renamed[name] = inner;
+    }
   }
   return {
     modelTopology: {
@@ -274,6 +337,7 @@ function toTfjs(model) {
       },
     },
     inserted,
+    renamed,
   };
 }
 
