@@ -157,9 +157,11 @@ func (l *MultiHeadAttention) Prepare() error {
 	return nil
 }
 
-// ScratchSize holds the projected Q, K, V, the context and one head's scores.
+// ScratchSize holds the projected Q, K, V and the context, and per head
+// its scores, transposed keys and values, and transposed context.
 func (l *MultiHeadAttention) ScratchSize(n int) int {
-	return n*(l.tq*l.hk+l.tv*l.hk+l.tv*l.hv+l.tq*l.hv) + l.tq*l.tv
+	vd := l.hv / l.NumHeads
+	return n*(l.tq*l.hk+l.tv*l.hk+l.tv*l.hv+l.tq*l.hv) + l.tq*l.tv + l.KeyDim*l.tv + vd*l.tv + vd*l.tq
 }
 
 // project computes dst = x·W + b for rows rows.
@@ -173,18 +175,36 @@ func project(dst, x []float32, rows, in int, w rhs, b *Param, width int) {
 	w.mulAdd(rows, x, in, dst, width)
 }
 
-// Forward computes n samples.
+// headT writes the transpose of one head's (steps × d) block of x (row
+// stride ld, starting at column off) into dst (d × steps).
+func headT(dst, x []float32, steps, d, ld, off int) {
+	for j := 0; j < steps; j++ {
+		row := x[j*ld+off : j*ld+off+d]
+		for c, v := range row {
+			dst[c*steps+j] = v
+		}
+	}
+}
+
+// Forward computes n samples. Per sample and head, the scores are
+// Q_h·(K_hᵀ) with K_hᵀ laid out (KeyDim × Tv), so that each row of scores
+// accumulates contiguous AXPYs, and the context is computed transposed,
+// (V_hᵀ)·Pᵀ, as contiguous dot products over the key steps.
 func (l *MultiHeadAttention) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
 	query, value := ins[0], ins[1]
 	key := value
 	if len(ins) == 3 {
 		key = ins[2]
 	}
+	kd, vd := l.KeyDim, l.hv/l.NumHeads
 	q, rest := scratch[:n*l.tq*l.hk], scratch[n*l.tq*l.hk:]
 	k, rest := rest[:n*l.tv*l.hk], rest[n*l.tv*l.hk:]
 	v, rest := rest[:n*l.tv*l.hv], rest[n*l.tv*l.hv:]
 	ctx, rest := rest[:n*l.tq*l.hv], rest[n*l.tq*l.hv:]
-	scores := rest[:l.tq*l.tv]
+	scores, rest := rest[:l.tq*l.tv], rest[l.tq*l.tv:]
+	kt, rest := rest[:kd*l.tv], rest[kd*l.tv:]
+	vt, rest := rest[:vd*l.tv], rest[vd*l.tv:]
+	ct := rest[:vd*l.tq]
 
 	project(q, query, n*l.tq, l.fq, l.rq, l.bq, l.hk)
 	project(k, key, n*l.tv, l.fk, l.rk, l.bk, l.hk)
@@ -193,21 +213,25 @@ func (l *MultiHeadAttention) Forward(out []float32, ins [][]float32, n int, scra
 	for i := range q {
 		q[i] *= l.scale
 	}
-	kd, vd := l.KeyDim, l.hv/l.NumHeads
 	for b := 0; b < n; b++ {
 		qb := q[b*l.tq*l.hk:]
 		kb := k[b*l.tv*l.hk:]
 		vb := v[b*l.tv*l.hv:]
 		cb := ctx[b*l.tq*l.hv:]
 		for h := 0; h < l.NumHeads; h++ {
+			headT(kt, kb, l.tv, kd, l.hk, h*kd)
 			clear(scores)
-			gemm(false, true, l.tq, l.tv, kd, qb[h*kd:], l.hk, kb[h*kd:], l.hk, scores, l.tv)
+			gemm(false, false, l.tq, l.tv, kd, qb[h*kd:], l.hk, kt, l.tv, scores, l.tv)
 			softmaxRows(scores, l.tq, l.tv, l.Causal)
-			ch := cb[h*vd:]
+			headT(vt, vb, l.tv, vd, l.hv, h*vd)
+			clear(ct)
+			gemm(false, true, vd, l.tq, l.tv, vt, l.tv, scores, l.tv, ct, l.tq)
 			for i := 0; i < l.tq; i++ {
-				clear(ch[i*l.hv : i*l.hv+vd])
+				row := cb[i*l.hv+h*vd : i*l.hv+h*vd+vd]
+				for c := range row {
+					row[c] = ct[c*l.tq+i]
+				}
 			}
-			gemm(false, false, l.tq, vd, l.tv, scores, l.tv, vb[h*vd:], l.hv, ch, l.hv)
 		}
 	}
 	project(out, ctx, n*l.tq, l.hv, l.ro, l.bo, l.out)
