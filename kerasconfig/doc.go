@@ -32,6 +32,8 @@
 //	builders.go  Builder, Builders, Default: the class -> builder table
 //	builders_seq.go  Masking, Permute, padding, Conv1DTranspose; stateful
 //	             and mask checks
+//	builders_attention.go  MultiHeadAttention, Attention, AdditiveAttention,
+//	             EinsumDense; which tensors a call may pass by keyword
 //	json.go      JSON decoding and value helpers
 //	errors.go    Error and ErrUnsupported
 package kerasconfig

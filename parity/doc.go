@@ -10,6 +10,10 @@
 // are handled. testdata/float64 holds cases whose reference is an
 // independent float64 evaluation in the test itself, where TF.js's float32
 // is not accurate enough: the large-state relu LSTM of issue 10
-// (largestate_test.go, which also writes its bundle). The package has no
-// non-test code.
+// (largestate_test.go, which also writes its bundle). testdata/golden_attention
+// holds the MultiHeadAttention, Attention, AdditiveAttention and EinsumDense
+// cases, TF.js having none of them: their reference is the float64
+// evaluation of each model.json on internal/ref64 (golden_attention_test.go,
+// which also writes them), as is that of the retail- and epidemic-transformer
+// fixtures. The package has no non-test code.
 package parity
