@@ -64,6 +64,7 @@ var wantCases = []string{
 	"lstm_hard_sigmoid_k3",
 	"lstm_nobias_relu",
 	"lstm_stacked_k2",
+	"lstm_stateful_batch1_k2_12",
 	"masking_bigru_seq_out_k2_12",
 	"masking_bilstm_seq_k3",
 	"masking_dense_passthrough_k2_15",
@@ -83,6 +84,7 @@ var wantCases = []string{
 	"reshape_flatten_k2",
 	"simplernn_backwards_relu_nobias_k3",
 	"simplernn_stacked_k2_12",
+	"simplernn_stateful_k3",
 	"timedistributed_repeatvector",
 }
 

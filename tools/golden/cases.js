@@ -622,6 +622,23 @@ const cases = [
       L('Dense', { units: 1 }),
     ],
   },
+  // ------------------------------------------------------------ stateful RNNs
+  {
+    name: 'lstm_stateful_batch1_k2_12', dialect: 'k2.12', keras_version: '2.3.1', input: [4, 3], n: 6,
+    batch_size: 1,
+    layers: [
+      L('LSTM', { units: 4, stateful: true, return_sequences: true }),
+      L('GRU', { units: 3, stateful: true, reset_after: false }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'simplernn_stateful_k3', dialect: 'k3', keras_version: '3.13.2', input: [5, 2], n: 5, batch_size: 2,
+    layers: [
+      L('SimpleRNN', { units: 3, stateful: true }),
+      L('Dense', { units: 2 }),
+    ],
+  },
   // ------------------------------------------------ 1-D padding and transposed conv
   {
     name: 'padding_crop_upsample_k2_12', dialect: 'k2.12', input: [8, 2], n: 5,

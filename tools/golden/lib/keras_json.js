@@ -93,10 +93,10 @@ function classConfig(ctx, cls, u, inRank) {
         return_sequences: u.return_sequences ?? false,
         return_state: false,
         go_backwards: u.go_backwards ?? false,
-        stateful: false,
+        stateful: u.stateful ?? false,
         unroll: false,
       };
-      if (k3) c.zero_output_for_mask = false;
+      if (k3) c.zero_output_for_mask = u.zero_output_for_mask ?? false;
       else c.time_major = false;
       Object.assign(c, {
         units: u.units,
@@ -129,7 +129,7 @@ function classConfig(ctx, cls, u, inRank) {
         return_sequences: u.return_sequences ?? false,
         return_state: false,
         go_backwards: u.go_backwards ?? false,
-        stateful: false,
+        stateful: u.stateful ?? false,
         unroll: false,
       };
       if (k3) c.zero_output_for_mask = u.zero_output_for_mask ?? false;
@@ -411,7 +411,7 @@ class Emitter {
 
   emit() {
     const spec = this.spec;
-    const batchShape = [null, ...spec.input];
+    const batchShape = [spec.batch_size ?? null, ...spec.input]; // a stateful model fixes its batch size
     const top = spec.functional ? this.functional(batchShape) : this.sequential(batchShape);
     top.keras_version = this.version;
     top.backend = 'tensorflow';

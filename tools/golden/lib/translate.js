@@ -71,6 +71,13 @@ function cleanConfig(cls, cfg, keras3) {
   }
   if (cfg.groups != null && cfg.groups !== 1) throw new Error(`translate: ${cfg.name}: groups=${cfg.groups}`);
   if (cfg.rms_scaling) throw new Error(`translate: ${cfg.name}: rms_scaling is not supported`);
+  // A stateful RNN computes a freshly loaded model's outputs from a zero
+  // state, as a non-stateful one does; its fixed batch size is dropped so
+  // that TF.js runs any batch.
+  if (out.stateful) out.stateful = false;
+  if (Array.isArray(out.batch_input_shape) && out.batch_input_shape[0] != null) {
+    out.batch_input_shape = [null, ...out.batch_input_shape.slice(1)];
+  }
   if ((cls === 'BatchNormalization' || cls === 'LayerNormalization') && Array.isArray(out.axis)) {
     if (out.axis.length !== 1) throw new Error(`translate: ${cfg.name}: axis ${out.axis}`);
     out.axis = out.axis[0];
