@@ -6,9 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/seqcast/seqcast/internal/ref64"
 	"github.com/seqcast/seqcast/kerasconfig"
-	"github.com/seqcast/seqcast/kerasfile"
 	"github.com/seqcast/seqcast/nn"
 )
 
@@ -63,40 +61,19 @@ func posTable(t, d int) []float64 {
 // float64 evaluation of its config within 1e-5 + 1e-5*|ref|, its user
 // layer supplied by a test-local builder. No Keras outputs come with it.
 func TestRealWorldEpidemicTransformer(t *testing.T) {
-	path := filepath.Join("..", "kerasfile", "testdata", "survey", "epidemic-transformer", "transformer_model_optimized.keras")
-	f, err := kerasfile.ReadFile(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	b := kerasconfig.Default()
 	b["PositionalEncoding"] = func(c *kerasconfig.LayerConfig) (nn.Layer, error) {
 		return &posEncoding{name: c.Name()}, nil
 	}
-	m, _, err := kerasconfig.Parse(f.Config, kerasconfig.Options{KerasVersion: f.KerasVersion, Builders: b})
-	if err != nil {
-		t.Fatal(err)
-	}
-	arrays := make([][]float32, len(f.Weights))
-	for i, w := range f.Weights {
-		arrays[i] = w.Data
-	}
-	if err := m.SetWeights(arrays); err != nil {
-		t.Fatal(err)
-	}
+	f, m := rwKeras(t, filepath.Join(rwSurvey, "epidemic-transformer", "transformer_model_optimized.keras"), b)
 	const n = 16
-	r := rand.New(rand.NewPCG(30, 7))
-	x := make([]float32, n*30*7)
-	xt := ref64.New(n, 30, 7)
-	for i := range x {
-		x[i] = float32(r.Float64())
-		xt.Data[i] = float64(x[i])
-	}
+	x, xt := rwInput(30, n, 30, 7, (*rand.Rand).Float64)
 	got, err := m.Predict(x, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The reference adds the table in float64 after rounding it to float32,
-	// as the layer's cast does, then evaluates the rest of the config.
+	// The reference adds the table, rounded to float32 as the layer's cast
+	// does, in float64, then evaluates the rest of the config.
 	tab := posTable(30, 7)
 	for i := range xt.Data {
 		xt.Data[i] += float64(float32(tab[i%len(tab)]))
@@ -105,28 +82,5 @@ func TestRealWorldEpidemicTransformer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := 0
-	want, err := evalModel(cfg, xt, func(layer, name string, shape []int) ref64.Tensor {
-		w := f.Weights[k]
-		k++
-		tt := ref64.New(shape...)
-		if len(w.Data) != len(tt.Data) {
-			t.Fatalf("weight %d %s %s: %v, want %v", k-1, layer, name, w.Shape, shape)
-		}
-		for i, v := range w.Data {
-			tt.Data[i] = float64(v)
-		}
-		return tt
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	worst := 0.0
-	for i, w := range want.Data {
-		worst = math.Max(worst, math.Abs(float64(got[i])-w)/(absTol+relTol*math.Abs(w)))
-	}
-	if !(worst <= 1) {
-		t.Errorf("worst err/tol %.3g", worst)
-	}
-	t.Logf("%d windows, worst err/tol %.3g", n, worst)
+	rwCompareRef(t, f, cfg, xt, got)
 }

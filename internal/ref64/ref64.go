@@ -184,11 +184,7 @@ func MHA(q, v, k Tensor, w MHAWeights, causal bool) Tensor {
 					p[j] = s
 					m = math.Max(m, s)
 				}
-				sum := 0.0
-				for j := range p {
-					p[j] = math.Exp(p[j] - m)
-					sum += p[j]
-				}
+				sum := expSum(p, m)
 				for d := 0; d < Vd; d++ {
 					c := 0.0
 					for j := 0; j < Tv; j++ {
@@ -210,6 +206,17 @@ func MHA(q, v, k Tensor, w MHAWeights, causal bool) Tensor {
 		}
 	}
 	return out
+}
+
+// expSum replaces each p[j] by exp(p[j] - m) (-Inf gives 0) and returns
+// their sum: the unnormalised softmax of a row whose maximum is m.
+func expSum(p []float64, m float64) float64 {
+	sum := 0.0
+	for j := range p {
+		p[j] = math.Exp(p[j] - m)
+		sum += p[j]
+	}
+	return sum
 }
 
 // addBias adds a bias broadcast over the leading axes of t.
@@ -305,11 +312,7 @@ func Attention(q, v, k Tensor, mode AttentionMode, w AttentionWeights, causal bo
 				p[j] = s
 				m = math.Max(m, s)
 			}
-			sum := 0.0
-			for j := range p {
-				p[j] = math.Exp(p[j] - m)
-				sum += p[j]
-			}
+			sum := expSum(p, m)
 			for c := 0; c < dv; c++ {
 				o := 0.0
 				for j := 0; j < Tv; j++ {
