@@ -17,7 +17,7 @@
 // more than the tolerance (DefaultTolerance, 1e-4, unless the manifest says
 // otherwise).
 //
-// Everything seqcast cannot run (stateful RNNs, return_state, channels_first,
+// Everything seqcast cannot run (return_state, channels_first,
 // grouped convolutions, mixed precision, unknown layers or activations, ...)
 // is refused at load with an error naming the layer, the option, its value
 // and what is supported; such errors wrap ErrUnsupported (the same value as
