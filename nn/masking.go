@@ -10,6 +10,15 @@ import "fmt"
 //
 // The input is (T, F); the mask is one value per sample and time step, 1
 // for a kept step and 0 for a masked one.
+//
+// Keras 2 (backend.rnn) and Keras 3 (the backends' rnn) agree: a masked
+// step keeps the states; its output is the previous output (zeros before
+// the first kept step), or zeros when the layer has zero_output_for_mask,
+// which Bidirectional sets to return_sequences on both directions; without
+// return_sequences the output is the last step's, so the last kept state
+// (zeros with zero_output_for_mask when the last step is masked). TF.js
+// differs inside Bidirectional (previous outputs), which the golden
+// generator corrects (tools/golden/README.md).
 type Masking struct {
 	LayerName string
 	MaskValue float32
