@@ -1,4 +1,4 @@
-package api
+package jsoncodec
 
 import (
 	"encoding/json"
@@ -9,12 +9,38 @@ import (
 )
 
 // The prediction responses are written by appending, byte for byte what
-// encoding/json.Marshal writes for predictResponse and batchResponse (a test
+// encoding/json.Marshal writes for PredictResponse and BatchResponse (a test
 // holds them to it), without reflection or intermediate maps.
 
-// appendFloat appends f as encoding/json formats a float64; ok is false for
+// PredictResponse is what POST /predict returns; the cache stores it without
+// "cached" and "response_time_ms", which the server appends.
+type PredictResponse struct {
+	Item
+	Model        string `json:"model"`
+	ModelVersion int64  `json:"model_version"`
+}
+
+// BatchResponse is what POST /predict/batch returns (see PredictResponse).
+type BatchResponse struct {
+	Predictions  []Item `json:"predictions"`
+	Count        int    `json:"count"`
+	Model        string `json:"model"`
+	ModelVersion int64  `json:"model_version"`
+}
+
+// Item is one prediction.
+type Item struct {
+	PredictedPrice float64            `json:"predicted_price"`
+	Confidence     string             `json:"confidence"`
+	Interval       *serving.Interval  `json:"interval,omitempty"`
+	Forecast       []float64          `json:"forecast,omitempty"`
+	Intervals      []serving.Interval `json:"forecast_intervals,omitempty"`
+	Outputs        []float64          `json:"outputs,omitempty"`
+}
+
+// AppendFloat appends f as encoding/json formats a float64; ok is false for
 // NaN and Inf, which JSON cannot carry.
-func appendFloat(b []byte, f float64) ([]byte, bool) {
+func AppendFloat(b []byte, f float64) ([]byte, bool) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return b, false
 	}
@@ -52,11 +78,11 @@ func appendString(b []byte, s string) []byte {
 func appendInterval(b []byte, iv serving.Interval) ([]byte, bool) {
 	var ok1, ok2, ok3 bool
 	b = append(b, `{"lower":`...)
-	b, ok1 = appendFloat(b, iv.Lower)
+	b, ok1 = AppendFloat(b, iv.Lower)
 	b = append(b, `,"upper":`...)
-	b, ok2 = appendFloat(b, iv.Upper)
+	b, ok2 = AppendFloat(b, iv.Upper)
 	b = append(b, `,"level":`...)
-	b, ok3 = appendFloat(b, iv.Level)
+	b, ok3 = AppendFloat(b, iv.Level)
 	return append(b, '}'), ok1 && ok2 && ok3
 }
 
@@ -68,18 +94,18 @@ func appendFloats(b []byte, vs []float64) ([]byte, bool) {
 			b = append(b, ',')
 		}
 		var k bool
-		b, k = appendFloat(b, v)
+		b, k = AppendFloat(b, v)
 		ok = ok && k
 	}
 	return append(b, ']'), ok
 }
 
-// appendItem appends the fields predictResponse and predictionItem share,
+// appendItem appends the fields PredictResponse and Item share,
 // without the braces.
-func appendItem(b []byte, it *predictionItem) ([]byte, bool) {
+func appendItem(b []byte, it *Item) ([]byte, bool) {
 	ok := true
 	b = append(b, `"predicted_price":`...)
-	b, ok = appendFloat(b, it.PredictedPrice)
+	b, ok = AppendFloat(b, it.PredictedPrice)
 	b = append(b, `,"confidence":`...)
 	b = appendString(b, it.Confidence)
 	var k bool
@@ -119,11 +145,11 @@ func appendModel(b []byte, name string, version int64) []byte {
 	return strconv.AppendInt(b, version, 10)
 }
 
-// encodePrediction is json.Marshal(r), faster.
-func encodePrediction(r *predictResponse) ([]byte, error) {
+// EncodePrediction is json.Marshal(r), faster.
+func EncodePrediction(r *PredictResponse) ([]byte, error) {
 	b := make([]byte, 0, 256+24*len(r.Forecast)+80*len(r.Intervals))
 	b = append(b, '{')
-	b, ok := appendItem(b, &r.predictionItem)
+	b, ok := appendItem(b, &r.Item)
 	b = append(b, ',')
 	b = appendModel(b, r.Model, r.ModelVersion)
 	b = append(b, '}')
@@ -133,8 +159,8 @@ func encodePrediction(r *predictResponse) ([]byte, error) {
 	return b, nil
 }
 
-// encodeBatch is json.Marshal(r), faster.
-func encodeBatch(r *batchResponse) ([]byte, error) {
+// EncodeBatch is json.Marshal(r), faster.
+func EncodeBatch(r *BatchResponse) ([]byte, error) {
 	per := 160
 	if len(r.Predictions) > 0 {
 		per += 24 * (len(r.Predictions[0].Forecast) + len(r.Predictions[0].Outputs))
