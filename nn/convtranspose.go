@@ -47,6 +47,11 @@ func (l *Conv1DTranspose) Build(in []Shape) (Shape, error) {
 	if l.Filters < 1 || l.KernelSize < 1 || l.Strides < 1 || l.DilationRate < 1 {
 		return nil, errorf(l, "filters, kernel_size, strides and dilation_rate must be positive")
 	}
+	if l.KernelSize > maxSteps || l.DilationRate > maxSteps/l.KernelSize || l.Strides > maxSteps/T ||
+		l.Filters > maxSteps || l.OutputPadding > maxSteps {
+		return nil, errorf(l, "kernel_size %d, dilation_rate %d, strides %d or filters %d is too large (the output would pass %d steps)",
+			l.KernelSize, l.DilationRate, l.Strides, l.Filters, maxSteps)
+	}
 	s, k := l.Strides, l.DilationRate*(l.KernelSize-1)+1
 	var L int
 	switch {

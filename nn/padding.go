@@ -30,6 +30,11 @@ type UpSampling1D struct {
 	steps, feat int
 }
 
+// maxSteps bounds the steps a sequence layer may make, far above any real
+// model and far below an int overflow (the loader bounds activations
+// further, kerasconfig.MaxActivations).
+const maxSteps = 1 << 30
+
 // seqInput checks a single (T, F) input.
 func seqInput(l Layer, in []Shape) (int, int, error) {
 	if err := wantInputs(l, in, 1); err != nil {
@@ -53,8 +58,8 @@ func (l *ZeroPadding1D) Build(in []Shape) (Shape, error) {
 	if l.steps, l.feat, err = seqInput(l, in); err != nil {
 		return nil, err
 	}
-	if l.Left < 0 || l.Right < 0 {
-		return nil, errorf(l, "padding (%d, %d): want non-negative integers", l.Left, l.Right)
+	if l.Left < 0 || l.Right < 0 || l.Left > maxSteps || l.Right > maxSteps {
+		return nil, errorf(l, "padding (%d, %d): want non-negative integers up to %d", l.Left, l.Right, maxSteps)
 	}
 	return Shape{l.Left + l.steps + l.Right, l.feat}, nil
 }
@@ -128,8 +133,8 @@ func (l *UpSampling1D) Build(in []Shape) (Shape, error) {
 	if l.steps, l.feat, err = seqInput(l, in); err != nil {
 		return nil, err
 	}
-	if l.Size < 1 {
-		return nil, errorf(l, "size %d: want a positive integer", l.Size)
+	if l.Size < 1 || l.Size > maxSteps/l.steps {
+		return nil, errorf(l, "size %d: want a positive integer that keeps %d steps at most %d", l.Size, l.steps, maxSteps)
 	}
 	return Shape{l.steps * l.Size, l.feat}, nil
 }

@@ -328,3 +328,17 @@ func maskedForward(t testing.TB, l MaskedLayer, in Shape, weights [][]float32, n
 	}
 	return y
 }
+
+func TestSequenceLayersHugeOptions(t *testing.T) {
+	huge := 1 << 62
+	for _, l := range []Layer{
+		&ZeroPadding1D{LayerName: "z", Left: huge, Right: huge},
+		&UpSampling1D{LayerName: "u", Size: huge},
+		&Conv1DTranspose{LayerName: "ct", Filters: 1, KernelSize: 2, Strides: huge, DilationRate: 1, Padding: "valid", OutputPadding: -1},
+		&Conv1DTranspose{LayerName: "ct", Filters: 1, KernelSize: huge, Strides: 1, DilationRate: huge, Padding: "same", OutputPadding: -1},
+	} {
+		if _, err := l.Build([]Shape{{7, 2}}); err == nil || !strings.Contains(err.Error(), "too large") && !strings.Contains(err.Error(), "up to") && !strings.Contains(err.Error(), "at most") {
+			t.Errorf("%s %+v: err = %v", l.Class(), l, err)
+		}
+	}
+}
