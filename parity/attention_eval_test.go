@@ -195,6 +195,15 @@ func evalModel(modelJSON []byte, x ref64.Tensor, next weightSource) (ref64.Tenso
 					}
 				}
 			}
+		case "RepeatVector":
+			rep := cfgInt(c, "n", 0)
+			B, F := ins[0].Shape[0], ins[0].Shape[1]
+			out = ref64.New(B, rep, F)
+			for b := 0; b < B; b++ {
+				for r := 0; r < rep; r++ {
+					copy(out.Data[(b*rep+r)*F:(b*rep+r+1)*F], ins[0].Data[b*F:(b+1)*F])
+				}
+			}
 		case "Flatten":
 			n := len(ins[0].Data) / ins[0].Shape[0]
 			out = ref64.Tensor{Shape: []int{ins[0].Shape[0], n}, Data: ins[0].Data}

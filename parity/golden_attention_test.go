@@ -46,6 +46,8 @@ var wantAttentionCases = []string{
 	"einsum_dense_k3",
 	"mha_causal_k2_15",
 	"mha_cross_kwargs_k2_12",
+	"mha_cross_repeat_causal_k2_15",
+	"mha_cross_repeat_k3",
 	"mha_kwargs_causal_k3",
 	"mha_self_k3",
 	"transformer_encoder_k3",
@@ -106,6 +108,22 @@ func attentionCases() []attentionCase {
 			dense("proj", "INPUT", 4, "relu"),
 			mha("mha", map[string]any{"num_heads": 2, "key_dim": 2, "value_dim": 4, "output_shape": []any{5}},
 				nil, map[string]any{"query": "@proj", "value": "@INPUT", "use_causal_mask": true}),
+		}},
+		// the transformer autoencoder's cross-attention: a shorter query
+		// (RepeatVector of the pooled input) attends to the whole input
+		{name: "mha_cross_repeat_k3", version: "3.10.0", input: []int{8, 3}, n: 4, layers: []gl{
+			{name: "gap", class: "GlobalAveragePooling1D", cfg: map[string]any{"data_format": "channels_last", "keepdims": false}, args: []string{"INPUT"}},
+			{name: "rep", class: "RepeatVector", cfg: map[string]any{"n": 4}, args: []string{"gap"}},
+			mha("mha", map[string]any{"num_heads": 2, "key_dim": 3}, []string{"rep", "INPUT"}, nil),
+			{name: "flat", class: "Flatten", cfg: map[string]any{"data_format": "channels_last"}, args: []string{"mha"}},
+			dense("out", "flat", 2, "linear"),
+		}},
+		{name: "mha_cross_repeat_causal_k2_15", version: "2.15.0", input: []int{6, 3}, n: 4, layers: []gl{
+			{name: "gap", class: "GlobalAveragePooling1D", cfg: map[string]any{"data_format": "channels_last", "keepdims": false}, args: []string{"INPUT"}},
+			{name: "rep", class: "RepeatVector", cfg: map[string]any{"n": 9}, args: []string{"gap"}},
+			dense("proj", "rep", 3, "tanh"),
+			mha("mha", map[string]any{"num_heads": 2, "key_dim": 2, "value_dim": 3}, []string{"proj"},
+				map[string]any{"value": "@INPUT", "use_causal_mask": true}),
 		}},
 		{name: "attention_dot_scale_k2_12", version: "2.12.0", input: []int{5, 4}, n: 4, layers: []gl{
 			dense("dense_q", "INPUT", 4, "tanh"),
