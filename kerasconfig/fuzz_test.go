@@ -27,6 +27,14 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(seq(`{"class_name":"Reshape","config":{"name":"r","target_shape":[-1,1]}}`,
 		`{"class_name":"RepeatVector","config":{"name":"rv","n":2}}`)), "")
 	f.Add([]byte(seq(`{"class_name":"Dense","config":{"name":"d","units":1000000000}}`)), "")
+	f.Add([]byte(seq(`{"class_name":"Masking","config":{"name":"m","mask_value":0.0}}`,
+		`{"class_name":"Permute","config":{"name":"p","dims":[2,1]}}`,
+		`{"class_name":"Permute","config":{"name":"q","dims":[2,1]}}`,
+		`{"class_name":"SimpleRNN","config":{"name":"r","units":2,"return_sequences":true,"stateful":true}}`,
+		`{"class_name":"ZeroPadding1D","config":{"name":"z","padding":[1,2]}}`,
+		`{"class_name":"Cropping1D","config":{"name":"c","cropping":1}}`,
+		`{"class_name":"UpSampling1D","config":{"name":"u","size":2}}`,
+		`{"class_name":"Conv1DTranspose","config":{"name":"t","filters":2,"kernel_size":[3],"strides":[2],"padding":"same","output_padding":1}}`)), "2.10.0")
 	f.Add([]byte(`{"modelTopology":"{\"class_name\":\"Sequential\"}"}`), "")
 	f.Add([]byte(`{"model_config":{"class_name":"Functional","config":{"layers":[],"input_layers":[],"output_layers":[]}}}`), "")
 	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[`), "")
