@@ -1,4 +1,4 @@
-# seqcast: see README.md. Every target runs from a fresh clone; nothing reaches outside the repo.
+# seqcast: see README.md. Every target runs from a fresh clone; the test targets first run tools/prepare.sh (make prepare).
 SHELL     := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 GO        ?= go
