@@ -29,7 +29,7 @@ type Conv1DTranspose struct {
 
 	inLen, inCh, outLen, before int
 	params                      []*Param
-	w                           []float32 // (KernelSize, C, Filters): kernel[j] transposed
+	taps                        []rhs // kernel[j] transposed to (C, Filters), one per tap
 }
 
 // Class returns "Conv1DTranspose".
@@ -107,14 +107,19 @@ func (l *Conv1DTranspose) Prepare() error {
 			}
 		}
 	}
-	l.w = w
+	taps := make([]rhs, K)
+	for j := range taps {
+		taps[j] = newRHS(w[j*C*F:(j+1)*C*F], C, F)
+	}
+	l.taps = taps
 	return nil
 }
 
 // ScratchSize is 0.
 func (l *Conv1DTranspose) ScratchSize(n int) int { return 0 }
 
-// Forward scatters every input step into the output rows it reaches.
+// Forward adds, for every kernel tap, the product of the input steps with
+// that tap into the output rows they reach (strides rows apart).
 func (l *Conv1DTranspose) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
 	T, C, L, F := l.inLen, l.inCh, l.outLen, l.Filters
 	x := ins[0]
@@ -127,24 +132,23 @@ func (l *Conv1DTranspose) Forward(out []float32, ins [][]float32, n int, scratch
 	} else {
 		clear(out)
 	}
+	st, d := l.Strides, l.DilationRate
 	for s := 0; s < n; s++ {
 		y := out[s*L*F : (s+1)*L*F]
-		for i := 0; i < T; i++ {
-			xi := x[(s*T+i)*C : (s*T+i+1)*C]
-			for j := 0; j < l.KernelSize; j++ {
-				pos := i*l.Strides + j*l.DilationRate - l.before
-				if pos < 0 || pos >= L {
-					continue
-				}
-				row := y[pos*F : (pos+1)*F]
-				wj := l.w[j*C*F : (j+1)*C*F]
-				for c, v := range xi {
-					wc := wj[c*F : (c+1)*F]
-					for f := range row {
-						row[f] += v * wc[f]
-					}
-				}
+		xs := x[s*T*C : (s+1)*T*C]
+		for j, w := range l.taps {
+			// Input steps i0..i1 land on output rows i*st + j*d - before,
+			// st rows apart: one product per tap.
+			off := j*d - l.before
+			i0 := 0
+			if off < 0 {
+				i0 = (-off + st - 1) / st
 			}
+			i1 := min(T-1, (L-1-off)/st)
+			if L-1-off < 0 || i0 > i1 {
+				continue
+			}
+			w.mulAdd(i1-i0+1, xs[i0*C:], C, y[(i0*st+off)*F:], st*F)
 		}
 	}
 	l.Activation.Apply(out, F)
