@@ -9,7 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npy"
@@ -269,4 +271,64 @@ func TestKerasFilesSurvey(t *testing.T) {
 		})
 	}
 	t.Logf("%d of %d survey files refused", refused, len(files))
+}
+
+// bigH5 writes, with h5py, a Keras 2 .h5 of one Dense(n) on n inputs:
+// n*n+n float32 weights.
+const bigH5 = `
+import h5py, json, sys, numpy as np
+n = int(sys.argv[2])
+cfg = {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+    {"class_name": "InputLayer", "config": {"batch_input_shape": [None, n], "dtype": "float32", "name": "in"}},
+    {"class_name": "Dense", "config": {"name": "dense", "units": n, "use_bias": True}}]}}
+with h5py.File(sys.argv[1], "w") as f:
+    f.attrs["backend"] = "tensorflow"; f.attrs["keras_version"] = "2.4.0"; f.attrs["model_config"] = json.dumps(cfg)
+    g = f.create_group("model_weights"); g.attrs["backend"] = "tensorflow"; g.attrs["keras_version"] = "2.4.0"
+    g.attrs["layer_names"] = np.array([b"dense"])
+    d = g.create_group("dense"); d.attrs["weight_names"] = np.array([b"dense/kernel:0", b"dense/bias:0"])
+    dd = d.create_group("dense")
+    dd.create_dataset("kernel:0", data=np.random.default_rng(0).standard_normal((n, n), dtype=np.float32) * 0.01)
+    dd.create_dataset("bias:0", data=np.zeros(n, np.float32))
+`
+
+// maxRSS runs the binary and returns its peak resident set in bytes.
+func maxRSS(t *testing.T, args ...string) int64 {
+	t.Helper()
+	cmd := exec.Command(seqcastBinary(t), args...)
+	cmd.Env = []string{"PATH=" + t.TempDir()}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("seqcast %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Fatal("no rusage")
+	}
+	return ru.Maxrss * 1024 // kilobytes on Linux
+}
+
+// TestKerasFileMemory: importing or inspecting a 100 MB .h5 holds no more
+// than loading the same model as a bundle directory does (plus a margin for
+// when the collector runs), and a small multiple of its weights.
+func TestKerasFileMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the binary, writes 200 MB")
+	}
+	dir := t.TempDir()
+	h5, out := filepath.Join(dir, "big.h5"), filepath.Join(dir, "bundle")
+	const n = 5000
+	if b, err := exec.Command(python, "-c", bigH5, h5, strconv.Itoa(n)).CombinedOutput(); err != nil {
+		t.Fatalf("%s with h5py is needed to write the file: %v\n%s", python, err, b)
+	}
+	wbytes := int64(4 * (n*n + n))
+	imp := maxRSS(t, "import", h5, "--out", out)
+	fromFile := maxRSS(t, "inspect", h5)
+	fromDir := maxRSS(t, "inspect", out)
+	t.Logf("weights %d MB; peak RSS: import %d MB, inspect file %d MB, inspect bundle dir %d MB",
+		wbytes>>20, imp>>20, fromFile>>20, fromDir>>20)
+	for what, rss := range map[string]int64{"import": imp, "inspect of the file": fromFile} {
+		if rss > fromDir*3/2 || rss > 8*wbytes {
+			t.Errorf("%s peaked at %d MB: more than 1.5x the bundle directory's %d MB or 8x the %d MB of weights",
+				what, rss>>20, fromDir>>20, wbytes>>20)
+		}
+	}
 }
