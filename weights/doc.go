@@ -25,6 +25,7 @@
 // (initializers, regularizers, constraints, dropout rates, trainable) are
 // accepted and ignored.
 //
-// ReadNPY and WriteNPY read and write the .npy arrays the command line and
-// the tests exchange. See docs/bundle-format.md for the format.
+// ReadNPY and WriteNPY (WriteNPY64 for float64) read and write the .npy
+// arrays the command line and the tests exchange; what they write is byte
+// for byte what numpy's np.save writes. See docs/bundle-format.md for the format.
 package weights
