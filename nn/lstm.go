@@ -96,12 +96,19 @@ func (l *LSTM) run(dst []float32, ldo, off int, revOut bool, x, mask []float32, 
 
 // chunk runs nb <= rnnChunk samples.
 func (l *LSTM) chunk(dst []float32, ldo, off int, revOut bool, x, mask []float32, nb int, scratch []float32) {
-	if nb == 1 && l.fastGates() && mask == nil {
+	if nb == 1 && l.fastGates() {
 		s := l.newSeq(dst, ldo, off, revOut, x, scratch)
 		for i := 0; i < l.steps; i++ {
-			s.step(i)
+			if t := s.time(i); l.masked(mask, 0, t) {
+				s.skip(i)
+			} else {
+				s.step(i)
+			}
 		}
 		s.finish()
+		if !l.ReturnSequences && l.ZeroOutputForMask && l.masked(mask, 0, l.lastStep(l.GoBackwards)) {
+			clear(dst[off:][:l.Units])
+		}
 		return
 	}
 	T, g, up, u := l.steps, l.g, l.up, l.Units
@@ -170,4 +177,26 @@ func (l *LSTM) gates(z, c, h []float32) {
 	for j := range c {
 		h[j] = zo[j] * zc[j]
 	}
+}
+
+// time is the input step that processing step i reads.
+func (s *lstmSeq) time(i int) int {
+	if s.l.GoBackwards {
+		return s.l.steps - 1 - i
+	}
+	return i
+}
+
+// skip is processing step i when it is masked: the state stays, and with
+// return_sequences the step outputs the previous output (or zeros).
+func (s *lstmSeq) skip(i int) {
+	l := s.l
+	if !l.ReturnSequences {
+		return
+	}
+	p := i
+	if s.rev {
+		p = l.steps - 1 - i
+	}
+	emitStep(s.dst[p*s.ldo+s.off:][:l.Units], s.h[:l.Units], true, l.ZeroOutputForMask)
 }

@@ -96,6 +96,12 @@ func TestMaskedRecurrentIsCompacted(t *testing.T) {
 						got := maskedForward(t, k.make(seq, back, zero), Shape{T, F}, w, n, x, mask)
 						want := compactedRef(t, func() Layer { return k.make(seq, back, zero) }, w, x, masks, T, F, u, seq, back, zero)
 						fwdClose(t, got, want)
+						// One sample at a time (the LSTM's step-by-step path).
+						per := len(got) / n
+						for s := 0; s < n; s++ {
+							one := maskedForward(t, k.make(seq, back, zero), Shape{T, F}, w, 1, x[s*T*F:(s+1)*T*F], mask[s*T:(s+1)*T])
+							fwdClose(t, one, want[s*per:(s+1)*per])
+						}
 					})
 				}
 			}
