@@ -1,28 +1,10 @@
 package serving
 
 import (
-	"io/fs"
 	"strconv"
 
-	"github.com/seqcast/seqcast/nn"
 	"github.com/seqcast/seqcast/scaler"
-	"github.com/seqcast/seqcast/weights"
 )
-
-// loadNet loads the network through package weights, which verifies the
-// manifest's checksums and runs its self-test. It returns the manifest's
-// name and version ("" when absent).
-func loadNet(fsys fs.FS) (*nn.Model, string, string, error) {
-	b, err := weights.LoadFS(fsys)
-	if err != nil {
-		return nil, "", "", err
-	}
-	var name, version string
-	if b.Manifest != nil {
-		name, version = b.Manifest.Name, b.Manifest.Version
-	}
-	return b.Model, name, version, nil
-}
 
 // manifestVersion reads a manifest version as a TF Serving version number:
 // a positive integer, optionally prefixed "v"; anything else is 1.

@@ -2,16 +2,13 @@ package serving
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
-	"os"
-	"sort"
 	"time"
+
+	"github.com/seqcast/seqcast/bundle"
+	"github.com/seqcast/seqcast/weights"
 )
 
 // Bundle files serving reads beside what package weights reads.
@@ -20,32 +17,47 @@ const (
 	BacktestFile = "backtest.json"
 )
 
-// LoadDir loads the bundle in dir; see LoadFS.
+// LoadDir reads the bundle in dir (bundle.ReadDir: links followed, the read
+// verified) and builds its model; see New.
 func LoadDir(ctx context.Context, dir, name string, version int64) (*Model, error) {
-	m, err := LoadFS(ctx, os.DirFS(dir), name, version, nil)
-	if err == nil {
-		m.origin = dir
+	b, err := bundle.ReadDir(dir, bundle.Options{})
+	if err != nil {
+		return nil, err
 	}
-	return m, err
+	return New(ctx, b, name, version, nil)
 }
 
-// LoadFS loads a bundle (version 0: the manifest's version if it is an
-// integer, else 1): the network through package weights (checksums and
-// the manifest's self-test included), scaler.json (identity when absent; its
-// window must equal the model's time steps) and backtest.json (no intervals
-// when absent). It then warms the model up (one batch through the whole
-// pipeline, which must give finite values) before returning it. obs, if not
-// nil, is told about every forward pass.
+// LoadFS reads every file of fsys (an embedded bundle, say) into memory and
+// builds its model; see New.
 func LoadFS(ctx context.Context, fsys fs.FS, name string, version int64, obs ForwardObserver) (*Model, error) {
-	fp, err := fingerprint(fsys)
+	b, err := bundle.FromFS(fsys, "fs:"+name, bundle.Options{})
 	if err != nil {
 		return nil, err
 	}
-	net, _, mver, err := loadNet(fsys)
+	return New(ctx, b, name, version, obs)
+}
+
+// New builds the served model of a bundle already read into memory
+// (version 0: the manifest's version if it is an integer, else 1). It
+// touches no filesystem: the network comes from package weights over the
+// bundle's bytes (checksums and the manifest's self-test included),
+// scaler.json (identity when absent; its window must equal the model's time
+// steps) and backtest.json (no intervals when absent) from the same bytes,
+// and the fingerprint is the bundle's, computed over exactly those bytes.
+// The model is warmed up (one batch through the whole pipeline, which must
+// give finite values) before it is returned. obs, if not nil, is told about
+// every forward pass.
+func New(ctx context.Context, b *bundle.Bundle, name string, version int64, obs ForwardObserver) (*Model, error) {
+	wb, err := weights.LoadFS(b.FS())
 	if err != nil {
 		return nil, err
 	}
+	net := wb.Model
 	if version <= 0 {
+		var mver string
+		if wb.Manifest != nil {
+			mver = wb.Manifest.Version
+		}
 		version = manifestVersion(mver)
 	}
 	in := net.InputShape()
@@ -55,7 +67,8 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, version int64, obs For
 	m := &Model{
 		name:        name,
 		version:     version,
-		fingerprint: fp,
+		fingerprint: b.Fingerprint(),
+		origin:      b.Origin(),
 		net:         net,
 		window:      in[0],
 		features:    in[1],
@@ -63,23 +76,19 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, version int64, obs For
 		pipe:        identity{},
 		observe:     obs,
 	}
-	if b, err := fs.ReadFile(fsys, ScalerFile); err == nil {
-		p, err := loadPipeline(b, m.window, m.features, m.outSize)
+	if data, ok := b.File(ScalerFile); ok {
+		p, err := loadPipeline(data, m.window, m.features, m.outSize)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", ScalerFile, err)
 		}
 		m.pipe = p
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", ScalerFile, err)
 	}
-	if b, err := fs.ReadFile(fsys, BacktestFile); err == nil {
-		bt, err := ParseBacktest(b)
+	if data, ok := b.File(BacktestFile); ok {
+		bt, err := ParseBacktest(data)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", BacktestFile, err)
 		}
 		m.backtest = bt
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", BacktestFile, err)
 	}
 	if err := m.warmUp(ctx); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
@@ -110,39 +119,4 @@ func (m *Model) warmUp(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// fingerprint hashes every regular file of the bundle (path and contents, in
-// path order), so any change to the model, weights, scaler or backtest gives
-// a new fingerprint.
-func fingerprint(fsys fs.FS) (string, error) {
-	var paths []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			paths = append(paths, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("bundle: %w", err)
-	}
-	sort.Strings(paths)
-	h := sha256.New()
-	for _, p := range paths {
-		f, err := fsys.Open(p)
-		if err != nil {
-			return "", fmt.Errorf("bundle: %w", err)
-		}
-		fmt.Fprintf(h, "%s\x00", p)
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return "", fmt.Errorf("bundle: %s: %w", p, err)
-		}
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

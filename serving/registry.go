@@ -19,7 +19,17 @@ const (
 	StateAvailable   = "AVAILABLE"
 	StateLoading     = "LOADING"
 	StateUnavailable = "UNAVAILABLE"
+	// StateEnd is a version that was served and has been unloaded (its
+	// folder was removed): TF Serving's END, "the end of its journey".
+	StateEnd = "END"
 )
+
+// DefaultEndRetention is how long an unloaded version keeps being reported
+// with state END when Options.EndRetention is zero.
+const DefaultEndRetention = time.Hour
+
+// maxEnded bounds the unloaded versions remembered per model name.
+const maxEnded = 32
 
 // Options configures a Registry. The zero value is usable.
 type Options struct {
@@ -38,6 +48,10 @@ type Options struct {
 	// Models holds per-model settings (version labels, default version) by
 	// model name. Every name must be served: Load fails otherwise.
 	Models map[string]ModelOptions
+	// EndRetention is how long a version that was unloaded (removed from its
+	// source) keeps being reported in Status with state END, unless it is
+	// loaded again first (default DefaultEndRetention; at most 32 per model).
+	EndRetention time.Duration
 }
 
 // VersionStatus is one version's state in the TF Serving status format.
@@ -74,6 +88,14 @@ type snapshot struct {
 	sets  map[string]*modelSet
 	names []string
 	def   string
+	ended map[string][]endedVersion // unloaded versions by model name, newest last
+}
+
+// endedVersion is a version that was served and has been unloaded.
+type endedVersion struct {
+	version int64
+	origin  string
+	at      time.Time
 }
 
 type modelSet struct {
@@ -91,6 +113,9 @@ type modelSet struct {
 func NewRegistry(opts Options, sources ...Source) *Registry {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.EndRetention <= 0 {
+		opts.EndRetention = DefaultEndRetention
 	}
 	r := &Registry{sources: sources, opts: opts}
 	r.state.Store(&snapshot{sets: map[string]*modelSet{}})
@@ -128,7 +153,7 @@ func (r *Registry) Load(ctx context.Context) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	snap, err := r.newSnapshot(sets)
+	snap, err := r.newSnapshot(sets, nil)
 	if err != nil {
 		return err
 	}
@@ -138,9 +163,15 @@ func (r *Registry) Load(ctx context.Context) error {
 }
 
 // Reload rescans the sources and reloads the named model (every model when
-// name is ""). Each model is loaded, self-tested and warmed up before it
-// replaces the one being served; a model that fails keeps its old versions
-// and records why, which Reload returns.
+// name is ""). Each model is read, self-tested and warmed up before it
+// replaces the one being served; a model that fails (a bundle that changed
+// while it was read, say) keeps its old versions and records why, which
+// Reload returns. A model its source no longer offers (its folder was
+// removed from the models dir) is unloaded, and so is a version that is no
+// longer offered: requests already holding it finish on it, new ones get a
+// *NotFoundError, and Status reports it with state END for
+// Options.EndRetention. A scan that finds nothing to serve at all changes
+// nothing (an unmounted volume does not unload every model).
 func (r *Registry) Reload(ctx context.Context, name string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -154,13 +185,36 @@ func (r *Registry) Reload(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	sets := make(map[string]*modelSet, len(old.sets))
 	for k, v := range old.sets {
 		sets[k] = v
 	}
+	ended := make(map[string][]endedVersion, len(old.ended))
+	for k, v := range old.ended {
+		ended[k] = v
+	}
+	offered := map[string]bool{}
+	for _, n := range namesOf(found) {
+		offered[n] = true
+	}
+	for _, n := range old.names {
+		if (name == "" || name == n) && !offered[n] {
+			set := sets[n]
+			delete(sets, n)
+			for _, v := range sortedVersions(set.versions) {
+				ended[n] = append(ended[n], endedVersion{version: v, origin: set.versions[v].origin, at: now})
+			}
+			r.opts.Logger.Info("model unloaded: its source no longer offers it; requests in flight finish on it",
+				"model", n, "versions", versionList(set.versions))
+		}
+	}
 	names := namesOf(found)
 	if name != "" {
-		names = []string{name}
+		names = nil
+		if offered[name] {
+			names = []string{name}
+		}
 	}
 	var errs []error
 	for _, n := range names {
@@ -172,14 +226,44 @@ func (r *Registry) Reload(ctx context.Context, name string) error {
 				cp.lastErr = err.Error()
 				sets[n] = &cp
 			}
-			r.opts.Logger.Error("model reload failed; keeping the old one", "model", n, "err", err)
+			msg := "model reload failed; keeping the old one"
+			if errChanged(err) {
+				msg = "model reload refused: its files changed while they were read; keeping the old one"
+			}
+			r.opts.Logger.Error(msg, "model", n, "err", err)
 			continue
 		}
+		if prev := old.sets[n]; prev != nil {
+			for _, v := range sortedVersions(prev.versions) {
+				if _, ok := set.versions[v]; !ok {
+					ended[n] = append(ended[n], endedVersion{version: v, origin: prev.versions[v].origin, at: now})
+					r.opts.Logger.Info("model version unloaded: its folder is no longer offered; requests in flight finish on it",
+						"model", n, "version", v, "origin", prev.versions[v].origin)
+				}
+			}
+		}
+		var keep []endedVersion
+		for _, e := range ended[n] {
+			if _, back := set.versions[e.version]; !back {
+				keep = append(keep, e)
+			}
+		}
+		ended[n] = keep
 		sets[n] = set
 		r.opts.Logger.Info("model reloaded", "model", n, "version", set.latest.version, "default_version", set.def.version,
 			"fingerprint", set.latest.fingerprint[:12])
 	}
-	snap, err := r.newSnapshot(sets)
+	for n, es := range ended {
+		for len(es) > 0 && (len(es) > maxEnded || now.Sub(es[0].at) > r.opts.EndRetention) {
+			es = es[1:]
+		}
+		if len(es) == 0 {
+			delete(ended, n)
+		} else {
+			ended[n] = es
+		}
+	}
+	snap, err := r.newSnapshot(sets, ended)
 	if err != nil {
 		return err
 	}
@@ -191,11 +275,14 @@ func (r *Registry) scan() ([]Found, error) {
 	var all []Found
 	seen := map[string]string{}
 	for _, s := range r.sources {
-		fs, err := s.Scan()
+		fs, err := s.Scan(r.opts.Logger)
 		if err != nil {
 			return nil, err
 		}
 		for _, f := range fs {
+			if err := CheckModelName(f.Name); err != nil {
+				return nil, fmt.Errorf("serving: %s: %w", s, err)
+			}
 			if prev, ok := seen[f.Name]; ok && prev != s.String() {
 				return nil, fmt.Errorf("serving: model name %q offered by both %s and %s", f.Name, prev, s)
 			}
@@ -223,6 +310,17 @@ func namesOf(found []Found) []string {
 // loadSet loads every version of one model; any failure fails the set.
 func (r *Registry) loadSet(ctx context.Context, name string, found []Found) (*modelSet, error) {
 	set := &modelSet{name: name, versions: map[int64]*Model{}}
+	flags, hasFlags := r.opts.Models[name]
+	var mo ModelOptions
+	for _, f := range found {
+		if f.Name == name {
+			var err error
+			if mo, err = mergeOptions(name, flags, hasFlags, f.Options, f.OptionsFile); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
 	for _, f := range found {
 		if f.Name != name {
 			continue
@@ -231,11 +329,14 @@ func (r *Registry) loadSet(ctx context.Context, name string, found []Found) (*mo
 			return nil, err
 		}
 		t0 := time.Now()
-		m, err := LoadFS(ctx, f.FS, f.Name, f.Version, r.opts.Observer)
+		b, err := f.Read()
 		if err != nil {
 			return nil, fmt.Errorf("serving: model %q version %d (%s): %w", f.Name, f.Version, f.Origin, err)
 		}
-		m.origin = f.Origin
+		m, err := New(ctx, b, f.Name, f.Version, r.opts.Observer)
+		if err != nil {
+			return nil, fmt.Errorf("serving: model %q version %d (%s): %w", f.Name, f.Version, f.Origin, err)
+		}
 		if r.opts.Batch.Enabled {
 			m.batch = newBatcher(m, r.opts.Batch, r.opts.BatchObserver)
 		}
@@ -246,7 +347,7 @@ func (r *Registry) loadSet(ctx context.Context, name string, found []Found) (*mo
 		if set.latest == nil || m.version > set.latest.version {
 			set.latest = m
 		}
-		attrs := []any{"model", f.Name, "version", m.version, "origin", f.Origin,
+		attrs := []any{"model", f.Name, "version", m.version, "origin", m.origin, "kind", f.Kind, "fingerprint", m.fingerprint[:12],
 			"params", m.ParamCount(), "window", m.window, "load_ms", float64(time.Since(t0).Microseconds()) / 1000}
 		if st := kerasconfig.StatefulLayers(m.net); len(st) > 0 {
 			attrs = append(attrs, "stateful_layers", strings.Join(st, ","),
@@ -257,15 +358,15 @@ func (r *Registry) loadSet(ctx context.Context, name string, found []Found) (*mo
 	if set.latest == nil {
 		return nil, fmt.Errorf("serving: model %q: no versions found", name)
 	}
-	if err := r.opts.Models[name].apply(set); err != nil {
+	if err := mo.apply(set); err != nil {
 		return nil, err
 	}
 	set.loadedAt = time.Now()
 	return set, nil
 }
 
-func (r *Registry) newSnapshot(sets map[string]*modelSet) (*snapshot, error) {
-	s := &snapshot{sets: sets}
+func (r *Registry) newSnapshot(sets map[string]*modelSet, ended map[string][]endedVersion) (*snapshot, error) {
+	s := &snapshot{sets: sets, ended: ended}
 	for n := range sets {
 		s.names = append(s.names, n)
 	}
@@ -360,22 +461,71 @@ func (r *Registry) Models() []*Model {
 	return out
 }
 
-// Status describes the named model's versions, highest first.
+// Status describes the named model's versions, highest first: the ones
+// served (AVAILABLE) and the ones unloaded within Options.EndRetention (END).
+// A model that was removed altogether is still described, with END versions
+// only and DefaultVer 0, until its retention passes.
 func (r *Registry) Status(name string) (ModelStatus, error) {
-	set, err := r.state.Load().set(name)
+	s := r.state.Load()
+	set, err := s.set(name)
 	if err != nil {
+		if es := s.liveEnded(name, r.opts.EndRetention); name != "" && len(es) > 0 {
+			st := ModelStatus{Name: name, Labels: map[string]int64{}}
+			addEnded(&st, es)
+			return st, nil
+		}
 		return ModelStatus{}, err
 	}
-	return set.status(), nil
+	st := set.status()
+	addEnded(&st, s.liveEnded(set.name, r.opts.EndRetention))
+	return st, nil
 }
 
-// Statuses describes every served model, by name.
+// Statuses describes every served model, by name (see Status).
 func (r *Registry) Statuses() []ModelStatus {
 	s := r.state.Load()
 	out := make([]ModelStatus, 0, len(s.names))
 	for _, n := range s.names {
-		out = append(out, s.sets[n].status())
+		st := s.sets[n].status()
+		addEnded(&st, s.liveEnded(n, r.opts.EndRetention))
+		out = append(out, st)
 	}
+	return out
+}
+
+// liveEnded lists name's unloaded versions still within retention.
+func (s *snapshot) liveEnded(name string, retention time.Duration) []endedVersion {
+	var out []endedVersion
+	for _, e := range s.ended[name] {
+		if time.Since(e.at) <= retention {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// addEnded adds unloaded versions (state END) to st, highest first; a
+// version unloaded twice is reported once.
+func addEnded(st *ModelStatus, es []endedVersion) {
+	seen := map[int64]bool{}
+	for _, v := range st.Versions {
+		seen[v.Version] = true
+	}
+	for i := len(es) - 1; i >= 0; i-- {
+		if !seen[es[i].version] {
+			seen[es[i].version] = true
+			st.Versions = append(st.Versions, VersionStatus{Version: es[i].version, State: StateEnd})
+		}
+	}
+	sort.SliceStable(st.Versions, func(i, j int) bool { return st.Versions[i].Version > st.Versions[j].Version })
+}
+
+func sortedVersions(vs map[int64]*Model) []int64 {
+	out := make([]int64, 0, len(vs))
+	for v := range vs {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
 }
 
