@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -218,59 +217,6 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
-}
-
-// FuzzFastDecoders checks the hand-written /predict and /predict/batch
-// decoders against encoding/json: whenever a fast decoder accepts a body,
-// encoding/json must accept it too and decode exactly the same values (the
-// fast path may only ever be a shortcut, never a different answer).
-func FuzzFastDecoders(f *testing.F) {
-	for _, b := range hostileBodies() {
-		f.Add([]byte(b))
-	}
-	w := fuzzWindow(0)
-	for _, b := range []string{
-		`{"window":[[1,2],[3,4]],"horizon":2}`, `{"instances":[[[1,2],[3,4]],[[5,6],[7,8]]],"model":"m","model_version":3}`,
-		`{"instances":[[],[]]}`, `{"instances":[[[]]]}`, `{"instances":[[[[1]]]]}`, `{"instances":[ [ 1 , 2 ] ]}`,
-		` {"historical_prices" : [ -0 , 0.0 , 1E5 , -1e-5 ] , "model" : "gold" } `, `{"historical_prices":[1],"HISTORICAL_PRICES":[2]}`,
-		`{"horizon":9223372036854775807,"historical_prices":` + w + `}`, `{"model_version":-9223372036854775808,"historical_prices":[]}`,
-		`{"model":"a\"b","historical_prices":[]}`, `{"historical_prices":[1,]}`, `{"historical_prices":[01]}`, `{"historical_prices":[.5]}`,
-	} {
-		f.Add([]byte(b))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var fp predictRequest
-		if fastPredict(b, &fp) {
-			var jp predictRequest
-			if err := json.Unmarshal(b, &jp); err != nil {
-				t.Fatalf("fastPredict accepted %q, encoding/json refuses it: %v", b, err)
-			}
-			if !reflect.DeepEqual(fp, jp) {
-				t.Fatalf("fastPredict(%q) = %s, encoding/json gives %s", b, dump(fp), dump(jp))
-			}
-		}
-		var fb batchRequest
-		if fastBatch(b, &fb) {
-			if fb.Windows != nil {
-				var j3 batchRequest3
-				if err := json.Unmarshal(b, &j3); err != nil {
-					t.Fatalf("fastBatch accepted %q (3 levels), encoding/json refuses it: %v", b, err)
-				}
-				jb := batchRequest{Windows: j3.Instances, Horizon: j3.Horizon, Model: j3.Model, ModelVersion: j3.ModelVersion}
-				if fb.Instances != nil || !reflect.DeepEqual(fb, jb) {
-					t.Fatalf("fastBatch(%q) = %s, encoding/json gives %s", b, dump(fb), dump(jb))
-				}
-				return
-			}
-			var jb batchRequest
-			if err := json.Unmarshal(b, &jb); err != nil {
-				t.Fatalf("fastBatch accepted %q, encoding/json refuses it: %v", b, err)
-			}
-			if !reflect.DeepEqual(fb, jb) {
-				t.Fatalf("fastBatch(%q) = %s, encoding/json gives %s", b, dump(fb), dump(jb))
-			}
-		}
-	})
 }
 
 func dump(v any) string {

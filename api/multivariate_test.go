@@ -123,9 +123,9 @@ func TestMultivariateKerasPrinted(t *testing.T) {
 		{"short row", "/predict", `{"model":"airquality","window":[[1],` + ok[1:] + `}`, 422, "window[0]"},
 		{"null", "/predict", `{"model":"airquality","window":` + strings.Replace(ok, "[[", "[[null,1,2,3,4,5,6],[", 1) + `}`, 422, "window[0][0]"},
 		{"absurd", "/predict", `{"model":"airquality","window":` + strings.Replace(ok, "[[", "[[1e13,1,2,3,4,5,6],[", 1) + `}`, 422, "window[0][0]"},
-		{"string", "/predict", `{"model":"airquality","window":[["x"]]}`, 422, "window"},
-		{"batch bad row", "/predict/batch", `{"model":"airquality","instances":[` + ok + `,[[1]]]}`, 422, "instances[1]"},
-		{"batch empty window", "/predict/batch", `{"model":"airquality","instances":[[[]]]}`, 422, "instances[0]"},
+		{"string", "/predict", `{"model":"airquality","window":[["x"]]}`, 422, "window[0][0]"},
+		{"batch bad row", "/predict/batch", `{"model":"airquality","instances":[` + ok + `,[[1]]]}`, 422, "instances[1][0]"},
+		{"batch empty window", "/predict/batch", `{"model":"airquality","instances":[[[]]]}`, 422, "instances[0][0]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := ts.do("POST", tc.path, tc.body)

@@ -5,10 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-
+		"errors"
 	"math"
 
 	"net/http"
@@ -18,65 +15,35 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/seqcast/seqcast/jsoncodec"
 	"github.com/seqcast/seqcast/serving"
 )
 
-// predictRequest is POST /predict's body. Values are pointers so that a JSON
-// null is told apart from 0. A univariate model takes historical_prices; any
-// model takes window (rows of features, raw units).
-type predictRequest struct {
-	HistoricalPrices []*float64   `json:"historical_prices"`
-	Window           [][]*float64 `json:"window"`
-	Horizon          *int         `json:"horizon"`
-	Model            string       `json:"model"`
-	ModelVersion     jsonVersion  `json:"model_version"`
+type (
+	predictResponse = jsoncodec.PredictResponse
+	batchResponse   = jsoncodec.BatchResponse
+	predictionItem  = jsoncodec.Item
+)
+
+// bounds is what model m takes from one request, for the decoders.
+func (s *Server) bounds(m *serving.Model) jsoncodec.Bounds {
+	return jsoncodec.Bounds{Steps: m.Window(), Features: m.Features(), MaxCount: s.cfg.MaxBatch, MaxAbs: serving.MaxAbsValue}
 }
 
-// decodePredict reads POST /predict's body: the fast decoder for the usual
-// shape, encoding/json for everything else (and for every error).
-func (s *Server) decodePredict(c *gin.Context) (predictRequest, *Error) {
-	var req predictRequest
-	body, release, e := s.readBody(c)
+// body reads the request body and decodes its object with decode (one of
+// jsoncodec's Decode*); the arrays in the result are slices of the body, so
+// call release only once they are read.
+func body[T any](s *Server, c *gin.Context, decode func([]byte) (T, error)) (req T, release func(), e *Error) {
+	b, release, e := s.readBody(c)
 	if e != nil {
-		return req, e
+		return req, nil, e
 	}
-	defer release()
-	if fastPredict(body, &req) {
-		return req, nil
+	req, err := decode(b)
+	if err != nil {
+		release()
+		return req, nil, decodeError(err)
 	}
-	req = predictRequest{}
-	return req, unmarshal(body, &req)
-}
-
-func unmarshal(body []byte, dst any) *Error {
-	if err := json.Unmarshal(body, dst); err != nil {
-		return decodeError(err)
-	}
-	return nil
-}
-
-// predictResponse is what a prediction returns; the cache stores it without
-// "cached" and "response_time_ms", which writePrediction appends.
-type predictResponse struct {
-	predictionItem
-	Model        string `json:"model"`
-	ModelVersion int64  `json:"model_version"`
-}
-
-type batchResponse struct {
-	Predictions  []predictionItem `json:"predictions"`
-	Count        int              `json:"count"`
-	Model        string           `json:"model"`
-	ModelVersion int64            `json:"model_version"`
-}
-
-type predictionItem struct {
-	PredictedPrice float64            `json:"predicted_price"`
-	Confidence     string             `json:"confidence"`
-	Interval       *serving.Interval  `json:"interval,omitempty"`
-	Forecast       []float64          `json:"forecast,omitempty"`
-	Intervals      []serving.Interval `json:"forecast_intervals,omitempty"`
-	Outputs        []float64          `json:"outputs,omitempty"`
+	return req, release, nil
 }
 
 // item is one prediction as the API returns it: the forecast steps only when
@@ -93,68 +60,63 @@ func item(p serving.Prediction, withHorizon, withOutputs bool) predictionItem {
 }
 
 func (s *Server) predict(c *gin.Context) {
-	req, e := s.decodePredict(c)
+	req, release, e := body(s, c, jsoncodec.DecodePredict)
 	if e != nil {
 		abort(c, e)
 		return
 	}
-	m, horizon, e := s.resolve(c, req.Model, req.ModelVersion, req.Horizon)
+	window, m, horizon, field, e := s.predictInput(c, &req)
+	release()
 	if e != nil {
 		abort(c, e)
 		return
 	}
-	if req.Window != nil {
-		s.predictWindow(c, m, horizon, &req)
-		return
-	}
-	if e := univariateOnly(m); e != nil {
-		abort(c, e)
-		return
-	}
-	if req.HistoricalPrices == nil {
-		abort(c, invalid("historical_prices", "required: an array of at least %d numbers", m.Window()))
-		return
-	}
-	window, e := s.window(req.HistoricalPrices, m.Window(), "historical_prices")
-	if e != nil {
-		abort(c, e)
-		return
-	}
-	s.predictOne(c, m, &req, horizon, window, "historical_prices")
+	s.predictOne(c, m, req.Horizon, horizon, window, field)
 }
 
-// predictWindow serves POST /predict with "window": one multivariate window
-// in raw units.
-func (s *Server) predictWindow(c *gin.Context, m *serving.Model, horizon int, req *predictRequest) {
-	if req.HistoricalPrices != nil {
-		abort(c, invalid("window", "send either historical_prices or window, not both"))
-		return
-	}
-	if e := recursiveOK(m, horizon); e != nil {
-		abort(c, e)
-		return
-	}
-	window, e := s.rows(req.Window, m.Window(), m.Features(), "window")
+// predictInput resolves the model a /predict body names and reads its one
+// window: "historical_prices" (a univariate series) or "window" (raw
+// multivariate rows); field says which.
+func (s *Server) predictInput(c *gin.Context, req *jsoncodec.Predict) ([]float64, *serving.Model, int, string, *Error) {
+	m, horizon, e := s.resolve(c, req.Model, req.ModelVersion, req.Horizon)
 	if e != nil {
-		abort(c, e)
-		return
+		return nil, nil, 0, "", e
 	}
-	s.predictOne(c, m, req, horizon, window, "window")
+	var window []float64
+	var err error
+	if !jsoncodec.Absent(req.Window) {
+		if !jsoncodec.Absent(req.HistoricalPrices) {
+			return nil, nil, 0, "", invalid("window", "send either historical_prices or window, not both")
+		}
+		if e := recursiveOK(m, horizon); e != nil {
+			return nil, nil, 0, "", e
+		}
+		window, err = jsoncodec.Rows(req.Window, "window", s.bounds(m))
+		return window, m, horizon, "window", inputError(err)
+	}
+	if e := univariateOnly(m); e != nil {
+		return nil, nil, 0, "", e
+	}
+	if jsoncodec.Absent(req.HistoricalPrices) {
+		return nil, nil, 0, "", invalid("historical_prices", "required: an array of at least %d numbers", m.Window())
+	}
+	window, err = jsoncodec.Series(req.HistoricalPrices, "historical_prices", s.bounds(m))
+	return window, m, horizon, "historical_prices", inputError(err)
 }
 
 // predictOne answers POST /predict for one validated window, through the
 // cache: field is the request field the window came from ("historical_prices"
 // for a univariate series, "window" for raw multivariate rows) and picks the
 // model path and the cache key's kind.
-func (s *Server) predictOne(c *gin.Context, m *serving.Model, req *predictRequest, horizon int, window []float64, field string) {
+func (s *Server) predictOne(c *gin.Context, m *serving.Model, reqHorizon *int, horizon int, window []float64, field string) {
 	multi := field == "window"
-	kind := "predict"
+	kind := kindPredict
 	if multi {
-		kind = "window"
+		kind = kindWindow
 	}
 	s.metrics.observeRequestBatch("/predict", 1)
 	windows := [][]float64{window}
-	key := cacheKey(kindOf(kind, req.Horizon), m, horizon, windows)
+	key := cacheKey(kind.with(reqHorizon != nil), m, horizon, windows)
 	body, cached, err := s.cachedCompute(c, key, func(ctx context.Context) ([]byte, error) {
 		var preds []serving.Prediction
 		var err error
@@ -166,7 +128,7 @@ func (s *Server) predictOne(c *gin.Context, m *serving.Model, req *predictReques
 		if err != nil {
 			return nil, err
 		}
-		return encodePrediction(&predictResponse{item(preds[0], req.Horizon != nil, multi), m.Name(), m.Version()})
+		return jsoncodec.EncodePrediction(&predictResponse{Item: item(preds[0], reqHorizon != nil, multi), Model: m.Name(), ModelVersion: m.Version()})
 	})
 	if err != nil {
 		abort(c, s.computeError(err, field))
@@ -175,105 +137,25 @@ func (s *Server) predictOne(c *gin.Context, m *serving.Model, req *predictReques
 	s.writePrediction(c, body, cached)
 }
 
-// batchRequest is POST /predict/batch's body: instances are univariate
-// windows (arrays of numbers) or, in Windows, multivariate ones (arrays of
-// rows).
-type batchRequest struct {
-	Instances    [][]*float64   `json:"instances"`
-	Windows      [][][]*float64 `json:"-"`
-	Horizon      *int           `json:"horizon"`
-	Model        string         `json:"model"`
-	ModelVersion jsonVersion    `json:"model_version"`
-}
-
-// batchRequest3 is batchRequest with multivariate instances, for
-// encoding/json.
-type batchRequest3 struct {
-	Instances    [][][]*float64 `json:"instances"`
-	Horizon      *int           `json:"horizon"`
-	Model        string         `json:"model"`
-	ModelVersion jsonVersion    `json:"model_version"`
-}
-
-// decodeBatch reads POST /predict/batch's body (see decodePredict). Instances
-// that are arrays of arrays of arrays are multivariate windows.
-func (s *Server) decodeBatch(c *gin.Context) (batchRequest, *Error) {
-	var req batchRequest
-	body, release, e := s.readBody(c)
-	if e != nil {
-		return req, e
-	}
-	defer release()
-	if fastBatch(body, &req) {
-		return req, nil
-	}
-	req = batchRequest{}
-	err := json.Unmarshal(body, &req)
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field == "instances" && te.Value == "array" {
-		var r3 batchRequest3
-		if err3 := json.Unmarshal(body, &r3); err3 == nil {
-			return batchRequest{Windows: r3.Instances, Horizon: r3.Horizon, Model: r3.Model, ModelVersion: r3.ModelVersion}, nil
-		}
-	}
-	if err != nil {
-		return req, decodeError(err)
-	}
-	return req, nil
-}
-
 func (s *Server) predictBatch(c *gin.Context) {
-	req, e := s.decodeBatch(c)
+	req, release, e := body(s, c, jsoncodec.DecodeBatch)
 	if e != nil {
 		abort(c, e)
 		return
 	}
-	m, horizon, e := s.resolve(c, req.Model, req.ModelVersion, req.Horizon)
+	windows, multi, m, horizon, e := s.batchInput(c, &req)
+	release()
 	if e != nil {
 		abort(c, e)
 		return
-	}
-	multi := req.Windows != nil
-	if !multi {
-		if e := univariateOnly(m); e != nil {
-			abort(c, e)
-			return
-		}
-	} else if e := recursiveOK(m, horizon); e != nil {
-		abort(c, e)
-		return
-	}
-	n := len(req.Instances)
-	if multi {
-		n = len(req.Windows)
-	}
-	switch {
-	case req.Instances == nil && !multi:
-		abort(c, invalid("instances", "required: an array of 1 to %d windows", s.cfg.MaxBatch))
-		return
-	case n == 0 || n > s.cfg.MaxBatch:
-		abort(c, invalid("instances", "%d windows: send 1 to %d", n, s.cfg.MaxBatch))
-		return
-	}
-	windows := make([][]float64, n)
-	for i := range windows {
-		var e *Error
-		if multi {
-			windows[i], e = s.rows(req.Windows[i], m.Window(), m.Features(), "instances["+strconv.Itoa(i)+"]")
-		} else {
-			windows[i], e = s.window(req.Instances[i], m.Window(), "instances["+strconv.Itoa(i)+"]")
-		}
-		if e != nil {
-			abort(c, e)
-			return
-		}
 	}
 	s.metrics.observeRequestBatch("/predict/batch", len(windows))
-	kind := "batch"
+	kind := kindBatch
 	if multi {
-		kind = "batch-window"
+		kind = kindBatchWindow
 	}
-	key := cacheKey(kindOf(kind, req.Horizon), m, horizon, windows)
+	key := cacheKey(kind.with(req.Horizon != nil), m, horizon, windows)
+	withHorizon := req.Horizon != nil
 	body, cached, err := s.cachedCompute(c, key, func(ctx context.Context) ([]byte, error) {
 		var preds []serving.Prediction
 		var err error
@@ -287,15 +169,37 @@ func (s *Server) predictBatch(c *gin.Context) {
 		}
 		r := batchResponse{Predictions: make([]predictionItem, len(preds)), Count: len(preds), Model: m.Name(), ModelVersion: m.Version()}
 		for i, p := range preds {
-			r.Predictions[i] = item(p, req.Horizon != nil, multi)
+			r.Predictions[i] = item(p, withHorizon, multi)
 		}
-		return encodeBatch(&r)
+		return jsoncodec.EncodeBatch(&r)
 	})
 	if err != nil {
 		abort(c, s.computeError(err, "instances"))
 		return
 	}
 	s.writePrediction(c, body, cached)
+}
+
+// batchInput resolves the model a /predict/batch body names and reads its
+// windows: univariate series, or multivariate rows (multi).
+func (s *Server) batchInput(c *gin.Context, req *jsoncodec.Batch) ([][]float64, bool, *serving.Model, int, *Error) {
+	m, horizon, e := s.resolve(c, req.Model, req.ModelVersion, req.Horizon)
+	if e != nil {
+		return nil, false, nil, 0, e
+	}
+	if jsoncodec.Absent(req.Instances) {
+		return nil, false, nil, 0, invalid("instances", "required: an array of 1 to %d windows", s.cfg.MaxBatch)
+	}
+	multi := jsoncodec.Multivariate(req.Instances)
+	if !multi {
+		if e := univariateOnly(m); e != nil {
+			return nil, false, nil, 0, e
+		}
+	} else if e := recursiveOK(m, horizon); e != nil {
+		return nil, false, nil, 0, e
+	}
+	windows, err := jsoncodec.Windows(req.Instances, "instances", multi, s.bounds(m))
+	return windows, multi, m, horizon, inputError(err)
 }
 
 // univariateOnly refuses a model that does not map one series to its next
@@ -320,7 +224,7 @@ func recursiveOK(m *serving.Model, horizon int) *Error {
 
 // resolve finds the model the request names (body and query string, see
 // modelSpec) and checks the horizon.
-func (s *Server) resolve(c *gin.Context, bodyModel string, bodyVer jsonVersion, horizon *int) (*serving.Model, int, *Error) {
+func (s *Server) resolve(c *gin.Context, bodyModel string, bodyVer jsoncodec.Version, horizon *int) (*serving.Model, int, *Error) {
 	name, ref, e := modelSpec(c, bodyModel, bodyVer)
 	if e != nil {
 		return nil, 0, e
@@ -342,54 +246,6 @@ func (s *Server) resolve(c *gin.Context, bodyModel string, bodyVer jsonVersion, 
 		}
 	}
 	return m, h, nil
-}
-
-// window validates a client's series and returns its last n values.
-func (s *Server) window(vals []*float64, n int, field string) ([]float64, *Error) {
-	if len(vals) < n {
-		return nil, invalid(field, "need at least %d values (the model's window), got %d", n, len(vals))
-	}
-	for i, p := range vals {
-		switch {
-		case p == nil:
-			return nil, invalid(fmt.Sprintf("%s[%d]", field, i), "null: want a number")
-		case math.IsNaN(*p) || math.IsInf(*p, 0) || math.Abs(*p) > serving.MaxAbsValue:
-			return nil, invalid(fmt.Sprintf("%s[%d]", field, i), "%g is out of range: values must be finite with magnitude at most %g", *p, serving.MaxAbsValue)
-		}
-	}
-	out := make([]float64, n)
-	for i, p := range vals[len(vals)-n:] {
-		out[i] = *p
-	}
-	return out, nil
-}
-
-// rows validates a client's multivariate window (at least n rows of f
-// values) and returns its last n rows, flat.
-func (s *Server) rows(win [][]*float64, n, f int, field string) ([]float64, *Error) {
-	if len(win) < n {
-		return nil, invalid(field, "need at least %d rows of %d features (the model's window), got %d rows", n, f, len(win))
-	}
-	for i, r := range win {
-		if len(r) != f {
-			return nil, invalid(fmt.Sprintf("%s[%d]", field, i), "%d features: the model takes %d", len(r), f)
-		}
-		for j, p := range r {
-			switch {
-			case p == nil:
-				return nil, invalid(fmt.Sprintf("%s[%d][%d]", field, i, j), "null: want a number")
-			case math.IsNaN(*p) || math.IsInf(*p, 0) || math.Abs(*p) > serving.MaxAbsValue:
-				return nil, invalid(fmt.Sprintf("%s[%d][%d]", field, i, j), "%g is out of range: values must be finite with magnitude at most %g", *p, serving.MaxAbsValue)
-			}
-		}
-	}
-	out := make([]float64, 0, n*f)
-	for _, r := range win[len(win)-n:] {
-		for _, p := range r {
-			out = append(out, *p)
-		}
-	}
-	return out, nil
 }
 
 // computeError maps a failed computation to its HTTP error; anything not
@@ -542,7 +398,7 @@ func (s *Server) writePrediction(c *gin.Context, body []byte, cached bool) {
 // bits of every input value the model sees: the SHA-256 of
 // "kind\0name\0version\0fingerprint\0horizon\0count\0" followed, for every
 // window, by its length and its values' float64 bits (little endian).
-func cacheKey(kind string, m *serving.Model, horizon int, windows [][]float64) string {
+func cacheKey(kind kind, m *serving.Model, horizon int, windows [][]float64) string {
 	var stack [1024]byte
 	b := stack[:0]
 	b = append(b, kind...)
@@ -574,11 +430,22 @@ func cacheKey(kind string, m *serving.Model, horizon int, windows [][]float64) s
 	return string(key)
 }
 
-// kindOf distinguishes responses with "forecast" (horizon given) from those
+// kind is the endpoint kind a cache key covers: responses of different
+// shapes for the same windows never share an entry.
+type kind string
+
+const (
+	kindPredict     kind = "predict"      // POST /predict, historical_prices
+	kindWindow      kind = "window"       // POST /predict, window
+	kindBatch       kind = "batch"        // POST /predict/batch, univariate
+	kindBatchWindow kind = "batch-window" // POST /predict/batch, multivariate
+)
+
+// with distinguishes responses with "forecast" (horizon given) from those
 // without.
-func kindOf(kind string, horizon *int) string {
-	if horizon != nil {
-		return kind + "+forecast"
+func (k kind) with(forecast bool) kind {
+	if forecast {
+		return k + "+forecast"
 	}
-	return kind
+	return k
 }

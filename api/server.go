@@ -201,6 +201,9 @@ func (s *Server) modelSummaries() []modelSummary {
 		ms := modelSummary{Name: st.Name, Version: st.DefaultVer, Labels: st.Labels, LastReloadError: st.LastError}
 		for i := len(st.Versions) - 1; i >= 0; i-- { // lowest first
 			v := st.Versions[i]
+			if v.State == serving.StateEnd { // unloaded: reported by the TF Serving status route
+				continue
+			}
 			ms.Versions = append(ms.Versions, v.Version)
 			ms.Ready = ms.Ready || v.State == serving.StateAvailable && v.Version == st.DefaultVer
 		}

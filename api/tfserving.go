@@ -1,10 +1,7 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/seqcast/seqcast/jsoncodec"
 	"github.com/seqcast/seqcast/serving"
 )
 
@@ -116,43 +114,24 @@ func (s *Server) tfModel(c *gin.Context, p tfPath) (*serving.Model, *Error) {
 // INVALID_ARGUMENT "Unrecognized servable version label").
 func tfLookupError(err error) *Error {
 	var nf *serving.NotFoundError
-	switch {
-	case !errors.As(err, &nf):
+	if !errors.As(err, &nf) {
 		return newErr(http.StatusInternalServerError, CodeInternal, "", "model lookup failed: %v", err)
-	case nf.Label != "":
-		return newErr(http.StatusBadRequest, CodeBadRequest, "label", "Unrecognized servable version label: %s (model %q has labels: %s)", nf.Label, nf.Model, nf.Served)
-	case nf.Version != 0:
-		return newErr(http.StatusNotFound, CodeNotFound, "version", "model %q has no version %d (versions: %s)", nf.Model, nf.Version, nf.Served)
 	}
-	return newErr(http.StatusNotFound, CodeNotFound, "model", "model %q is not served (serving %s)", nf.Model, nf.Served)
-}
-
-type tfPredictRequest struct {
-	SignatureName string          `json:"signature_name"`
-	Instances     json.RawMessage `json:"instances"`
-	Inputs        json.RawMessage `json:"inputs"`
+	e := lookupError(nf, "")
+	if nf.Label == "" && nf.Version != 0 {
+		e.Field = "version"
+	}
+	return e
 }
 
 func (s *Server) tfPredict(c *gin.Context, p tfPath) {
-	var req tfPredictRequest
-	if e := s.readJSON(c, &req); e != nil {
-		abort(c, e)
-		return
-	}
-	m, e := s.tfModel(c, p)
+	req, release, e := body(s, c, jsoncodec.DecodeTFPredict)
 	if e != nil {
 		abort(c, e)
 		return
 	}
-	raw, field := req.Instances, "instances"
-	if len(raw) == 0 {
-		raw, field = req.Inputs, "inputs"
-	}
-	if len(raw) == 0 || string(raw) == "null" {
-		abort(c, invalid("instances", "required: (N, %d, %d) nested lists of numbers", m.Window(), m.Features()))
-		return
-	}
-	x, n, e := s.tensor(raw, field, m.Window(), m.Features())
+	m, x, n, field, e := s.tfInput(c, p, &req)
+	release()
 	if e != nil {
 		abort(c, e)
 		return
@@ -176,53 +155,26 @@ func (s *Server) tfPredict(c *gin.Context, p tfPath) {
 	writeJSON(c, http.StatusOK, gin.H{"predictions": preds})
 }
 
-// tensor reads (N, T, F) nested lists (or (N, T) when F is 1) into a flat
-// float32 batch.
-func (s *Server) tensor(raw json.RawMessage, field string, T, F int) ([]float32, int, *Error) {
-	var x3 [][][]*float64
-	err3 := json.Unmarshal(raw, &x3)
-	if err3 != nil {
-		var x2 [][]*float64
-		if F != 1 || json.Unmarshal(raw, &x2) != nil {
-			e := decodeError(err3)
-			if e.Status == http.StatusBadRequest {
-				e = invalid(field, "want (N, %d, %d) nested lists of numbers", T, F)
-			}
-			if e.Field != "" && !strings.HasPrefix(e.Field, field) {
-				e.Field = field
-			}
-			return nil, 0, e
-		}
-		x3 = make([][][]*float64, len(x2))
-		for i, w := range x2 {
-			x3[i] = make([][]*float64, len(w))
-			for t := range w {
-				x3[i][t] = []*float64{w[t]}
-			}
-		}
+// tfInput resolves the model of a :predict path and reads the body's
+// instances (row format) or inputs (columnar format) into a flat batch of n
+// samples; field says which.
+func (s *Server) tfInput(c *gin.Context, p tfPath, req *jsoncodec.TFPredict) (*serving.Model, []float32, int, string, *Error) {
+	m, e := s.tfModel(c, p)
+	if e != nil {
+		return nil, nil, 0, "", e
 	}
-	n := len(x3)
-	if n == 0 || n > s.cfg.MaxBatch {
-		return nil, 0, invalid(field, "%d instances: send 1 to %d", n, s.cfg.MaxBatch)
+	raw, field := req.Instances, "instances"
+	if jsoncodec.Absent(raw) {
+		raw, field = req.Inputs, "inputs"
 	}
-	x := make([]float32, 0, n*T*F)
-	for i, w := range x3 {
-		if len(w) != T {
-			return nil, 0, invalid(fmt.Sprintf("%s[%d]", field, i), "%d time steps: the model takes exactly %d", len(w), T)
-		}
-		for t, step := range w {
-			if len(step) != F {
-				return nil, 0, invalid(fmt.Sprintf("%s[%d][%d]", field, i, t), "%d features: the model takes %d", len(step), F)
-			}
-			for f, v := range step {
-				if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) || math.Abs(*v) > serving.MaxAbsValue {
-					return nil, 0, invalid(fmt.Sprintf("%s[%d][%d][%d]", field, i, t, f), "want a finite number with magnitude at most %g", serving.MaxAbsValue)
-				}
-				x = append(x, float32(*v))
-			}
-		}
+	if jsoncodec.Absent(raw) {
+		return nil, nil, 0, "", invalid("instances", "required: (N, %d, %d) nested lists of numbers", m.Window(), m.Features())
 	}
-	return x, n, nil
+	x, n, err := jsoncodec.Tensor(raw, field, s.bounds(m))
+	if err != nil {
+		return nil, nil, 0, "", inputError(err)
+	}
+	return m, x, n, field, nil
 }
 
 // nest shapes one sample's flat output like TF Serving does: a (1,) output
@@ -242,6 +194,9 @@ func nest(v []float32, shape []int) any {
 func (s *Server) tfStatus(c *gin.Context, p tfPath) {
 	m, e := s.tfModel(c, p)
 	if e != nil {
+		if s.tfEndedStatus(c, p) {
+			return
+		}
 		abort(c, e)
 		return
 	}
@@ -353,7 +308,7 @@ func (s *Server) tfReload(c *gin.Context, p tfPath) {
 			abort(c, tfLookupError(err))
 			return
 		}
-		abort(c, newErr(http.StatusConflict, CodeReloadFailed, "", "reload failed, still serving the previous version: %s", trimPrefix(err)))
+		abort(c, newErr(http.StatusConflict, CodeReloadFailed, "", "reload failed, still serving the previous version: %v", err))
 		return
 	}
 	m, _ := s.reg.Get(p.name, 0)

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
@@ -9,35 +8,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/seqcast/seqcast/jsoncodec"
 	"github.com/seqcast/seqcast/serving"
 )
-
-// jsonVersion is "model_version" in a request body as the client wrote it: a
-// JSON number (2, 2.0) or a string ("2", "2.0", "canary"). It is read only in
-// modelSpec, so that a value of the wrong type is a 422 naming the field, not
-// a decoding error.
-type jsonVersion struct {
-	set  bool
-	str  bool   // written as a JSON string
-	text string // the string's content, else the JSON text of the value
-}
-
-// UnmarshalJSON keeps the value as written; null means absent.
-func (v *jsonVersion) UnmarshalJSON(b []byte) error {
-	switch {
-	case string(b) == "null":
-		*v = jsonVersion{}
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*v = jsonVersion{set: true, str: true, text: s}
-	default:
-		*v = jsonVersion{set: true, text: string(b)}
-	}
-	return nil
-}
 
 // versionRef is a parsed model_version: a version number or a label (or
 // neither: the model's default version).
@@ -129,12 +102,12 @@ func quoteShort(s string) string {
 // body with those in its query string (?model=NAME&model_version=V). Either
 // place may name them; both may if they agree, else it is a 422 naming the
 // field.
-func modelSpec(c *gin.Context, bodyModel string, bodyVer jsonVersion) (string, versionRef, *Error) {
+func modelSpec(c *gin.Context, bodyModel string, bodyVer jsoncodec.Version) (string, versionRef, *Error) {
 	name := bodyModel
 	var ref versionRef
-	if bodyVer.set {
+	if bodyVer.Set {
 		var e *Error
-		if ref, e = parseVersion(bodyVer.text, bodyVer.str, ""); e != nil {
+		if ref, e = parseVersion(bodyVer.Text, bodyVer.Str, ""); e != nil {
 			return "", ref, e
 		}
 	}
@@ -184,14 +157,8 @@ func (s *Server) lookup(name string, ref versionRef) (*serving.Model, *Error) {
 		return m, nil
 	}
 	var nf *serving.NotFoundError
-	switch {
-	case !errors.As(err, &nf):
+	if !errors.As(err, &nf) {
 		return nil, newErr(http.StatusInternalServerError, CodeInternal, "", "model lookup failed: %v", err)
-	case nf.Label != "":
-		return nil, invalid("model_version", "%s is not a version number (%s) nor a version label of model %q (labels: %s)",
-			quoteShort(ref.text), `2, "2" or "2.0"`, nf.Model, nf.Served)
-	case nf.Version != 0:
-		return nil, newErr(http.StatusNotFound, CodeNotFound, "model_version", "model %q has no version %d (versions: %s)", nf.Model, nf.Version, nf.Served)
 	}
-	return nil, newErr(http.StatusNotFound, CodeNotFound, "model", "model %q is not served (serving %s)", nf.Model, nf.Served)
+	return nil, lookupError(nf, ref.text)
 }

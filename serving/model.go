@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/seqcast/seqcast/nn"
@@ -25,18 +27,32 @@ var (
 	ErrNotAvailable = errors.New("model not available")
 )
 
-// InputError is an ErrInput that names the offending request field (a JSON
-// path such as "historical_prices[3]" or "instances[2]").
+// InputError is an ErrInput that says where the offending value is: Field
+// names an argument ("horizon"), or is empty for the windows, and Index is
+// the position inside the windows, outermost first (window, step, feature;
+// empty: the whole argument). The HTTP layer turns both into a JSON path of
+// its request.
 type InputError struct {
 	Field string
+	Index []int
 	Msg   string
 }
 
 func (e *InputError) Error() string {
-	if e.Field == "" {
+	var b strings.Builder
+	b.WriteString(e.Field)
+	for i, k := range e.Index {
+		if i == 0 {
+			b.WriteString("window ")
+		} else {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(k))
+	}
+	if b.Len() == 0 {
 		return e.Msg
 	}
-	return e.Field + ": " + e.Msg
+	return b.String() + ": " + e.Msg
 }
 
 // Is makes errors.Is(err, ErrInput) true for every InputError.
@@ -44,6 +60,11 @@ func (e *InputError) Is(target error) bool { return target == ErrInput }
 
 func inputErr(field, format string, args ...any) error {
 	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// indexErr is an InputError at a position inside the windows.
+func indexErr(index []int, format string, args ...any) error {
+	return &InputError{Index: index, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Prediction is the forecast for one window, in the units of the series.
@@ -154,12 +175,12 @@ func (m *Model) Forecast(ctx context.Context, windows [][]float64, horizon int) 
 	cur := make([]float64, n*T)
 	for i, w := range windows {
 		if len(w) < T {
-			return nil, inputErr(fmt.Sprintf("[%d]", i), "need at least %d values, got %d", T, len(w))
+			return nil, indexErr([]int{i}, "need at least %d values, got %d", T, len(w))
 		}
 		off := len(w) - T
 		for j, v := range w[off:] {
 			if !valueOK(v) {
-				return nil, inputErr(fmt.Sprintf("[%d][%d]", i, off+j), "value %g is out of range (finite, magnitude at most %g)", v, MaxAbsValue)
+				return nil, indexErr([]int{i, off + j}, "value %g is out of range (finite, magnitude at most %g)", v, MaxAbsValue)
 			}
 		}
 		copy(cur[i*T:], w[off:])
@@ -234,7 +255,7 @@ func (m *Model) PredictWindows(ctx context.Context, windows [][]float64, horizon
 	T, F := m.window, m.features
 	for i, w := range windows {
 		if len(w)%F != 0 || len(w)/F < T {
-			return nil, inputErr(fmt.Sprintf("[%d]", i), "need at least %d rows of %d features, got %d values", T, F, len(w))
+			return nil, indexErr([]int{i}, "need at least %d rows of %d features, got %d values", T, F, len(w))
 		}
 	}
 	if m.Univariate() {
@@ -256,7 +277,7 @@ func (m *Model) PredictWindows(ctx context.Context, windows [][]float64, horizon
 		off := len(win) - w
 		for j, v := range win[off:] {
 			if !valueOK(v) {
-				return nil, inputErr(fmt.Sprintf("[%d][%d][%d]", i, (off+j)/F, j%F), "value %g is out of range (finite, magnitude at most %g)", v, MaxAbsValue)
+				return nil, indexErr([]int{i, (off + j) / F, j % F}, "value %g is out of range (finite, magnitude at most %g)", v, MaxAbsValue)
 			}
 		}
 		copy(raw[i*w:], win[off:])
@@ -301,11 +322,11 @@ func (m *Model) Raw(ctx context.Context, x []float32, n int) ([]float32, error) 
 		return nil, err
 	}
 	if want := n * m.window * m.features; len(x) != want || n <= 0 {
-		return nil, inputErr("instances", "want %d samples of shape %v, got %d values", n, []int(m.net.InputShape()), len(x))
+		return nil, inputErr("", "want %d samples of shape %v, got %d values", n, []int(m.net.InputShape()), len(x))
 	}
 	for i, v := range x {
 		if !valueOK(float64(v)) {
-			return nil, inputErr(fmt.Sprintf("instances[%d]", i/(m.window*m.features)), "values must be finite with magnitude at most %g", MaxAbsValue)
+			return nil, indexErr([]int{i / (m.window * m.features)}, "values must be finite with magnitude at most %g", MaxAbsValue)
 		}
 	}
 	y := make([]float32, n*m.outSize)

@@ -65,6 +65,7 @@ type serveConfig struct {
 	GCPercent         int
 
 	models map[string]serving.ModelOptions // from VersionLabels and DefaultVersion
+	keras  kerasFlags                      // preprocessing for --model FILE.h5|FILE.keras
 }
 
 // serveFlags defines every flag; each is also read from its environment
@@ -84,9 +85,9 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 		env[name] = ev
 	}
 	str(&c.Addr, "addr", "SEQCAST_ADDR", ":8000", "listen address")
-	str(&c.Model, "model", "SEQCAST_MODEL", "", "serve the bundle in this directory instead of the embedded gold model")
-	str(&c.ModelName, "model-name", "SEQCAST_MODEL_NAME", "", "model name for --model (default: the manifest's name, else the directory's name)")
-	str(&c.ModelsDir, "models-dir", "SEQCAST_MODELS_DIR", "", "serve every NAME/VERSION/ bundle under this directory (TF Serving layout; the highest version is the default unless --default-version says otherwise)")
+	str(&c.Model, "model", "SEQCAST_MODEL", "", "serve this bundle directory or Keras .h5/.keras file (with --scaler-x/--scaler-y or --window-zscore) instead of the embedded gold model")
+	str(&c.ModelName, "model-name", "SEQCAST_MODEL_NAME", "", "model name for --model (default: a bundle's manifest name, else the directory's or file's name without extension)")
+	str(&c.ModelsDir, "models-dir", "SEQCAST_MODELS_DIR", "", "serve every NAME/VERSION/ folder under this directory (TF Serving layout; a bundle or exactly one .h5/.keras file per version; NAME/model.yaml configures a model; the highest version is the default unless configured otherwise)")
 	str(&c.DefaultModel, "default-model", "SEQCAST_DEFAULT_MODEL", "", `model used when a request names none (default: "gold" if served, else the first name)`)
 	str(&c.VersionLabels, "version-labels", "SEQCAST_VERSION_LABELS", "",
 		"version labels, TF Serving style: comma-separated NAME:LABEL=VERSION (an entry without NAME: continues the previous model), e.g. gold:stable=1,canary=2; requests may then say model_version \"canary\" or use /v1/models/NAME/labels/LABEL. Every label must point to a loaded version")
@@ -124,6 +125,15 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 	num(&c.BatchSize, "batch-size", "SEQCAST_BATCH_SIZE", serving.DefaultBatchMax, "with --batching, most samples in one merged forward pass")
 	num(&c.BatchWorkers, "batch-workers", "SEQCAST_BATCH_WORKERS", 0, "with --batching, merged passes running at once (0: GOMAXPROCS)")
 	str(&c.PprofAddr, "pprof-addr", "SEQCAST_PPROF_ADDR", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty: off")
+	// The preprocessing of a Keras file given to --model: import's flags.
+	c.keras.register(fs)
+	for name, ev := range map[string]string{"scaler-x": "SEQCAST_SCALER_X", "scaler-y": "SEQCAST_SCALER_Y",
+		"window-zscore": "SEQCAST_WINDOW_ZSCORE", "epsilon": "SEQCAST_EPSILON", "target-feature": "SEQCAST_TARGET_FEATURE",
+		"window": "SEQCAST_WINDOW"} {
+		f := fs.Lookup(name)
+		f.Usage += " (with --model FILE.h5|FILE.keras; env " + ev + ")"
+		env[name] = ev
+	}
 	return env
 }
 
@@ -151,7 +161,9 @@ func serveMain(ctx context.Context, args []string, getenv func(string) string, h
 Serves forecasts over HTTP: POST /predict, /predict/batch, TF Serving's
 /v1/models/{name}:predict, /health, /ready, /metrics, /docs, GET / (see
 docs/api.md).
-With no flags it serves the embedded gold model on :8000. Every flag can also
+With no flags it serves the embedded gold model on :8000; --model serves a
+bundle directory or a Keras .h5/.keras file (with its scaler pickles), and
+--models-dir a TF Serving style NAME/VERSION/ repository (see README). Every flag can also
 be set through the environment variable named beside it; a flag given on the
 command line wins. SIGHUP reloads every model; SIGTERM/SIGINT drain and stop.
 
@@ -176,6 +188,12 @@ Flags:
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "seqcast serve: unexpected arguments %q\n", fs.Args())
 		fs.Usage()
+		return 2
+	}
+	c.keras.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { c.keras.set[f.Name] = true })
+	if err := checkServeKeras(c); err != nil {
+		fmt.Fprintf(stderr, "seqcast serve: %v\n", err)
 		return 2
 	}
 	logger, err := newLogger(stderr, c.LogLevel, c.LogFormat)
@@ -222,6 +240,31 @@ func splitList(s string) []string {
 	return out
 }
 
+// kerasFlagNames are the preprocessing flags, which only a Keras file given
+// to --model takes.
+var kerasFlagNames = []string{"scaler-x", "scaler-y", "window-zscore", "epsilon", "target-feature", "window"}
+
+// checkServeKeras refuses preprocessing flags that would be ignored (no
+// --model, or --model naming a bundle directory) and inconsistent ones.
+func checkServeKeras(c serveConfig) error {
+	var given []string
+	for _, n := range kerasFlagNames {
+		if c.keras.set[n] {
+			given = append(given, "--"+n)
+		}
+	}
+	if len(given) == 0 {
+		return nil
+	}
+	if c.Model == "" {
+		return fmt.Errorf("%s apply to --model FILE.h5|FILE.keras only (in --models-dir, NAME/model.yaml's keras: section sets them)", strings.Join(given, ", "))
+	}
+	if st, err := os.Stat(c.Model); err == nil && st.IsDir() {
+		return fmt.Errorf("%s apply to a Keras file; --model %s is a bundle directory, which carries its own scaler.json", strings.Join(given, ", "), c.Model)
+	}
+	return c.keras.check()
+}
+
 // sources turns --model / --models-dir into registry sources; neither means
 // the embedded gold bundle.
 func sources(c serveConfig) ([]serving.Source, error) {
@@ -230,6 +273,21 @@ func sources(c serveConfig) ([]serving.Source, error) {
 		out = append(out, serving.ModelsDir(c.ModelsDir))
 	}
 	if c.Model != "" {
+		st, err := os.Stat(c.Model)
+		if err != nil {
+			return nil, fmt.Errorf("--model: %w", err)
+		}
+		if !st.IsDir() {
+			name := c.ModelName
+			if name == "" {
+				base := filepath.Base(c.Model)
+				name = strings.TrimSuffix(base, filepath.Ext(base))
+			}
+			if err := serving.CheckModelName(name); err != nil {
+				return nil, fmt.Errorf("--model %s: %w (name it with --model-name)", c.Model, err)
+			}
+			return append(out, serving.KerasFile(name, 0, c.Model, c.keras.options())), nil
+		}
 		name := c.ModelName
 		if name == "" {
 			if b, err := os.ReadFile(filepath.Join(c.Model, "manifest.json")); err == nil {
@@ -244,6 +302,9 @@ func sources(c serveConfig) ([]serving.Source, error) {
 				return nil, err
 			}
 			name = filepath.Base(abs)
+		}
+		if err := serving.CheckModelName(name); err != nil {
+			return nil, fmt.Errorf("--model %s: %w (name it with --model-name)", c.Model, err)
 		}
 		out = append(out, serving.BundleDir(name, 0, c.Model))
 	}
