@@ -118,63 +118,39 @@ DATA actconst<>+432(SB)/4, $0x40000000
 DATA actconst<>+436(SB)/4, $0x40000000
 DATA actconst<>+440(SB)/4, $0x40000000
 DATA actconst<>+444(SB)/4, $0x40000000
-DATA actconst<>+448(SB)/4, $0xc0000000
-DATA actconst<>+452(SB)/4, $0xc0000000
-DATA actconst<>+456(SB)/4, $0xc0000000
-DATA actconst<>+460(SB)/4, $0xc0000000
-DATA actconst<>+464(SB)/4, $0xc0000000
-DATA actconst<>+468(SB)/4, $0xc0000000
-DATA actconst<>+472(SB)/4, $0xc0000000
-DATA actconst<>+476(SB)/4, $0xc0000000
-DATA actconst<>+480(SB)/4, $0x3f200000
-DATA actconst<>+484(SB)/4, $0x3f200000
-DATA actconst<>+488(SB)/4, $0x3f200000
-DATA actconst<>+492(SB)/4, $0x3f200000
-DATA actconst<>+496(SB)/4, $0x3f200000
-DATA actconst<>+500(SB)/4, $0x3f200000
-DATA actconst<>+504(SB)/4, $0x3f200000
-DATA actconst<>+508(SB)/4, $0x3f200000
-DATA actconst<>+512(SB)/4, $0xbbbaf0ea
-DATA actconst<>+516(SB)/4, $0xbbbaf0ea
-DATA actconst<>+520(SB)/4, $0xbbbaf0ea
-DATA actconst<>+524(SB)/4, $0xbbbaf0ea
-DATA actconst<>+528(SB)/4, $0xbbbaf0ea
-DATA actconst<>+532(SB)/4, $0xbbbaf0ea
-DATA actconst<>+536(SB)/4, $0xbbbaf0ea
-DATA actconst<>+540(SB)/4, $0xbbbaf0ea
-DATA actconst<>+544(SB)/4, $0x3ca9134e
-DATA actconst<>+548(SB)/4, $0x3ca9134e
-DATA actconst<>+552(SB)/4, $0x3ca9134e
-DATA actconst<>+556(SB)/4, $0x3ca9134e
-DATA actconst<>+560(SB)/4, $0x3ca9134e
-DATA actconst<>+564(SB)/4, $0x3ca9134e
-DATA actconst<>+568(SB)/4, $0x3ca9134e
-DATA actconst<>+572(SB)/4, $0x3ca9134e
-DATA actconst<>+576(SB)/4, $0xbd5c1e2d
-DATA actconst<>+580(SB)/4, $0xbd5c1e2d
-DATA actconst<>+584(SB)/4, $0xbd5c1e2d
-DATA actconst<>+588(SB)/4, $0xbd5c1e2d
-DATA actconst<>+592(SB)/4, $0xbd5c1e2d
-DATA actconst<>+596(SB)/4, $0xbd5c1e2d
-DATA actconst<>+600(SB)/4, $0xbd5c1e2d
-DATA actconst<>+604(SB)/4, $0xbd5c1e2d
-DATA actconst<>+608(SB)/4, $0x3e088393
-DATA actconst<>+612(SB)/4, $0x3e088393
-DATA actconst<>+616(SB)/4, $0x3e088393
-DATA actconst<>+620(SB)/4, $0x3e088393
-DATA actconst<>+624(SB)/4, $0x3e088393
-DATA actconst<>+628(SB)/4, $0x3e088393
-DATA actconst<>+632(SB)/4, $0x3e088393
-DATA actconst<>+636(SB)/4, $0x3e088393
-DATA actconst<>+640(SB)/4, $0xbeaaaa99
-DATA actconst<>+644(SB)/4, $0xbeaaaa99
-DATA actconst<>+648(SB)/4, $0xbeaaaa99
-DATA actconst<>+652(SB)/4, $0xbeaaaa99
-DATA actconst<>+656(SB)/4, $0xbeaaaa99
-DATA actconst<>+660(SB)/4, $0xbeaaaa99
-DATA actconst<>+664(SB)/4, $0xbeaaaa99
-DATA actconst<>+668(SB)/4, $0xbeaaaa99
-GLOBL actconst<>(SB), RODATA|NOPTR, $672
+DATA actconst<>+448(SB)/4, $0x42b00000
+DATA actconst<>+452(SB)/4, $0x42b00000
+DATA actconst<>+456(SB)/4, $0x42b00000
+DATA actconst<>+460(SB)/4, $0x42b00000
+DATA actconst<>+464(SB)/4, $0x42b00000
+DATA actconst<>+468(SB)/4, $0x42b00000
+DATA actconst<>+472(SB)/4, $0x42b00000
+DATA actconst<>+476(SB)/4, $0x42b00000
+DATA actconst<>+480(SB)/4, $0xbfb8aa3b
+DATA actconst<>+484(SB)/4, $0xbfb8aa3b
+DATA actconst<>+488(SB)/4, $0xbfb8aa3b
+DATA actconst<>+492(SB)/4, $0xbfb8aa3b
+DATA actconst<>+496(SB)/4, $0xbfb8aa3b
+DATA actconst<>+500(SB)/4, $0xbfb8aa3b
+DATA actconst<>+504(SB)/4, $0xbfb8aa3b
+DATA actconst<>+508(SB)/4, $0xbfb8aa3b
+DATA actconst<>+512(SB)/4, $0xc1a00000
+DATA actconst<>+516(SB)/4, $0xc1a00000
+DATA actconst<>+520(SB)/4, $0xc1a00000
+DATA actconst<>+524(SB)/4, $0xc1a00000
+DATA actconst<>+528(SB)/4, $0xc1a00000
+DATA actconst<>+532(SB)/4, $0xc1a00000
+DATA actconst<>+536(SB)/4, $0xc1a00000
+DATA actconst<>+540(SB)/4, $0xc1a00000
+DATA actconst<>+544(SB)/4, $0x41a00000
+DATA actconst<>+548(SB)/4, $0x41a00000
+DATA actconst<>+552(SB)/4, $0x41a00000
+DATA actconst<>+556(SB)/4, $0x41a00000
+DATA actconst<>+560(SB)/4, $0x41a00000
+DATA actconst<>+564(SB)/4, $0x41a00000
+DATA actconst<>+568(SB)/4, $0x41a00000
+DATA actconst<>+572(SB)/4, $0x41a00000
+GLOBL actconst<>(SB), RODATA|NOPTR, $576
 
 #define A_SIGN actconst<>+0(SB)
 #define A_BIAS actconst<>+32(SB)
@@ -190,19 +166,15 @@ GLOBL actconst<>(SB), RODATA|NOPTR, $672
 #define A_P0 actconst<>+352(SB)
 #define A_ONE actconst<>+384(SB)
 #define A_TWO actconst<>+416(SB)
-#define A_MTWO actconst<>+448(SB)
-#define A_TH actconst<>+480(SB)
-#define A_T4 actconst<>+512(SB)
-#define A_T3 actconst<>+544(SB)
-#define A_T2 actconst<>+576(SB)
-#define A_T1 actconst<>+608(SB)
-#define A_T0 actconst<>+640(SB)
+#define A_EXPHI actconst<>+448(SB)
+#define A_NLOG2E actconst<>+480(SB)
+#define A_TLO actconst<>+512(SB)
+#define A_THI actconst<>+544(SB)
 
 // EXPNEGY replaces X by exp(X) for X <= 0 (or NaN): X is clamped at -88,
 // n = round(X*log2e), r = X - n*ln2 in two FMA steps, exp(r) = 1 + r(1 +
 // r P(r)), times 2^n built in the exponent bits (0 for n = -127, where
-// exp(X) < FLT_MIN/1.4). T1 and T2 are clobbered. EXPNEGZ is the same on
-// 16 lanes, scaling with VSCALEFPS (which underflows gradually).
+// exp(X) < FLT_MIN/1.4). T1 and T2 are clobbered.
 #define EXPNEGY(X, T1, T2) \
 	VMOVUPS A_EXPLO, T1 \
 	VMAXPS X, T1, X \
@@ -222,9 +194,38 @@ GLOBL actconst<>(SB), RODATA|NOPTR, $672
 	VFMADD213PS A_ONE, X, T2 \
 	VFMADD213PS A_ONE, X, T2 \
 	VMULPS T1, T2, X
-#define EXPNEGZ(X, T1, T2) \
-	VBROADCASTSS A_EXPLO, T1 \
+
+// EXPM1Y replaces X by expm1(X) for X clamped to [-20, 20]: the same
+// reduction, expm1(r) = r + r^2 P(r), then 2^n*expm1(r) + (2^n - 1). T1 to
+// T3 are clobbered. EXPM1Z is the same on 16 lanes, with VSCALEFPS for 2^n.
+#define EXPM1Y(X, T1, T2, T3) \
+	VMOVUPS A_TLO, T1 \
 	VMAXPS X, T1, X \
+	VMOVUPS A_THI, T1 \
+	VMINPS X, T1, X \
+	VMULPS A_LOG2E, X, T1 \
+	VCVTPS2DQ T1, T1 \
+	VCVTDQ2PS T1, T2 \
+	VFNMADD231PS A_LN2HI, T2, X \
+	VFNMADD231PS A_LN2LO, T2, X \
+	VPADDD A_BIAS, T1, T1 \
+	VPSLLD $23, T1, T1 \
+	VMOVUPS A_P5, T2 \
+	VFMADD213PS A_P4, X, T2 \
+	VFMADD213PS A_P3, X, T2 \
+	VFMADD213PS A_P2, X, T2 \
+	VFMADD213PS A_P1, X, T2 \
+	VFMADD213PS A_P0, X, T2 \
+	VMULPS X, X, T3 \
+	VFMADD213PS X, T3, T2 \
+	VSUBPS A_ONE, T1, T3 \
+	VFMADD213PS T3, T1, T2 \
+	VMOVAPS T2, X
+#define EXPM1Z(X, T1, T2, T3) \
+	VBROADCASTSS A_TLO, T1 \
+	VMAXPS X, T1, X \
+	VBROADCASTSS A_THI, T1 \
+	VMINPS X, T1, X \
 	VMULPS.BCST A_LOG2E, X, T1 \
 	VRNDSCALEPS $0, T1, T1 \
 	VFNMADD231PS.BCST A_LN2HI, T1, X \
@@ -235,9 +236,13 @@ GLOBL actconst<>(SB), RODATA|NOPTR, $672
 	VFMADD213PS.BCST A_P2, X, T2 \
 	VFMADD213PS.BCST A_P1, X, T2 \
 	VFMADD213PS.BCST A_P0, X, T2 \
-	VFMADD213PS.BCST A_ONE, X, T2 \
-	VFMADD213PS.BCST A_ONE, X, T2 \
-	VSCALEFPS T1, T2, X
+	VMULPS X, X, T3 \
+	VFMADD213PS X, T3, T2 \
+	VBROADCASTSS A_ONE, T3 \
+	VSCALEFPS T1, T3, T1 \
+	VSUBPS.BCST A_ONE, T1, T3 \
+	VFMADD213PS T3, T1, T2 \
+	VMOVAPS T2, X
 
 // SIGMOIDY replaces X by sigmoid(X): with t = exp(-|X|) and r = 1/(1+t),
 // t*r where X is negative and 1 - t*r elsewhere (exactly 1 for t = 0,
@@ -254,68 +259,54 @@ GLOBL actconst<>(SB), RODATA|NOPTR, $672
 	VFNMADD213PS A_ONE, X, T1 \
 	VBLENDVPS T3, T2, T1, X
 
-// TANHY replaces X by tanh(X): with a = |X|, a + a^3 P(a^2) below 0.625,
-// 1 - 2t/(1+t) with t = exp(-2a) above, then X's sign. T1 to T5 are
-// clobbered.
-#define TANHY(X, T1, T2, T3, T4, T5) \
-	VANDPS A_SIGN, X, T3 \
-	VXORPS T3, X, X \
-	VMULPS A_MTWO, X, T4 \
-	EXPNEGY(T4, T1, T2) \
-	VADDPS A_ONE, T4, T1 \
+// TANHY replaces X by tanh(X) = m/(m+2), m = expm1(2X), with 2X clamped
+// to [-20, 20] (tanh rounds to ±1 beyond ±9.01). T1 to T3 are clobbered.
+#define TANHY(X, T1, T2, T3) \
+	VADDPS X, X, X \
+	EXPM1Y(X, T1, T2, T3) \
+	VADDPS A_TWO, X, T1 \
 	VRCPPS T1, T2 \
-	VMULPS T2, T4, T5 \
-	VFNMADD231PS T5, T1, T4 \
-	VFMADD231PS T4, T2, T5 \
-	VMOVUPS A_ONE, T4 \
-	VFNMADD231PS A_TWO, T5, T4 \
-	VMULPS X, X, T1 \
-	VMOVUPS A_T4, T2 \
-	VFMADD213PS A_T3, T1, T2 \
-	VFMADD213PS A_T2, T1, T2 \
-	VFMADD213PS A_T1, T1, T2 \
-	VFMADD213PS A_T0, T1, T2 \
-	VMULPS X, T1, T1 \
-	VFMADD213PS X, T1, T2 \
-	VCMPPS $1, A_TH, X, T1 \
-	VBLENDVPS T1, T2, T4, X \
-	VORPS T3, X, X
+	VMULPS T2, X, T3 \
+	VFNMADD231PS T3, T1, X \
+	VFMADD231PS X, T2, T3 \
+	VMOVAPS T3, X
 
-// SIGMOIDZ and TANHZ are the same on 16 lanes. VRCP14PS is accurate to
-// 2^-14 (VRCPPS to 1.5*2^-12); the selects are masked moves: SIGMOIDZ
-// clobbers K2, TANHZ K1.
+// SIGMOIDZ replaces X by sigmoid(X) = 1/(1+exp(-X)) on 16 lanes, X
+// clamped to [-88, 88]: exp(-X) is as accurate relatively as exp(-|X|),
+// and VRCP14PS (accurate to 2^-14, VRCPPS only to 1.5*2^-12) with one
+// correction gives 1/(1+e) within an ulp, and exactly 1 for e = 0. T1 and
+// T2 are clobbered.
 #define SIGMOIDZ(X, T1, T2) \
-	VPTESTMD.BCST A_SIGN, X, K2 \
-	VPORD.BCST A_SIGN, X, X \
-	EXPNEGZ(X, T1, T2) \
+	VBROADCASTSS A_EXPLO, T1 \
+	VMAXPS X, T1, X \
+	VBROADCASTSS A_EXPHI, T1 \
+	VMINPS X, T1, X \
+	VMULPS.BCST A_NLOG2E, X, T1 \
+	VRNDSCALEPS $0, T1, T1 \
+	VFNMSUB231PS.BCST A_LN2HI, T1, X \
+	VFNMADD231PS.BCST A_LN2LO, T1, X \
+	VBROADCASTSS A_P5, T2 \
+	VFMADD213PS.BCST A_P4, X, T2 \
+	VFMADD213PS.BCST A_P3, X, T2 \
+	VFMADD213PS.BCST A_P2, X, T2 \
+	VFMADD213PS.BCST A_P1, X, T2 \
+	VFMADD213PS.BCST A_P0, X, T2 \
+	VFMADD213PS.BCST A_ONE, X, T2 \
+	VFMADD213PS.BCST A_ONE, X, T2 \
+	VSCALEFPS T1, T2, X \
 	VADDPS.BCST A_ONE, X, T1 \
 	VRCP14PS T1, T2 \
 	VFNMADD213PS.BCST A_ONE, T2, T1 \
 	VFMADD213PS T2, T2, T1 \
-	VMULPS T1, X, T2 \
-	VFNMADD213PS.BCST A_ONE, X, T1 \
-	VBLENDMPS T2, T1, K2, X
+	VMOVAPS T1, X
 
-#define TANHZ(X, T1, T2, T3, T4, T5) \
-	VPANDD.BCST A_SIGN, X, T3 \
-	VPXORD T3, X, X \
-	VMULPS.BCST A_MTWO, X, T4 \
-	EXPNEGZ(T4, T1, T2) \
-	VADDPS.BCST A_ONE, T4, T1 \
+// TANHZ is TANHY on 16 lanes.
+#define TANHZ(X, T1, T2, T3) \
+	VADDPS X, X, X \
+	EXPM1Z(X, T1, T2, T3) \
+	VADDPS.BCST A_TWO, X, T1 \
 	VRCP14PS T1, T2 \
-	VMULPS T2, T4, T5 \
-	VFNMADD231PS T5, T1, T4 \
-	VFMADD231PS T4, T2, T5 \
-	VBROADCASTSS A_ONE, T4 \
-	VFNMADD231PS.BCST A_TWO, T5, T4 \
-	VMULPS X, X, T1 \
-	VBROADCASTSS A_T4, T2 \
-	VFMADD213PS.BCST A_T3, T1, T2 \
-	VFMADD213PS.BCST A_T2, T1, T2 \
-	VFMADD213PS.BCST A_T1, T1, T2 \
-	VFMADD213PS.BCST A_T0, T1, T2 \
-	VMULPS X, T1, T1 \
-	VFMADD213PS X, T1, T2 \
-	VCMPPS.BCST $1, A_TH, X, K1 \
-	VMOVAPS T2, K1, T4 \
-	VPORD T3, T4, X
+	VMULPS T2, X, T3 \
+	VFNMADD231PS T3, T1, X \
+	VFMADD231PS X, T2, T3 \
+	VMOVAPS T3, X

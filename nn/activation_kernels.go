@@ -8,17 +8,22 @@ import "math"
 // relative to float64 wherever the result is a normal float32 (see
 // TestActivationSweep for the bounds each path reaches):
 //
-//	t = exp(-|x|)       sigmoid(x) = t/(1+t) for x < 0, 1 - t/(1+t) otherwise
-//	t = exp(-2|x|)      tanh(x) = sign(x) * (1 - 2t/(1+t)) for |x| >= 0.625
-//	                    tanh(x) = x + x^3*P(x^2) (Cephes tanhf) below
+//	t = exp(-|x|)          sigmoid(x) = t/(1+t) for x < 0, 1 - t/(1+t) otherwise
+//	m = expm1(2x)          tanh(x) = m/(m+2), with x clamped to [-10, 10]
 //
 // so that sigmoid's negative tail, where it is close to e^x and far below
-// any absolute error bound, is as accurate relatively as the rest (TensorFlow
-// computes it from exp there too). exp(u) for u <= 0 is Cephes expf: u is
-// clamped at -88, reduced by n = round(u*log2e), a degree-7 polynomial on
-// [-ln2/2, ln2/2] and a scale by 2^n built in the exponent bits, which is
-// zero for n = -127 (u < -87.68, where exp(u) is below FLT_MIN anyway: the
+// any absolute error bound, is as accurate relatively as the rest
+// (TensorFlow computes it from exp there too), and tanh near 0, where it
+// is close to x, too. (The AVX-512 sigmoid computes 1/(1+exp(-x)) with x
+// clamped to [-88, 88], which is as accurate there: see activation_amd64.h.)
+//
+// exp(u) for u <= 0 is Cephes expf: u is clamped at -88, reduced by n =
+// round(u*log2e), r = u - n*ln2 in [-ln2/2, ln2/2], exp(r) = 1 + r + r^2 P(r)
+// (degree 7) and a scale by 2^n built in the exponent bits, which is zero
+// for n = -127 (u < -87.68, where exp(u) is below FLT_MIN anyway: the
 // kernels flush to zero there, as TensorFlow with flush-to-zero does).
+// expm1(u) is the same reduction with expm1(r) = r + r^2 P(r), then
+// 2^n*expm1(r) + (2^n - 1), which keeps its relative accuracy near 0.
 
 // Constants of the kernels (the vector ones hold the same values).
 const (
@@ -35,26 +40,39 @@ const (
 	expP2 = 4.1665795894e-2
 	expP1 = 1.6666665459e-1
 	expP0 = 5.0000001201e-1
-	// Below tanhSmall, tanh is x + x*z*P(z), z = x^2.
-	tanhSmall = 0.625
-	tanhP4    = -5.70498872745e-3
-	tanhP3    = 2.06390887954e-2
-	tanhP2    = -5.37397155531e-2
-	tanhP1    = 1.33314422036e-1
-	tanhP0    = -3.33332819422e-1
+	// tanh(x) rounds to ±1 beyond ±9.01: its argument is clamped here.
+	tanhClamp = 10
 )
 
 // expReduce splits u (finite, within float32 exp's range) into n =
 // round(u*log2e) and exp(u - n*ln2), which is in [0.7, 1.42].
 func expReduce(u float32) (int32, float32) {
+	n, r, p := expSplit(u)
+	return n, float32(float32(p*r+1)*r) + 1
+}
+
+// expSplit reduces u (finite, within float32 exp's range) to n =
+// round(u*log2e), r = u - n*ln2 and p = P(r), so that exp(u) = 2^n *
+// (1 + r + r^2 p).
+func expSplit(u float32) (n int32, r, p float32) {
 	// round to nearest, ties to even: adding and subtracting 1.5*2^23
 	// rounds any |v| < 2^22 (float32 conversions stop fusion or folding).
 	const magic = 12582912
 	fn := float32(float32(u*log2e32)+magic) - magic
-	r := float32(u-fn*expC1) - fn*expC2
-	p := float32(float32(float32(float32(expP5*r+expP4)*r+expP3)*r+expP2)*r+expP1)*r + expP0
-	y := float32(float32(p*r+1)*r) + 1
-	return int32(fn), y
+	r = float32(u-fn*expC1) - fn*expC2
+	p = float32(float32(float32(float32(float32(expP5*r+expP4)*r+expP3)*r+expP2)*r+expP1)*r) + expP0
+	return int32(fn), r, p
+}
+
+// expm1T is expm1(u) for |u| <= 2*tanhClamp (see above).
+func expm1T(u float32) float32 {
+	n, r, p := expSplit(u)
+	m := float32(r*r)*p + r
+	if n == 0 {
+		return m
+	}
+	s := math.Float32frombits(uint32(n+127) << 23)
+	return s*m + (s - 1)
 }
 
 // expNeg32 is exp(u) for u <= 0 (or NaN), 0 below -87.68 (see above).
@@ -102,17 +120,11 @@ func sigmoid32(x float32) float32 {
 
 // tanh32 is tanh(x) (see above).
 func tanh32(x float32) float32 {
-	a := abs32(x)
-	var y float32
-	if a < tanhSmall {
-		z := a * a
-		p := float32(float32(float32(float32(tanhP4*z+tanhP3)*z+tanhP2)*z+tanhP1)*z) + tanhP0
-		y = float32(a*z)*p + a
-	} else {
-		t := expNeg32(-2 * a)
-		y = 1 - 2*(t/(1+t))
+	if x != x {
+		return x
 	}
-	return math.Float32frombits(math.Float32bits(y) | math.Float32bits(x)&(1<<31))
+	m := expm1T(2 * min(max(x, -tanhClamp), tanhClamp))
+	return m / (m + 2)
 }
 
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }

@@ -30,11 +30,12 @@ const (
 )
 
 // sweepCuts are the values next to which the sweep looks closely: the
-// kernels' own cut-offs (tanh's polynomial/exp switch at 0.625, exp's
-// clamp at -88 and flush below -87.68, ln FLT_MIN, overflow, Exp32's range,
-// tanh_shrink's series) and the piecewise-linear activations' corners.
+// kernels' own cut-offs (tanh's clamp at 10 and its rounding to 1 past
+// 9.01, exp's clamp at ±88 and flush below -87.68, ln FLT_MIN, overflow,
+// Exp32's range, tanh_shrink's series at 0.05), the piecewise-linear
+// activations' corners, and 0.625 (where tanh used to switch formulas).
 var sweepCuts = []float64{
-	0, 0.05, 0.5, 0.625, 1, 2.5, 3, 6, 9, 15, 20,
+	0, 0.05, 0.5, 0.625, 1, 2.5, 3, 6, 9, 9.01, 10, 15, 20,
 	87.33654475055310898657, 87.68, 88, 88.3, 88.72283935546875, 88.8, 103.972, 104,
 }
 

@@ -65,13 +65,10 @@ var actConsts = []struct {
 	{"P0", 0x3f000000},    // 5.0000001201e-1 (rounds to 0.5)
 	{"ONE", 0x3f800000},
 	{"TWO", 0x40000000},
-	{"MTWO", 0xc0000000},
-	{"TH", 0x3f200000}, // 0.625: tanh's polynomial below, exp above
-	{"T4", 0xbbbaf0ea}, // -5.70498872745e-3: Cephes tanhf's polynomial
-	{"T3", 0x3ca9134e}, // 2.06390887954e-2
-	{"T2", 0xbd5c1e2d}, // -5.37397155531e-2
-	{"T1", 0x3e088393}, // 1.33314422036e-1
-	{"T0", 0xbeaaaa99}, // -3.33332819422e-1
+	{"EXPHI", 0x42b00000},  // 88, the other clamp of AVX-512 sigmoid's exp
+	{"NLOG2E", 0xbfb8aa3b}, // -log2(e)
+	{"TLO", 0xc1a00000},    // -20: tanh's expm1 argument is clamped to
+	{"THI", 0x41a00000},    // [-20, 20]
 }
 
 // actHeader is activation_amd64.h: the constant table and the macros of the
@@ -101,50 +98,85 @@ func actHeader() []byte {
 // EXPNEGY replaces X by exp(X) for X <= 0 (or NaN): X is clamped at -88,
 // n = round(X*log2e), r = X - n*ln2 in two FMA steps, exp(r) = 1 + r(1 +
 // r P(r)), times 2^n built in the exponent bits (0 for n = -127, where
-// exp(X) < FLT_MIN/1.4). T1 and T2 are clobbered. EXPNEGZ is the same on
-// 16 lanes, scaling with VSCALEFPS (which underflows gradually).
+// exp(X) < FLT_MIN/1.4). T1 and T2 are clobbered.
 `)
-	b.WriteString(expNegMacro("Y"))
-	b.WriteString(expNegMacro("Z"))
+	b.WriteString(expNegMacro())
+	b.WriteString(`
+// EXPM1Y replaces X by expm1(X) for X clamped to [-20, 20]: the same
+// reduction, expm1(r) = r + r^2 P(r), then 2^n*expm1(r) + (2^n - 1). T1 to
+// T3 are clobbered. EXPM1Z is the same on 16 lanes, with VSCALEFPS for 2^n.
+`)
+	b.WriteString(expm1Macro("Y"))
+	b.WriteString(expm1Macro("Z"))
 	b.WriteString(actMacros)
 	return b.Bytes()
 }
 
-// expNegMacro is EXPNEG{suffix}, suffix Y (AVX2) or Z (AVX-512).
-func expNegMacro(suffix string) string {
+// expNegMacro is EXPNEGY.
+func expNegMacro() string {
+	lines := []string{
+		"#define EXPNEGY(X, T1, T2)",
+		"VMOVUPS A_EXPLO, T1",
+		"VMAXPS X, T1, X",
+	}
+	lines = append(lines, reduceY...)
+	lines = append(lines, "VMOVUPS A_P5, T2")
+	for _, c := range []string{"P4", "P3", "P2", "P1", "P0", "ONE", "ONE"} {
+		lines = append(lines, "VFMADD213PS A_"+c+", X, T2")
+	}
+	lines = append(lines, "VMULPS T1, T2, X")
+	return strings.Join(lines, " \\\n\t") + "\n"
+}
+
+// reduceY turns X into r and T1 into 2^n (AVX2; T2 is clobbered).
+var reduceY = []string{
+	"VMULPS A_LOG2E, X, T1",
+	"VCVTPS2DQ T1, T1",
+	"VCVTDQ2PS T1, T2",
+	"VFNMADD231PS A_LN2HI, T2, X",
+	"VFNMADD231PS A_LN2LO, T2, X",
+	"VPADDD A_BIAS, T1, T1",
+	"VPSLLD $23, T1, T1",
+}
+
+// expm1Macro is EXPM1{suffix}, suffix Y (AVX2) or Z (AVX-512).
+func expm1Macro(suffix string) string {
 	ld, bcst := "VMOVUPS", ""
 	if suffix == "Z" {
 		ld, bcst = "VBROADCASTSS", ".BCST"
 	}
 	lines := []string{
-		"#define EXPNEG" + suffix + "(X, T1, T2)",
-		ld + " A_EXPLO, T1",
+		"#define EXPM1" + suffix + "(X, T1, T2, T3)",
+		ld + " A_TLO, T1",
 		"VMAXPS X, T1, X",
-		"VMULPS" + bcst + " A_LOG2E, X, T1",
+		ld + " A_THI, T1",
+		"VMINPS X, T1, X",
 	}
-	if suffix == "Z" {
+	if suffix == "Z" { // T1 = n; 2^n later
 		lines = append(lines,
+			"VMULPS.BCST A_LOG2E, X, T1",
 			"VRNDSCALEPS $0, T1, T1",
 			"VFNMADD231PS.BCST A_LN2HI, T1, X",
 			"VFNMADD231PS.BCST A_LN2LO, T1, X")
 	} else {
-		lines = append(lines,
-			"VCVTPS2DQ T1, T1",
-			"VCVTDQ2PS T1, T2",
-			"VFNMADD231PS A_LN2HI, T2, X",
-			"VFNMADD231PS A_LN2LO, T2, X",
-			"VPADDD A_BIAS, T1, T1",
-			"VPSLLD $23, T1, T1")
+		lines = append(lines, reduceY...)
 	}
 	lines = append(lines, ld+" A_P5, T2")
-	for _, c := range []string{"P4", "P3", "P2", "P1", "P0", "ONE", "ONE"} {
+	for _, c := range []string{"P4", "P3", "P2", "P1", "P0"} {
 		lines = append(lines, "VFMADD213PS"+bcst+" A_"+c+", X, T2")
 	}
+	lines = append(lines,
+		"VMULPS X, X, T3",
+		"VFMADD213PS X, T3, T2") // T2 = expm1(r)
 	if suffix == "Z" {
-		lines = append(lines, "VSCALEFPS T1, T2, X")
-	} else {
-		lines = append(lines, "VMULPS T1, T2, X")
+		lines = append(lines,
+			"VBROADCASTSS A_ONE, T3",
+			"VSCALEFPS T1, T3, T1") // T1 = 2^n
 	}
+	lines = append(lines,
+		"VSUBPS"+bcst+" A_ONE, T1, T3",
+		"VFMADD213PS T3, T1, T2",
+		"VMOVAPS T2, X")
 	return strings.Join(lines, " \\\n\t") + "\n"
 }
 
@@ -168,71 +200,57 @@ const actMacros = `
 	VFNMADD213PS A_ONE, X, T1 \
 	VBLENDVPS T3, T2, T1, X
 
-// TANHY replaces X by tanh(X): with a = |X|, a + a^3 P(a^2) below 0.625,
-// 1 - 2t/(1+t) with t = exp(-2a) above, then X's sign. T1 to T5 are
-// clobbered.
-#define TANHY(X, T1, T2, T3, T4, T5) \
-	VANDPS A_SIGN, X, T3 \
-	VXORPS T3, X, X \
-	VMULPS A_MTWO, X, T4 \
-	EXPNEGY(T4, T1, T2) \
-	VADDPS A_ONE, T4, T1 \
+// TANHY replaces X by tanh(X) = m/(m+2), m = expm1(2X), with 2X clamped
+// to [-20, 20] (tanh rounds to ±1 beyond ±9.01). T1 to T3 are clobbered.
+#define TANHY(X, T1, T2, T3) \
+	VADDPS X, X, X \
+	EXPM1Y(X, T1, T2, T3) \
+	VADDPS A_TWO, X, T1 \
 	VRCPPS T1, T2 \
-	VMULPS T2, T4, T5 \
-	VFNMADD231PS T5, T1, T4 \
-	VFMADD231PS T4, T2, T5 \
-	VMOVUPS A_ONE, T4 \
-	VFNMADD231PS A_TWO, T5, T4 \
-	VMULPS X, X, T1 \
-	VMOVUPS A_T4, T2 \
-	VFMADD213PS A_T3, T1, T2 \
-	VFMADD213PS A_T2, T1, T2 \
-	VFMADD213PS A_T1, T1, T2 \
-	VFMADD213PS A_T0, T1, T2 \
-	VMULPS X, T1, T1 \
-	VFMADD213PS X, T1, T2 \
-	VCMPPS $1, A_TH, X, T1 \
-	VBLENDVPS T1, T2, T4, X \
-	VORPS T3, X, X
+	VMULPS T2, X, T3 \
+	VFNMADD231PS T3, T1, X \
+	VFMADD231PS X, T2, T3 \
+	VMOVAPS T3, X
 
-// SIGMOIDZ and TANHZ are the same on 16 lanes. VRCP14PS is accurate to
-// 2^-14 (VRCPPS to 1.5*2^-12); the selects are masked moves: SIGMOIDZ
-// clobbers K2, TANHZ K1.
+// SIGMOIDZ replaces X by sigmoid(X) = 1/(1+exp(-X)) on 16 lanes, X
+// clamped to [-88, 88]: exp(-X) is as accurate relatively as exp(-|X|),
+// and VRCP14PS (accurate to 2^-14, VRCPPS only to 1.5*2^-12) with one
+// correction gives 1/(1+e) within an ulp, and exactly 1 for e = 0. T1 and
+// T2 are clobbered.
 #define SIGMOIDZ(X, T1, T2) \
-	VPTESTMD.BCST A_SIGN, X, K2 \
-	VPORD.BCST A_SIGN, X, X \
-	EXPNEGZ(X, T1, T2) \
+	VBROADCASTSS A_EXPLO, T1 \
+	VMAXPS X, T1, X \
+	VBROADCASTSS A_EXPHI, T1 \
+	VMINPS X, T1, X \
+	VMULPS.BCST A_NLOG2E, X, T1 \
+	VRNDSCALEPS $0, T1, T1 \
+	VFNMSUB231PS.BCST A_LN2HI, T1, X \
+	VFNMADD231PS.BCST A_LN2LO, T1, X \
+	VBROADCASTSS A_P5, T2 \
+	VFMADD213PS.BCST A_P4, X, T2 \
+	VFMADD213PS.BCST A_P3, X, T2 \
+	VFMADD213PS.BCST A_P2, X, T2 \
+	VFMADD213PS.BCST A_P1, X, T2 \
+	VFMADD213PS.BCST A_P0, X, T2 \
+	VFMADD213PS.BCST A_ONE, X, T2 \
+	VFMADD213PS.BCST A_ONE, X, T2 \
+	VSCALEFPS T1, T2, X \
 	VADDPS.BCST A_ONE, X, T1 \
 	VRCP14PS T1, T2 \
 	VFNMADD213PS.BCST A_ONE, T2, T1 \
 	VFMADD213PS T2, T2, T1 \
-	VMULPS T1, X, T2 \
-	VFNMADD213PS.BCST A_ONE, X, T1 \
-	VBLENDMPS T2, T1, K2, X
+	VMOVAPS T1, X
 
-#define TANHZ(X, T1, T2, T3, T4, T5) \
-	VPANDD.BCST A_SIGN, X, T3 \
-	VPXORD T3, X, X \
-	VMULPS.BCST A_MTWO, X, T4 \
-	EXPNEGZ(T4, T1, T2) \
-	VADDPS.BCST A_ONE, T4, T1 \
+// TANHZ is TANHY on 16 lanes.
+#define TANHZ(X, T1, T2, T3) \
+	VADDPS X, X, X \
+	EXPM1Z(X, T1, T2, T3) \
+	VADDPS.BCST A_TWO, X, T1 \
 	VRCP14PS T1, T2 \
-	VMULPS T2, T4, T5 \
-	VFNMADD231PS T5, T1, T4 \
-	VFMADD231PS T4, T2, T5 \
-	VBROADCASTSS A_ONE, T4 \
-	VFNMADD231PS.BCST A_TWO, T5, T4 \
-	VMULPS X, X, T1 \
-	VBROADCASTSS A_T4, T2 \
-	VFMADD213PS.BCST A_T3, T1, T2 \
-	VFMADD213PS.BCST A_T2, T1, T2 \
-	VFMADD213PS.BCST A_T1, T1, T2 \
-	VFMADD213PS.BCST A_T0, T1, T2 \
-	VMULPS X, T1, T1 \
-	VFMADD213PS X, T1, T2 \
-	VCMPPS.BCST $1, A_TH, X, K1 \
-	VMOVAPS T2, K1, T4 \
-	VPORD T3, T4, X
+	VMULPS T2, X, T3 \
+	VFNMADD231PS T3, T1, X \
+	VFMADD231PS X, T2, T3 \
+	VMOVAPS T3, X
 `
 
 // kernel writes lstmStep{16*nb}: nb panels (16 units each) of every gate.
@@ -309,7 +327,8 @@ func kernel(w func(string, ...any), nb int) {
 	// Temporaries: three sets, by role (Z16-Z29 and Z31 are free after the
 	// loop; Z30 holds the new cell state).
 	sets := [3]string{"Z16, Z17, Z18, Z19, Z20", "Z21, Z22, Z23, Z24, Z25", "Z26, Z27, Z28, Z29, Z31"}
-	two := func(set int) string { return sets[set][:strings.Index(sets[set][5:], ",")+5] }
+	two := func(set int) string { return sets[set][:len("Z16, Z17")] }
+	three := func(set int) string { return sets[set][:len("Z16, Z17, Z18")] }
 	for j := 0; j < nb; j++ {
 		i, f, g, o := acc(0, j), acc(1, j), acc(2, j), acc(3, j)
 		off := ""
@@ -317,14 +336,14 @@ func kernel(w func(string, ...any), nb int) {
 			off = fmt.Sprint(64 * j)
 		}
 		w("\tSIGMOIDZ(%s, %s)", i, two(0))
-		w("\tTANHZ(%s, %s)", g, sets[1])
+		w("\tTANHZ(%s, %s)", g, three(1))
 		w("\tVMULPS %s, %s, %s", i, g, g)
 		w("\tSIGMOIDZ(%s, %s)", f, two(2))
 		w("\tVMOVUPS %s(DI), Z30", off)
 		w("\tVFMADD213PS %s, %s, Z30", g, f)
 		w("\tVMOVUPS Z30, %s(DI)", off)
 		w("\tSIGMOIDZ(%s, %s)", o, two(0))
-		w("\tTANHZ(Z30, %s)", sets[1])
+		w("\tTANHZ(Z30, %s)", three(1))
 		w("\tVMULPS %s, Z30, Z30", o)
 		w("\tVMOVUPS Z30, %s(SI)", off)
 	}

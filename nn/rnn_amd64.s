@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// The vector exp, sigmoid and tanh (EXPNEGY, SIGMOIDY, TANHY and their
+// The vector exp, sigmoid and tanh (SIGMOIDY, TANHY and their
 // 16-lane forms ...Z), with their constants: see activation_kernels.go.
 #include "activation_amd64.h"
 
@@ -15,7 +15,7 @@ TEXT ·tanhVec(SB), NOSPLIT, $0-16
 	JZ   tanhdone
 tanhloop:
 	VMOVUPS (SI), Y0
-	TANHY(Y0, Y1, Y2, Y3, Y4, Y5)
+	TANHY(Y0, Y1, Y2, Y3)
 	VMOVUPS Y0, (SI)
 	ADDQ $32, SI
 	DECQ CX
@@ -60,7 +60,7 @@ lstmloop:
 	SIGMOIDY(Y0, Y1, Y2, Y3)
 	LEAQ (SI)(R8*2), R9
 	VMOVUPS (R9), Y4     // zc
-	TANHY(Y4, Y1, Y2, Y3, Y6, Y7)
+	TANHY(Y4, Y1, Y2, Y3)
 	VMULPS Y0, Y4, Y4    // i*g
 	VMOVUPS (SI)(R8*1), Y0 // zf
 	SIGMOIDY(Y0, Y1, Y2, Y3)
@@ -69,7 +69,7 @@ lstmloop:
 	VMOVUPS Y8, (DI)
 	VMOVUPS (R9)(R8*1), Y5 // zo
 	SIGMOIDY(Y5, Y1, Y2, Y3)
-	TANHY(Y8, Y1, Y2, Y3, Y6, Y7)
+	TANHY(Y8, Y1, Y2, Y3)
 	VMULPS Y5, Y8, Y8
 	VMOVUPS Y8, (DX)
 	ADDQ $32, SI
@@ -338,7 +338,7 @@ lstmzloop:
 	SIGMOIDZ(Z0, Z1, Z2)
 	LEAQ (SI)(R8*2), R9
 	VMOVUPS (R9), Z4
-	TANHZ(Z4, Z10, Z11, Z12, Z13, Z14)
+	TANHZ(Z4, Z10, Z11, Z12)
 	VMULPS Z0, Z4, Z4
 	VMOVUPS (SI)(R8*1), Z0
 	SIGMOIDZ(Z0, Z1, Z2)
@@ -347,7 +347,7 @@ lstmzloop:
 	VMOVUPS Z8, (DI)
 	VMOVUPS (R9)(R8*1), Z5
 	SIGMOIDZ(Z5, Z13, Z14)
-	TANHZ(Z8, Z1, Z2, Z3, Z6, Z7)
+	TANHZ(Z8, Z1, Z2, Z3)
 	VMULPS Z5, Z8, Z8
 	VMOVUPS Z8, (DX)
 	ADDQ $64, SI
