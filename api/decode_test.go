@@ -99,4 +99,3 @@ func BenchmarkPredictBatchedParallel(b *testing.B) {
 		})
 	}
 }
-

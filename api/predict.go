@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-		"errors"
+	"errors"
 	"math"
 
 	"net/http"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -60,34 +61,34 @@ func mustRun(t *testing.T, args ...string) string {
 	return stdout
 }
 
-// readNPY64 reads a float32 or float64 .npy as float64 (float64 exactly).
+// readNPY64 reads a float32 or float64 .npy as float64 (a float64 one
+// exactly, which weights.ReadNPY would round to float32).
 func readNPY64(t *testing.T, path string) ([]float64, []int) {
 	t.Helper()
-	if x, shape := readNPY(t, path); x != nil || len(shape) > 0 {
-		f, _ := os.Open(path)
-		defer f.Close()
-		if nr, err := weights.NewNPYReader(f); err != nil || !strings.HasSuffix(nr.Header.DType, "f8") {
-			v := make([]float64, len(x))
-			for i, f := range x {
-				v[i] = float64(f)
-			}
-			return v, shape
-		}
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := npy.NewReader(f)
+	nr, err := weights.NewNPYReader(f)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var v []float64
-	if err := r.Read(&v); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	return v, r.Header.Descr.Shape
+	var v []float64
+	if strings.HasSuffix(nr.Header.DType, "f8") {
+		f.Seek(0, io.SeekStart)
+		err = npy.Read(f, &v)
+	} else {
+		var v32 []float32
+		v32, err = nr.Read()
+		for _, x := range v32 {
+			v = append(v, float64(x))
+		}
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v, nr.Header.Shape
 }
 
 func writeNPY32(t *testing.T, path string, x []float32, shape []int) {
