@@ -69,6 +69,7 @@ var wantCases = []string{
 	"masking_bilstm_seq_k3",
 	"masking_dense_passthrough_k2_15",
 	"masking_dropped_at_conv1d_k2_12",
+	"masking_functional_merge_k3",
 	"masking_gru_simplernn_k3",
 	"masking_lstm_k2_12",
 	"masking_zero_output_k3",

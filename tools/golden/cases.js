@@ -622,6 +622,19 @@ const cases = [
       L('Dense', { units: 1 }),
     ],
   },
+  {
+    name: 'masking_functional_merge_k3', dialect: 'k3', keras_version: '3.13.2', input: [6, 2], n: 6,
+    functional: true,
+    masked: { value: 0, steps: [[0, 1], [3], [], [5], [1, 2, 3, 4], 'all'] },
+    layers: [
+      F('mask', ['INPUT'], 'Masking'),
+      F('proj', ['mask'], 'Dense', { units: 3, activation: 'tanh' }),
+      F('bi', ['mask'], 'Bidirectional', { layer: gru({ units: 2, return_sequences: true }) }),
+      F('cat', ['proj', 'bi'], 'Concatenate', { axis: -1 }),
+      F('rnn', ['cat'], 'SimpleRNN', { units: 3 }),
+      F('out', ['rnn'], 'Dense', { units: 1 }),
+    ],
+  },
   // ------------------------------------------------------------ stateful RNNs
   {
     name: 'lstm_stateful_batch1_k2_12', dialect: 'k2.12', keras_version: '2.3.1', input: [4, 3], n: 6,
