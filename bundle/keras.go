@@ -92,8 +92,10 @@ func (e *UnsupportedLayerError) Unwrap() error { return e.Err }
 // It refuses what the exporter refuses, with its messages: a scaler fitted
 // on another feature count than the model's, a window that is not the
 // model's input length, exclusive options, self-test arrays that are not
-// finite floats of the model's input shape. A layer whose weights cannot be
-// mapped is an *UnsupportedLayerError. FromKeras does not build the network:
+// finite floats of the model's input shape: those are *Error. A layer whose
+// weights cannot be mapped is an *UnsupportedLayerError; a file that is not
+// a readable Keras file is package kerasfile's *kerasfile.Error or
+// *kerasfile.LimitError, naming the file (and the layer and class). FromKeras does not build the network:
 // load the bundle's FS with package weights for that.
 func FromKeras(path string, opts KerasOptions) (*Bundle, error) {
 	fail := func(err error, format string, args ...any) error { return errorf(path, "", err, format, args...) }
@@ -112,6 +114,11 @@ func FromKeras(path string, opts KerasOptions) (*Bundle, error) {
 				b = kerasconfig.Default()
 			}
 			return nil, &UnsupportedLayerError{File: path, Layer: uc.Layer, Class: uc.Class, Supported: b.Classes(), Err: err}
+		}
+		var ke *kerasfile.Error
+		var le *kerasfile.LimitError
+		if errors.As(err, &ke) || errors.As(err, &le) {
+			return nil, err // names the file, and the layer and class when there is one
 		}
 		return nil, fail(err, "cannot read the Keras file")
 	}

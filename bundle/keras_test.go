@@ -143,7 +143,6 @@ func TestFromKerasErrors(t *testing.T) {
 			"--self-test-output has 6 rows, input has 72"},
 		{"tolerance", aqKeras, KerasOptions{SelfTestInput: aqBundle + "/self_test/input.npy", SelfTestOutput: good, SelfTestTolerance: ptr(math.Inf(1))},
 			"--self-test-tolerance +Inf must be a finite number >= 0"},
-		{"not a Keras file", notKeras, KerasOptions{}, "neither a .keras zip nor an HDF5 file"},
 		{"missing", filepath.Join(dir, "nope.h5"), KerasOptions{}, "no such file"},
 	}
 	for _, tt := range tests {
@@ -155,6 +154,14 @@ func TestFromKerasErrors(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("not a Keras file", func(t *testing.T) {
+		_, err := FromKeras(notKeras, KerasOptions{})
+		var ke *kerasfile.Error
+		if !errors.As(err, &ke) || ke.File != notKeras || !strings.Contains(err.Error(), "neither a .keras zip nor an HDF5 file") {
+			t.Errorf("got %v, want a *kerasfile.Error naming %s", err, notKeras)
+		}
+	})
 
 	t.Run("unsupported class", func(t *testing.T) {
 		const tcn = "../kerasfile/testdata/survey/tcn-stock/tcn_model.keras"
