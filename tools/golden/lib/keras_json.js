@@ -88,7 +88,8 @@ function classConfig(ctx, cls, u, inRank) {
     case 'GlobalAveragePooling1D':
       return { data_format: 'channels_last', keepdims: u.keepdims ?? false };
     case 'LSTM':
-    case 'GRU': {
+    case 'GRU':
+    case 'SimpleRNN': {
       const c = {
         return_sequences: u.return_sequences ?? false,
         return_state: false,
@@ -98,10 +99,10 @@ function classConfig(ctx, cls, u, inRank) {
       };
       if (k3) c.zero_output_for_mask = u.zero_output_for_mask ?? false;
       else c.time_major = false;
+      c.units = u.units;
+      c.activation = u.activation ?? 'tanh';
+      if (cls !== 'SimpleRNN') c.recurrent_activation = u.recurrent_activation ?? 'sigmoid';
       Object.assign(c, {
-        units: u.units,
-        activation: u.activation ?? 'tanh',
-        recurrent_activation: u.recurrent_activation ?? 'sigmoid',
         use_bias: u.use_bias ?? true,
         kernel_initializer: glorot(ctx),
         recurrent_initializer: orthogonal(ctx),
@@ -120,38 +121,8 @@ function classConfig(ctx, cls, u, inRank) {
         recurrent_dropout: 0.0,
       });
       if (k3) c.seed = null;
-      else c.implementation = 2;
+      else if (cls !== 'SimpleRNN') c.implementation = 2;
       if (cls === 'GRU') c.reset_after = u.reset_after ?? true;
-      return c;
-    }
-    case 'SimpleRNN': {
-      const c = {
-        return_sequences: u.return_sequences ?? false,
-        return_state: false,
-        go_backwards: u.go_backwards ?? false,
-        stateful: u.stateful ?? false,
-        unroll: false,
-      };
-      if (k3) c.zero_output_for_mask = u.zero_output_for_mask ?? false;
-      else c.time_major = false;
-      Object.assign(c, {
-        units: u.units,
-        activation: u.activation ?? 'tanh',
-        use_bias: u.use_bias ?? true,
-        kernel_initializer: glorot(ctx),
-        recurrent_initializer: orthogonal(ctx),
-        bias_initializer: zeros(ctx),
-        kernel_regularizer: null,
-        recurrent_regularizer: null,
-        bias_regularizer: null,
-        activity_regularizer: null,
-        kernel_constraint: null,
-        recurrent_constraint: null,
-        bias_constraint: null,
-        dropout: 0.0,
-        recurrent_dropout: 0.0,
-      });
-      if (k3) c.seed = null;
       return c;
     }
     case 'Masking':
