@@ -255,17 +255,15 @@ func tanhShrink64(v float64) float64 {
 	return v - math.Tanh(v)
 }
 
-// softsign is x/(1+|x|), and its limits ±1 at ±Inf (where the quotient
-// would be NaN).
+// softsign is x/(1+|x|), in float64 (one rounding), and its limits ±1 at
+// ±Inf (where the quotient would be NaN).
 func softsign(x []float32, _ int) {
-	for i, v := range x {
-		a := abs32(v)
-		if a > math.MaxFloat32 {
-			x[i] = float32(math.Copysign(1, float64(v)))
-			continue
+	mapSlice64(x, func(v float64) float64 {
+		if math.IsInf(v, 0) {
+			return math.Copysign(1, v)
 		}
-		x[i] = v / (1 + a)
-	}
+		return v / (1 + math.Abs(v))
+	})
 }
 
 // hardSigmoid2 is Keras 2's (and TF.js's) clip(0.2x+0.5, 0, 1) as TF runs
