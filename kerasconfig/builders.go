@@ -110,24 +110,7 @@ func (c *LayerConfig) refuse(what string, supported []string) error {
 func conv1D(c *LayerConfig) (nn.Layer, error) {
 	l := &nn.Conv1D{LayerName: c.name}
 	var err error
-	if err = c.DataFormat(); err != nil {
-		return nil, err
-	}
-	if g, err := c.Int("groups", 1); err != nil {
-		return nil, err
-	} else if g != 1 {
-		return nil, c.Unsupported("groups", "1")
-	}
-	if l.Filters, err = c.Positive("filters", Required); err != nil {
-		return nil, err
-	}
-	if l.KernelSize, err = c.Positive("kernel_size", Required); err != nil {
-		return nil, err
-	}
-	if l.Strides, err = c.Positive("strides", 1); err != nil {
-		return nil, err
-	}
-	if l.DilationRate, err = c.Positive("dilation_rate", 1); err != nil {
+	if l.Filters, l.KernelSize, l.Strides, l.DilationRate, err = c.convOptions(); err != nil {
 		return nil, err
 	}
 	if l.Padding, err = c.OneOf("padding", "valid", "valid", "same", "causal"); err != nil {

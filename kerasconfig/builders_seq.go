@@ -98,27 +98,37 @@ func upSampling1D(c *LayerConfig) (nn.Layer, error) {
 	return &nn.UpSampling1D{LayerName: c.name, Size: n}, nil
 }
 
+// convOptions reads what Conv1D and Conv1DTranspose share: channels_last,
+// groups 1, filters, kernel_size, strides and dilation_rate.
+func (c *LayerConfig) convOptions() (filters, kernel, strides, dilation int, err error) {
+	if err = c.DataFormat(); err != nil {
+		return
+	}
+	g, err := c.Int("groups", 1)
+	if err != nil {
+		return
+	}
+	if g != 1 {
+		err = c.Unsupported("groups", "1")
+		return
+	}
+	if filters, err = c.Positive("filters", Required); err != nil {
+		return
+	}
+	if kernel, err = c.Positive("kernel_size", Required); err != nil {
+		return
+	}
+	if strides, err = c.Positive("strides", 1); err != nil {
+		return
+	}
+	dilation, err = c.Positive("dilation_rate", 1)
+	return
+}
+
 func conv1DTranspose(c *LayerConfig) (nn.Layer, error) {
 	l := &nn.Conv1DTranspose{LayerName: c.name, OutputPadding: -1}
 	var err error
-	if err = c.DataFormat(); err != nil {
-		return nil, err
-	}
-	if g, err := c.Int("groups", 1); err != nil {
-		return nil, err
-	} else if g != 1 {
-		return nil, c.Unsupported("groups", "1")
-	}
-	if l.Filters, err = c.Positive("filters", Required); err != nil {
-		return nil, err
-	}
-	if l.KernelSize, err = c.Positive("kernel_size", Required); err != nil {
-		return nil, err
-	}
-	if l.Strides, err = c.Positive("strides", 1); err != nil {
-		return nil, err
-	}
-	if l.DilationRate, err = c.Positive("dilation_rate", 1); err != nil {
+	if l.Filters, l.KernelSize, l.Strides, l.DilationRate, err = c.convOptions(); err != nil {
 		return nil, err
 	}
 	if l.Padding, err = c.OneOf("padding", "valid", "valid", "same"); err != nil {
