@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -255,30 +256,18 @@ func TestMaskPlan(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := m.MaskConsumers(); !equalInts(got, tc.consumers) {
+			if got := m.MaskConsumers(); !slices.Equal(got, tc.consumers) {
 				t.Errorf("consumers %v, want %v", got, tc.consumers)
 			}
 			var drops []int
 			for _, d := range m.MaskDrops() {
 				drops = append(drops, d.Node)
 			}
-			if !equalInts(drops, tc.drops) {
+			if !slices.Equal(drops, tc.drops) {
 				t.Errorf("drops %v, want %v", drops, tc.drops)
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestMaskedModel runs Masking -> Dropout -> LSTM(seq) -> GRU through a
