@@ -13,4 +13,9 @@
 // Build. After Build a layer is immutable, so one model serves many
 // goroutines at once; every call brings its own scratch memory (Model keeps a
 // pool of workspaces so that a forward pass at steady state allocates nothing).
+//
+// Masks: a Masking layer computes, besides its output, one value per sample
+// and time step; the model hands it along the layers that pass a mask on
+// (MaskRule) to the recurrent layers (MaskedLayer), which skip masked steps
+// as Keras does (masking.go). The mask lives in the workspace too.
 package nn
