@@ -83,6 +83,11 @@ test('the goldens detect the semantics they cover', async () => {
     ['gold_forecaster', 'relu LSTM', (j) => { layer(j, 3).layer.config.activation = 'relu'; }],
     ['advanced_activations_k2', 'no threshold', (j) => { layer(j, 1).threshold = 0.0; }],
     ['batchnorm_layernorm_k2', 'epsilon', (j) => { layer(j, 2).epsilon = 0.5; }],
+    ['masking_lstm_k2_12', 'no step masked', (j) => { layer(j, 1).mask_value = 0.5; }],
+    ['masking_zero_output_k3', 'previous output at masked steps', (j) => { layer(j, 2).zero_output_for_mask = false; }],
+    ['simplernn_stacked_k2_12', 'backwards', (j) => { layer(j, 1).go_backwards = true; }],
+    ['conv1d_transpose_k3', 'valid instead of same', (j) => { layer(j, 1).padding = 'valid'; }],
+    ['padding_crop_upsample_k3', 'no zero padding', (j) => { layer(j, 1).padding = [0, 0]; }],
     ['activations_all_k3', 'gelu->swish', (j) => {
       j.config.layers.find((l) => l.name === 'act_gelu').config.activation = 'silu';
     }],
