@@ -180,10 +180,11 @@ func expm1Macro(suffix string) string {
 	return strings.Join(lines, " \\\n\t") + "\n"
 }
 
-// actMacros are the kernels. NaN propagates through every one: the clamp
-// takes X as its second operand, and NaN fails the tanh branch test. A
-// reciprocal is the approximate one, y0, corrected once by y0 + y0*(1 -
-// d*y0); a quotient t/d is t*y0 corrected once: q0 + y0*(t - d*q0).
+// actMacros are the kernels. NaN propagates through every one (each clamp
+// takes X as its second operand, which VMAXPS and VMINPS return when
+// either is NaN). A reciprocal is the approximate one, y0, corrected once
+// by y0 + y0*(1 - d*y0); a quotient t/d is t*y0 corrected once: q0 +
+// y0*(t - d*q0).
 const actMacros = `
 // SIGMOIDY replaces X by sigmoid(X): with t = exp(-|X|) and r = 1/(1+t),
 // t*r where X is negative and 1 - t*r elsewhere (exactly 1 for t = 0,
