@@ -168,8 +168,8 @@ func TestLoadErrors(t *testing.T) {
 			`layer "dense_1" kernel (weights/016.npy): npy: truncated`},
 		{"no model.json", func(f fstest.MapFS) { delete(f, "model.json") }, nil, "model.json is missing"},
 		{"unsupported layer", func(f fstest.MapFS) {
-			f["model.json"].Data = bytes.Replace(modelJSON, []byte(`"class_name": "Dropout"`), []byte(`"class_name": "Masking"`), 1)
-		}, ErrUnsupported, `model.json: model config: layer "dropout" (Masking): class Masking is not supported (supported: Activation, `},
+			f["model.json"].Data = bytes.Replace(modelJSON, []byte(`"class_name": "Dropout"`), []byte(`"class_name": "Lambda"`), 1)
+		}, ErrUnsupported, `model.json: model config: layer "dropout" (Lambda): class Lambda is not supported (supported: Activation, `},
 		{"checksum", func(f fstest.MapFS) {
 			f["manifest.json"] = &fstest.MapFile{Data: manifest(`,"files":{"model.json":"` + sum(modelJSON) + `","weights/003.npy":"` + sum([]byte("x")) + `"}`)}
 		}, ErrChecksum, "weights/003.npy: checksum mismatch: manifest.json says sha256 2d711642"},
