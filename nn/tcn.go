@@ -1,0 +1,366 @@
+package nn
+
+import "fmt"
+
+// TCNNorm is the normalization inside keras-tcn's residual blocks.
+type TCNNorm int
+
+const (
+	TCNNoNorm    TCNNorm = iota // use_batch_norm and use_layer_norm false
+	TCNBatchNorm                // use_batch_norm: BatchNormalization() after each dilated conv
+	TCNLayerNorm                // use_layer_norm: LayerNormalization() after each dilated conv
+)
+
+// TCN is keras-tcn's TCN layer (philipperemy/keras-tcn, tcn/tcn.py, the
+// ResidualBlock-as-a-Layer versions 3.1.2 and later that Keras 3 saves):
+// nb_stacks stacks of one residual block per dilation. Residual block k
+// with dilation d and F filters, on its input x (T, C):
+//
+//	h  = Activation(Norm(Conv1D(F, kernel_size, dilation d, padding)(x)))      # conv1D_0, Act_Conv1D_0
+//	h  = Activation(Norm(Conv1D(F, kernel_size, dilation d, padding)(h)))      # conv1D_1, Act_Conv1D_1
+//	x1 = Activation(h)                                                         # Act_Conv_Blocks
+//	x2 = Conv1D(F, 1)(x) if C != F else x                                      # matching_conv1D / matching_identity
+//	out = Activation(x2 + x1)                                                  # Act_Res_Block
+//
+// (SpatialDropout1D after each Act_Conv1D is the identity at inference;
+// Norm is absent, BatchNormalization() or LayerNormalization(), both with
+// Keras's defaults: epsilon 1e-3, center and scale.) The next block reads
+// out. With use_skip_connections the TCN's sequence is the sum of every
+// block's x1, otherwise the last block's out. Without return_sequences it
+// returns one step of it: the last (causal) or step int(T/2) (same).
+// GoBackwards reverses the input in time first (keras-tcn does not reverse
+// the output back).
+//
+// Filters holds one count per dilation (keras-tcn's nb_filters as a list)
+// or a single count for all. Weights, in seqcast's order (the .keras
+// archive's groups, which the loader maps by path): per block, conv1D_0
+// kernel and bias, its norm's weights, conv1D_1 kernel and bias, its
+// norm's, then matching_conv1D kernel and bias when C != F.
+type TCN struct {
+	LayerName          string
+	Filters            []int
+	KernelSize         int
+	Stacks             int
+	Dilations          []int
+	Padding            string // "causal" or "same"
+	UseSkipConnections bool
+	ReturnSequences    bool
+	GoBackwards        bool
+	Activation         Activation
+	Norm               TCNNorm
+
+	steps, inCh, outCh int
+	blocks             []tcnBlock
+	params             []*Param
+	fuse               bool // the dilated convs apply the activation themselves (no norm)
+}
+
+type tcnBlock struct {
+	conv      [2]*Conv1D
+	bn        [2]*BatchNormalization // with TCNBatchNorm
+	ln        [2]*LayerNormalization // with TCNLayerNorm
+	match     *Conv1D                // nil when the block's input already has F channels
+	inC, filt int
+}
+
+// maxTCNBlocks bounds nb_stacks * len(dilations); maxTCNDilation bounds a
+// dilation, so that a hostile config fails at Build.
+const (
+	maxTCNBlocks   = 1024
+	maxTCNDilation = 1 << 20
+)
+
+// Class returns "TCN".
+func (l *TCN) Class() string { return "TCN" }
+
+// Name returns the Keras layer name.
+func (l *TCN) Name() string { return l.LayerName }
+
+// filtersAt is block i's filter count (i indexes the dilations).
+func (l *TCN) filtersAt(i int) int {
+	if len(l.Filters) == 1 {
+		return l.Filters[0]
+	}
+	return l.Filters[i]
+}
+
+// Build checks the options on a (T, C) input and builds the blocks'
+// convolutions and norms.
+func (l *TCN) Build(in []Shape) (Shape, error) {
+	if err := wantInputs(l, in, 1); err != nil {
+		return nil, err
+	}
+	s := in[0]
+	if len(s) != 2 {
+		return nil, errorf(l, "input shape %v: want rank 2 (steps, channels)", s)
+	}
+	if l.KernelSize <= 0 {
+		return nil, errorf(l, "kernel_size: must be positive, got %d", l.KernelSize)
+	}
+	if l.Stacks <= 0 {
+		return nil, errorf(l, "nb_stacks: must be positive, got %d", l.Stacks)
+	}
+	if len(l.Dilations) == 0 {
+		return nil, errorf(l, "dilations: want at least one")
+	}
+	if l.Stacks*len(l.Dilations) > maxTCNBlocks || l.Stacks > maxTCNBlocks {
+		return nil, errorf(l, "nb_stacks %d x %d dilations: at most %d residual blocks are supported", l.Stacks, len(l.Dilations), maxTCNBlocks)
+	}
+	for _, d := range l.Dilations {
+		if d <= 0 || d > maxTCNDilation {
+			return nil, errorf(l, "dilations: %d is not in 1..%d", d, maxTCNDilation)
+		}
+	}
+	if len(l.Filters) != 1 && len(l.Filters) != len(l.Dilations) {
+		return nil, errorf(l, "nb_filters: want one count or one per dilation (%d), got %d", len(l.Dilations), len(l.Filters))
+	}
+	for _, f := range l.Filters {
+		if f <= 0 {
+			return nil, errorf(l, "nb_filters: must be positive, got %v", l.Filters)
+		}
+		if l.UseSkipConnections && f != l.Filters[0] {
+			return nil, errorf(l, "nb_filters %v: skip connections need every block to have the same filters (keras-tcn refuses this too)", l.Filters)
+		}
+	}
+	switch l.Padding {
+	case "causal", "same":
+	default:
+		return nil, errorf(l, "padding: want \"causal\" or \"same\", got %q", l.Padding)
+	}
+	switch l.Norm {
+	case TCNNoNorm, TCNBatchNorm, TCNLayerNorm:
+	default:
+		return nil, errorf(l, "unknown normalization %d", l.Norm)
+	}
+	l.steps, l.inCh = s[0], s[1]
+	l.fuse = l.Norm == TCNNoNorm
+	l.blocks, l.params = nil, nil
+	cur := s.Clone()
+	for st := 0; st < l.Stacks; st++ {
+		for i, d := range l.Dilations {
+			k := len(l.blocks)
+			b := tcnBlock{inC: cur[1], filt: l.filtersAt(i)}
+			prefix := fmt.Sprintf("residual_block_%d/", k)
+			shape := cur
+			for j := 0; j < 2; j++ {
+				c := &Conv1D{LayerName: fmt.Sprintf("%s/%sconv1D_%d", l.LayerName, prefix, j), Filters: b.filt,
+					KernelSize: l.KernelSize, DilationRate: d, Padding: l.Padding, UseBias: true}
+				if l.fuse {
+					c.Activation = l.Activation
+				}
+				o, err := c.Build([]Shape{shape})
+				if err != nil {
+					return nil, errorf(l, "residual block %d: %v", k, err)
+				}
+				b.conv[j] = c
+				l.addParams(prefix+fmt.Sprintf("conv1D_%d/", j), c.Weights())
+				switch l.Norm {
+				case TCNBatchNorm:
+					n := &BatchNormalization{LayerName: fmt.Sprintf("%s/%snorm_%d", l.LayerName, prefix, j), Axis: -1, Epsilon: 1e-3, Center: true, Scale: true}
+					if _, err := n.Build([]Shape{o}); err != nil {
+						return nil, err
+					}
+					b.bn[j] = n
+					l.addParams(prefix+"batch_norm_layers/batch_normalization"+normSuffix(j)+"/", n.Weights())
+				case TCNLayerNorm:
+					n := &LayerNormalization{LayerName: fmt.Sprintf("%s/%snorm_%d", l.LayerName, prefix, j), Axis: -1, Epsilon: 1e-3, Center: true, Scale: true}
+					if _, err := n.Build([]Shape{o}); err != nil {
+						return nil, err
+					}
+					b.ln[j] = n
+					l.addParams(prefix+"layer_norm_layers/layer_normalization"+normSuffix(j)+"/", n.Weights())
+				}
+				shape = o
+			}
+			if b.inC != b.filt {
+				m := &Conv1D{LayerName: l.LayerName + "/" + prefix + "matching_conv1D", Filters: b.filt, KernelSize: 1, Padding: "same", UseBias: true}
+				if _, err := m.Build([]Shape{cur}); err != nil {
+					return nil, errorf(l, "residual block %d: %v", k, err)
+				}
+				b.match = m
+				l.addParams(prefix+"matching_conv1D/", m.Weights())
+			}
+			l.blocks = append(l.blocks, b)
+			cur = Shape{l.steps, b.filt}
+		}
+	}
+	l.outCh = cur[1]
+	if l.ReturnSequences {
+		return Shape{l.steps, l.outCh}, nil
+	}
+	return Shape{l.outCh}, nil
+}
+
+// addParams renames a sublayer's weights to their path in the TCN and
+// appends them.
+func (l *TCN) addParams(prefix string, ps []*Param) {
+	for _, p := range ps {
+		p.Name = prefix + p.Name
+		l.params = append(l.params, p)
+	}
+}
+
+// Weights lists every block's weights (see TCN).
+func (l *TCN) Weights() []*Param { return l.params }
+
+// Prepare prepares every convolution and norm.
+func (l *TCN) Prepare() error {
+	if err := checkParams(l); err != nil {
+		return err
+	}
+	for _, b := range l.blocks {
+		for j := 0; j < 2; j++ {
+			if err := b.conv[j].Prepare(); err != nil {
+				return err
+			}
+			if b.bn[j] != nil {
+				if err := b.bn[j].Prepare(); err != nil {
+					return err
+				}
+			}
+		}
+		if b.match != nil {
+			if err := b.match.Prepare(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// maxCh is the widest block output.
+func (l *TCN) maxCh() int {
+	c := 0
+	for _, b := range l.blocks {
+		c = max(c, b.filt)
+	}
+	return c
+}
+
+// ScratchSize holds, for n samples of T steps: the reversed input (with
+// GoBackwards), two block outputs (ping-pong), the block's conv
+// intermediate h and x1, the skip sum, and the convolutions' own scratch.
+func (l *TCN) ScratchSize(n int) int {
+	seq := n * l.steps * l.maxCh()
+	s := 5*seq + l.convScratchFor(n)
+	if l.GoBackwards {
+		s += n * l.steps * l.inCh
+	}
+	return s
+}
+
+func (l *TCN) convScratchFor(n int) int {
+	s := 0
+	for _, b := range l.blocks {
+		for j := 0; j < 2; j++ {
+			s = max(s, b.conv[j].ScratchSize(n))
+		}
+		if b.match != nil {
+			s = max(s, b.match.ScratchSize(n))
+		}
+	}
+	return s
+}
+
+// Forward computes n samples.
+func (l *TCN) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
+	T := l.steps
+	seq := n * T * l.maxCh()
+	x := ins[0][:n*T*l.inCh]
+	if l.GoBackwards {
+		rev := scratch[5*seq : 5*seq+n*T*l.inCh]
+		C := l.inCh
+		for b := 0; b < n; b++ {
+			for t := 0; t < T; t++ {
+				copy(rev[(b*T+t)*C:(b*T+t+1)*C], x[(b*T+T-1-t)*C:(b*T+T-t)*C])
+			}
+		}
+		x = rev
+	}
+	bufs := [2][]float32{scratch[:seq], scratch[seq : 2*seq]}
+	hb, x1b, skipb := scratch[2*seq:3*seq], scratch[3*seq:4*seq], scratch[4*seq:5*seq]
+	cs := scratch[5*seq:]
+	if l.GoBackwards {
+		cs = cs[n*T*l.inCh:]
+	}
+	cs = cs[:l.convScratchFor(n)]
+	var one [1][]float32
+	cur := x
+	for k := range l.blocks {
+		b := &l.blocks[k]
+		F := b.filt
+		size := n * T * F
+		h, x1 := hb[:size], x1b[:size]
+		one[0] = cur
+		b.conv[0].Forward(h, one[:], n, cs)
+		l.normAct(b, 0, h, n)
+		one[0] = h
+		b.conv[1].Forward(x1, one[:], n, cs)
+		l.normAct(b, 1, x1, n)
+		l.Activation.Apply(x1, F) // Act_Conv_Blocks
+		next := bufs[k%2][:size]
+		if b.match != nil {
+			one[0] = cur
+			b.match.Forward(next, one[:], n, cs)
+			for i, v := range x1 {
+				next[i] += v
+			}
+		} else {
+			for i, v := range x1 {
+				next[i] = cur[i] + v
+			}
+		}
+		l.Activation.Apply(next, F) // Act_Res_Block
+		if l.UseSkipConnections {
+			skip := skipb[:size]
+			if k == 0 {
+				copy(skip, x1)
+			} else {
+				for i, v := range x1 {
+					skip[i] += v
+				}
+			}
+		}
+		cur = next
+	}
+	res := cur
+	if l.UseSkipConnections {
+		res = skipb[:n*T*l.outCh]
+	}
+	C := l.outCh
+	if l.ReturnSequences {
+		copy(out[:n*T*C], res)
+		return
+	}
+	idx := T - 1
+	if l.Padding == "same" {
+		idx = T / 2
+	}
+	for b := 0; b < n; b++ {
+		copy(out[b*C:(b+1)*C], res[(b*T+idx)*C:(b*T+idx+1)*C])
+	}
+}
+
+// normAct applies conv j's norm and the activation (unless the conv
+// already applied it) in place.
+func (l *TCN) normAct(b *tcnBlock, j int, h []float32, n int) {
+	one := [1][]float32{h}
+	switch {
+	case b.bn[j] != nil:
+		b.bn[j].Forward(h, one[:], n, nil)
+	case b.ln[j] != nil:
+		b.ln[j].Forward(h, one[:], n, nil)
+	}
+	if !l.fuse {
+		l.Activation.Apply(h, b.filt)
+	}
+}
+
+// normSuffix is the Keras name suffix of a block's j-th norm layer in its
+// list (batch_normalization, batch_normalization_1).
+func normSuffix(j int) string {
+	if j == 0 {
+		return ""
+	}
+	return fmt.Sprintf("_%d", j)
+}
