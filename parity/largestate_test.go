@@ -66,7 +66,9 @@ type lsBundle struct {
 // (Keras's unit_forget_bias adds 1).
 func genLargeState() lsBundle {
 	rng := rand.New(rand.NewPCG(24, 10000))
-	uni := func(lo, hi float64) float32 { return float32(lo + (hi-lo)*rng.Float64()) }
+	// (float64() conversions stop Go fusing a multiply and an add into an
+	// FMA, as it may on some platforms: the bytes must be the same on all.)
+	uni := func(lo, hi float64) float32 { return float32(lo + float64((hi-lo)*rng.Float64())) }
 	var b lsBundle
 	add := func(shape []int, f func(row, col int) float32) {
 		cols := shape[len(shape)-1]
@@ -128,7 +130,7 @@ func genLargeState() lsBundle {
 	b.x = make([]float32, lsN*lsT)
 	for n := 0; n < lsN; n++ {
 		for t := 0; t < lsT; t++ {
-			v := 0.5 + 0.35*math.Sin(2*math.Pi*float64(t+3*n)/24) + 0.1*(rng.Float64()-0.5)
+			v := 0.5 + float64(0.35*math.Sin(2*math.Pi*float64(t+3*n)/24)) + float64(0.1*(rng.Float64()-0.5))
 			b.x[n*lsT+t] = float32(v)
 		}
 	}
