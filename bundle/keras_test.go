@@ -164,14 +164,19 @@ func TestFromKerasErrors(t *testing.T) {
 	})
 
 	t.Run("unsupported class", func(t *testing.T) {
+		// a program whose tables leave keras-tcn's TCN out
 		const tcn = "../kerasfile/testdata/survey/tcn-stock/tcn_model.keras"
-		_, err := FromKeras(tcn, KerasOptions{})
+		layers, builders := kerasfile.DefaultLayers(), kerasconfig.Default()
+		delete(layers, "TCN")
+		delete(builders, "TCN")
+		delete(builders, "Custom>TCN")
+		_, err := FromKeras(tcn, KerasOptions{Keras: &kerasfile.Options{Layers: layers}, Builders: builders})
 		var ue *UnsupportedLayerError
 		var ke *kerasfile.UnsupportedClassError
 		if !errors.As(err, &ue) || !errors.As(err, &ke) {
 			t.Fatalf("got %v, want an *UnsupportedLayerError wrapping a *kerasfile.UnsupportedClassError", err)
 		}
-		if ue.File != tcn || ue.Layer != "tcn" || ue.Class != "TCN" || !slices.Equal(ue.Supported, kerasconfig.Default().Classes()) {
+		if ue.File != tcn || ue.Layer != "tcn" || ue.Class != "TCN" || !slices.Equal(ue.Supported, builders.Classes()) {
 			t.Errorf("%+v", ue)
 		}
 		if !strings.Contains(err.Error(), `layer "tcn" has class TCN, which seqcast does not support (supported: Activation, `) {

@@ -27,7 +27,6 @@ const python = "/usr/bin/python3"
 // seqcast cannot map yet, and that class: both readers refuse them, and the
 // Go error must name the class.
 var wantUnsupported = map[string]string{
-	"tcn_model.keras":                    "TCN", // tcn-stock
 	"bad_class_PositionalEncoding.keras": "PositionalEncoding",
 }
 

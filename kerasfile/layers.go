@@ -25,6 +25,11 @@ const (
 	// key_dense, value_dense, output_dense); Keras 2.13 archives may name
 	// them with a leading underscore.
 	NestSublayers
+	// NestNamed: <key>/vars, then, for each weight name's directory in the
+	// order of the spec's names ("residual_block_0/conv1D_0/kernel" is in
+	// residual_block_0/conv1D_0), <key>/<directory>/vars holding exactly
+	// that directory's weights (keras-tcn's TCN).
+	NestNamed
 )
 
 // LayerSpec describes how one layer class stores its weights.
@@ -37,6 +42,9 @@ type LayerSpec struct {
 	Nesting Nesting
 	// Sublayers names the sub-groups of a NestSublayers layer, in order.
 	Sublayers []string
+	// Layer, when set, is Weights given the whole layer object (its
+	// build_config too); Weights is then unused.
+	Layer func(layer map[string]any, t Table) ([]string, error)
 }
 
 // Table maps Keras class names to how their weights are stored. Build one
@@ -63,10 +71,14 @@ func (t Table) WeightNames(layer map[string]any) (names []string, ok bool, err e
 	if !ok {
 		return nil, false, nil
 	}
-	if spec.Weights == nil {
+	switch {
+	case spec.Layer != nil:
+		names, err = spec.Layer(layer, t)
+	case spec.Weights == nil:
 		return []string{}, true, nil
+	default:
+		names, err = spec.Weights(layerConfig(layer), t)
 	}
-	names, err = spec.Weights(layerConfig(layer), t)
 	if names == nil && err == nil {
 		names = []string{}
 	}
@@ -224,6 +236,7 @@ func DefaultLayers() Table {
 		return out, nil
 	}}
 	addAttentionLayers(t) // layers_attention.go
+	addTCNLayers(t)       // layers_tcn.go
 	t["PReLU"] = LayerSpec{Weights: fixed("alpha")}
 	t["Embedding"] = LayerSpec{Weights: fixed("embeddings")}
 	for _, c := range strings.Fields(`InputLayer Dropout SpatialDropout1D GaussianNoise GaussianDropout AlphaDropout

@@ -452,6 +452,10 @@ func (rd *reader) readKerasLayer(g *hdf5.Group, path string, l *layer, obj map[s
 			}
 			out = append(out, ws...)
 		}
+	case NestNamed:
+		if err := rd.readNamed(g, path, l, obj, consumed, &out); err != nil {
+			return nil, err
+		}
 	case NestRNN:
 		if g.Has("cell") {
 			cg, err := g.Group("cell")

@@ -80,6 +80,8 @@ def layouts(d):
 
     # MultiHeadAttention: Keras 2 .h5 names, Keras 3 and 2.13 .keras sublayer groups
     mha_layouts(d)
+    # keras-tcn's TCN: batch and layer norm .keras groups, a Keras 2 .h5
+    tcn_layouts(d)
 
     # --- files both readers must refuse ---
     kl.write_keras2_h5(p("bad_count.h5"), config=kl.keras2_config(dense_bias=False))
@@ -168,6 +170,82 @@ def mha_layouts(d):
             dv.create_dataset("0", data=arr((4, 1)))
             dv.create_dataset("1", data=arr((1,)))
         kl._zip(p(name), mha_config(version.startswith("3")), {"keras_version": version}, buf.getvalue())
+
+
+def tcn_config(keras3, opts):
+    """Input (6, 2) -> keras-tcn TCN(dilations [1, 2]) -> Dense(1)."""
+    c = {"name": "tcn", "nb_filters": 3, "kernel_size": 2, "nb_stacks": 1, "dilations": [1, 2], "padding": "causal",
+         "use_skip_connections": True, "dropout_rate": 0.0, "return_sequences": False, "activation": "relu",
+         "use_batch_norm": False, "use_layer_norm": False, "kernel_initializer": "he_normal"}
+    c.update(opts)
+    tcn = {"class_name": "TCN", "config": c}
+    if keras3:
+        tcn.update({"module": "tcn.tcn", "registered_name": "Custom>TCN", "build_config": {"input_shape": [None, 6, 2]}})
+        inp = {"batch_shape": [None, 6, 2], "dtype": "float32", "name": "in"}
+    else:
+        c["batch_input_shape"] = [None, 6, 2]
+        inp = {"batch_input_shape": [None, 6, 2], "dtype": "float32", "name": "in"}
+    f = c["nb_filters"][-1] if isinstance(c["nb_filters"], list) else c["nb_filters"]
+    return {"class_name": "Sequential", "config": {"name": "sequential", "layers": [
+        {"class_name": "InputLayer", "config": inp}, tcn,
+        {"class_name": "Dense", "config": {"name": "dense", "units": 1, "use_bias": True}}]}}, f
+
+
+def tcn_layouts(d):
+    import io
+    p = lambda n: os.path.join(d, n)  # noqa: E731
+    r = np.random.default_rng(13)
+    arr = lambda s: r.normal(size=s).astype(np.float32)  # noqa: E731
+
+    def groups(opts):
+        """(group path, shapes) of every TCN sublayer, as Keras 3 saves them."""
+        filters = opts.get("nb_filters", 3)
+        out, cin = [], 2
+        for k in range(2):
+            f = filters[k] if isinstance(filters, list) else filters
+            b = "residual_block_%d/" % k
+            for j in range(2):
+                out.append((b + "conv1D_%d" % j, [(2, cin if j == 0 else f, f), (f,)]))
+                suffix = "_1" if j else ""
+                if opts.get("use_batch_norm"):
+                    out.append((b + "batch_norm_layers/batch_normalization" + suffix, [(f,)] * 4))
+                if opts.get("use_layer_norm"):
+                    out.append((b + "layer_norm_layers/layer_normalization" + suffix, [(f,)] * 2))
+            if cin != f:
+                out.append((b + "matching_conv1D", [(1, cin, f), (f,)]))
+            cin = f
+        return out
+
+    for name, opts, drop in (("keras3_tcn_batchnorm.keras", {"use_batch_norm": True}, None),
+                             ("keras3_tcn_layernorm_filters.keras",
+                              {"use_layer_norm": True, "nb_filters": [3, 4], "use_skip_connections": False}, None),
+                             ("bad_tcn_no_matching.keras", {}, "residual_block_0/matching_conv1D")):
+        cfg, f = tcn_config(True, opts)
+        buf = io.BytesIO()
+        with h5py.File(buf, "w") as h:
+            t = h.create_group("layers/tcn")
+            t.create_group("vars").attrs["name"] = "tcn"
+            for k in range(2):
+                b = t.create_group("residual_block_%d" % k)
+                b.create_group("vars")
+                for sub in ("Act_Conv1D_0", "SDropout_0", "Act_Conv_Blocks", "Act_Res_Block"):
+                    b.create_group(sub + "/vars")
+            t.create_group("slicer_layer/vars")
+            for g, shapes in groups(opts):
+                if g == drop:
+                    continue
+                v = t.require_group(g).create_group("vars")
+                for i, s in enumerate(shapes):
+                    v.create_dataset(str(i), data=arr(s))
+            dv = h.create_group("layers/dense/vars")
+            dv.create_dataset("0", data=arr((f, 1)))
+            dv.create_dataset("1", data=arr((1,)))
+        kl._zip(p(name), cfg, {"keras_version": "3.10.0"}, buf.getvalue())
+    for name, opts in (("keras2_tcn.h5", {}), ("bad_tcn_weight_norm.h5", {"use_weight_norm": True})):
+        cfg, f = tcn_config(False, opts)
+        ws = [("tcn/%s/%s:0" % (g, w), arr(s)) for g, shapes in groups(opts) for w, s in zip(("kernel", "bias"), shapes)]
+        kl.write_keras2_h5(p(name), config=cfg, keras_version="2.12.0", layers=[
+            ("tcn", ws), ("dense", [("dense/kernel:0", arr((f, 1))), ("dense/bias:0", arr((1,)))])])
 
 
 def record(path):

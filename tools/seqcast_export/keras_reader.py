@@ -115,9 +115,67 @@ def expected_names(layer):
         return ["alpha"]
     if cls == "Embedding":
         return ["embeddings"]
+    if cls == "TCN":
+        return tcn_names(layer)
     if cls in WEIGHTLESS:
         return []
     return None
+
+
+def _tcn_ints(c, key, default):
+    v = c.get(key)
+    if v is None:
+        return default
+    lst = v if isinstance(v, list) else [v]
+    if not lst or len(lst) > 1024 or not all(isinstance(e, (int, float)) and not isinstance(e, bool)
+                                             and e >= 1 and e == int(e) and e <= 1 << 30 for e in lst):
+        raise ExportError("layer %r: TCN option %s: want a positive integer or a list of them" % (c.get("name"), key))
+    return [int(e) for e in lst]
+
+
+def tcn_names(layer):
+    """keras-tcn's TCN: per residual block, conv1D_0, its norm, conv1D_1, its
+    norm, then matching_conv1D when the block's input channels differ from its
+    filters, as directory/base names (the .keras groups; see
+    kerasfile/layers_tcn.go)."""
+    c = layer.get("config", {}) or {}
+    name = layer_name(layer)
+    if c.get("use_weight_norm"):
+        raise ExportError("layer %r: TCN with use_weight_norm=true (tensorflow_addons' WeightNormalization) is not "
+                          "supported: only use_weight_norm=false" % name)
+    filters = _tcn_ints(c, "nb_filters", [64])
+    dilations = _tcn_ints(c, "dilations", [1, 2, 4, 8, 16, 32])
+    if len(filters) not in (1, len(dilations)):
+        raise ExportError("layer %r: TCN option nb_filters: %d counts for %d dilations" % (name, len(filters), len(dilations)))
+    stacks = c.get("nb_stacks", 1)
+    if not isinstance(stacks, (int, float)) or stacks < 1 or stacks * len(dilations) > 1024:
+        raise ExportError("layer %r: TCN option nb_stacks: want 1 to 1024 blocks in all" % name)
+    shape = (layer.get("build_config") or {}).get("input_shape") or c.get("batch_input_shape")
+    last = shape[-1] if isinstance(shape, list) and shape else None
+    if not isinstance(last, (int, float)) or isinstance(last, bool) or last < 1 or last != int(last) or last > 1 << 30:
+        raise ExportError("layer %r: TCN: the config gives no input shape (build_config or batch_input_shape), which "
+                          "tells whether its first residual block has a matching_conv1D" % name)
+    cin = int(last)
+    group, norm = None, []
+    if c.get("use_batch_norm"):
+        group, norm = "batch_norm_layers/batch_normalization", ["gamma", "beta", "moving_mean", "moving_variance"]
+    elif c.get("use_layer_norm"):
+        group, norm = "layer_norm_layers/layer_normalization", ["gamma", "beta"]
+    out = []
+    k = 0
+    for _ in range(int(stacks)):
+        for i in range(len(dilations)):
+            f = filters[0] if len(filters) == 1 else filters[i]
+            block = "residual_block_%d/" % k
+            for j in range(2):
+                out += [block + "conv1D_%d/kernel" % j, block + "conv1D_%d/bias" % j]
+                g = group + ("_1" if j else "") if group else None
+                out += [block + g + "/" + n for n in norm]
+            if cin != f:
+                out += [block + "matching_conv1D/kernel", block + "matching_conv1D/bias"]
+            cin = f
+            k += 1
+    return out
 
 
 def expected_count(layer):
@@ -317,6 +375,26 @@ def _read_keras_layer(g, path, layer, consumed):
             if sub not in g:
                 raise ExportError("%s: MultiHeadAttention has no %s group" % (path, sub))
             out += _vars(g[sub], path + "/" + sub)
+    elif cls == "TCN":
+        out += _vars(g, path)
+        names = tcn_names(layer)
+        i = 0
+        while i < len(names):
+            d = names[i].rsplit("/", 1)[0]
+            j = i
+            while j < len(names) and names[j].rsplit("/", 1)[0] == d:
+                j += 1
+            sg = g
+            for part in d.split("/"):
+                if part not in sg:
+                    raise ExportError("%s: TCN has no %s group" % (path, d))
+                sg = sg[part]
+            arrs = _vars(sg, path + "/" + d)
+            if len(arrs) != j - i:
+                raise ExportError("%s/%s: holds %d weight arrays, want %d (%s)"
+                                  % (path, d, len(arrs), j - i, ", ".join(names[i:j])))
+            out += arrs
+            i = j
     elif cls in RNN_CLASSES:
         out += _vars(g, path)
         if "cell" in g:
