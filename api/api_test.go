@@ -46,7 +46,7 @@ func newServer(t *testing.T, reg *serving.Registry, mod func(*Config)) *testServ
 		}
 	}
 	var buf bytes.Buffer
-	cfg := Config{Logger: slog.New(slog.NewJSONHandler(&syncWriter{w: &buf}, nil)), Version: "test"}
+	cfg := Config{Logger: slog.New(slog.NewJSONHandler(&syncWriter{w: &buf}, nil)), Version: "test", CacheTTL: DefaultCacheTTL}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -560,7 +560,7 @@ func TestAPIKeysRateLimitCORS(t *testing.T) {
 }
 
 func TestLimiterForgetsIdleClients(t *testing.T) {
-	l := newLimiter(1, 1)
+	l := newLimiter(1, 1, DefaultRateClients)
 	now := time.Now()
 	if ok, _ := l.allow("a", now); !ok {
 		t.Fatal("first request refused")
@@ -682,7 +682,7 @@ func BenchmarkPredictCached(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := New(Config{}, reg, cache.NewMemory(100))
+	s, err := New(Config{CacheTTL: DefaultCacheTTL}, reg, cache.NewMemory(100))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -704,7 +704,7 @@ func BenchmarkPredictUncached(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := New(Config{CacheTTL: -1}, reg, nil)
+	s, err := New(Config{CacheTTL: 0}, reg, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,15 +3,18 @@ package api
 import (
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
 // Defaults for Config's zero fields.
 const (
-	DefaultBodyLimit  = 1 << 20 // 1 MiB
-	DefaultCacheTTL   = 300 * time.Second
-	DefaultMaxBatch   = 1000
-	DefaultMaxHorizon = 30
+	DefaultBodyLimit = 1 << 20           // 1 MiB
+	DefaultCacheTTL  = 300 * time.Second // cmd/seqcast's --cache-ttl default
+	// DefaultRateClients is how many clients the rate limiter remembers.
+	DefaultRateClients = 10000
+	DefaultMaxBatch    = 1000
+	DefaultMaxHorizon  = 30
 	// DefaultCachePingInterval is how often MonitorCache PINGs Redis.
 	DefaultCachePingInterval = time.Second
 )
@@ -21,15 +24,18 @@ const (
 type Config struct {
 	// BodyLimit caps a request body in bytes (413 beyond it).
 	BodyLimit int64
-	// CacheTTL is how long a computed prediction stays cached. Negative
-	// disables the cache.
+	// CacheTTL is how long a computed prediction stays cached; 0 (the zero
+	// value) means no caching, as everywhere in seqcast (the --cache-ttl
+	// flag, cache.Cache.Set). Negative is refused.
 	CacheTTL time.Duration
 	// MaxBatch caps the windows of one batch or TF Serving request.
 	MaxBatch int
 	// MaxHorizon caps "horizon" (recursive forecast steps).
 	MaxHorizon int
 	// APIKeys, if any, are required on every route except /health and
-	// /ready (X-API-Key header or Authorization: Bearer).
+	// /ready (X-API-Key header or Authorization: Bearer). Keys are trimmed
+	// of surrounding white space, as AdminKey is (a key read from a secret
+	// file keeps working with its trailing newline).
 	APIKeys []string
 	// AdminKey enables POST /v1/models/{name}:reload (X-Admin-Key header or
 	// Authorization: Bearer); empty disables it.
@@ -38,6 +44,9 @@ type Config struct {
 	// second (0: unlimited); RateBurst its burst (default max(1, 2*rate)).
 	RateLimit float64
 	RateBurst int
+	// RateClients bounds how many clients the limiter remembers (the least
+	// recently seen are forgotten first; IPv6 clients count by /64).
+	RateClients int
 	// CORSOrigins lists the browser origins allowed to call the API ("*"
 	// allows any); empty sends no CORS headers.
 	CORSOrigins []string
@@ -61,9 +70,6 @@ func (c *Config) setDefaults() error {
 	if c.BodyLimit == 0 {
 		c.BodyLimit = DefaultBodyLimit
 	}
-	if c.CacheTTL == 0 {
-		c.CacheTTL = DefaultCacheTTL
-	}
 	if c.MaxBatch == 0 {
 		c.MaxBatch = DefaultMaxBatch
 	}
@@ -72,6 +78,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.CachePingInterval <= 0 {
 		c.CachePingInterval = DefaultCachePingInterval
+	}
+	if c.RateClients == 0 {
+		c.RateClients = DefaultRateClients
 	}
 	if c.RateBurst == 0 {
 		c.RateBurst = max(1, int(2*c.RateLimit))
@@ -89,9 +98,19 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("api: max batch %d: must be positive", c.MaxBatch)
 	case c.MaxHorizon < 0:
 		return fmt.Errorf("api: max horizon %d: must be positive", c.MaxHorizon)
+	case c.CacheTTL < 0:
+		return fmt.Errorf("api: cache TTL %v: must not be negative (0 disables the cache)", c.CacheTTL)
+	case c.RateClients < 0:
+		return fmt.Errorf("api: rate clients %d: must be positive", c.RateClients)
 	case c.RateLimit < 0:
 		return fmt.Errorf("api: rate limit %g: must not be negative", c.RateLimit)
 	}
+	c.AdminKey = strings.TrimSpace(c.AdminKey)
+	keys := make([]string, len(c.APIKeys))
+	for i, k := range c.APIKeys {
+		keys[i] = strings.TrimSpace(k)
+	}
+	c.APIKeys = keys
 	for i, k := range c.APIKeys {
 		if k == "" {
 			return fmt.Errorf("api: API key %d is empty", i)

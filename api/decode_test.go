@@ -76,7 +76,7 @@ func BenchmarkPredictBatchedParallel(b *testing.B) {
 			if err := reg.Load(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-			s, err := New(Config{CacheTTL: -1}, reg, cache.NewMemory(1))
+			s, err := New(Config{CacheTTL: 0}, reg, cache.NewMemory(1))
 			if err != nil {
 				b.Fatal(err)
 			}

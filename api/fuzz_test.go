@@ -33,7 +33,7 @@ func fuzzServer(f *testing.F, keys bool) *Server {
 	if err != nil {
 		f.Fatal(err)
 	}
-	cfg := Config{BodyLimit: 64 << 10, MaxBatch: 8, Version: "fuzz"}
+	cfg := Config{BodyLimit: 64 << 10, MaxBatch: 8, Version: "fuzz", CacheTTL: DefaultCacheTTL}
 	if keys {
 		cfg.APIKeys, cfg.AdminKey = []string{"fuzz-key"}, "fuzz-admin"
 	}

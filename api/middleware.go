@@ -13,12 +13,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/time/rate"
 )
 
 const stateKey = "seqcast.state"
@@ -244,7 +242,7 @@ func (s *Server) cors(c *gin.Context) {
 	}
 	if c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != "" {
 		if allowed {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
 			h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, X-API-Key, X-Admin-Key, X-Request-ID")
 			h.Set("Access-Control-Max-Age", "600")
 			c.AbortWithStatus(http.StatusNoContent)
@@ -293,6 +291,11 @@ func (s *Server) auth(c *gin.Context) {
 		keys = append(keys[:len(keys):len(keys)], s.admin)
 	}
 	if k == "" || !keyMatches(k, keys...) {
+		// A failed attempt on a route the limiter skips (/metrics) still
+		// counts against the client: guessing keys is never free.
+		if limited(c.Request.URL.Path) && !s.allow(c) {
+			return
+		}
 		c.Header("WWW-Authenticate", `Bearer realm="seqcast"`)
 		abort(c, newErr(http.StatusUnauthorized, CodeUnauthorized, "", "a valid API key is required (X-API-Key header or Authorization: Bearer)"))
 		return
@@ -300,62 +303,31 @@ func (s *Server) auth(c *gin.Context) {
 	c.Next()
 }
 
+// rateLimit runs before auth, so every request, with a wrong key or none,
+// takes a token: 100 wrong keys in a row are mostly 429s, not 401s.
 func (s *Server) rateLimit(c *gin.Context) {
-	if s.limiter == nil || open(c.Request.URL.Path) || c.Request.URL.Path == "/metrics" {
+	if s.limiter == nil || open(c.Request.URL.Path) || limited(c.Request.URL.Path) {
 		c.Next()
 		return
 	}
-	if ok, retry := s.limiter.allow(c.ClientIP(), time.Now()); !ok {
+	if s.allow(c) {
+		c.Next()
+	}
+}
+
+// limited routes are rate limited only for failed authentication.
+func limited(path string) bool { return path == "/metrics" }
+
+// allow takes a token for the request's client; when none is left it
+// answers 429 with Retry-After and returns false.
+func (s *Server) allow(c *gin.Context) bool {
+	if s.limiter == nil {
+		return true
+	}
+	ok, retry := s.limiter.allow(clientKey(c.ClientIP()), time.Now())
+	if !ok {
 		c.Header("Retry-After", strconv.Itoa(retry))
 		abort(c, newErr(http.StatusTooManyRequests, CodeRateLimited, "", "rate limit of %g requests/s exceeded; retry in %d s", s.cfg.RateLimit, retry))
-		return
 	}
-	c.Next()
-}
-
-// limiter is a token bucket per client, forgetting clients idle for a while.
-type limiter struct {
-	mu      sync.Mutex
-	r       rate.Limit
-	burst   int
-	clients map[string]*client
-	swept   time.Time
-}
-
-type client struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-const clientIdle = 10 * time.Minute
-
-func newLimiter(perSec float64, burst int) *limiter {
-	return &limiter{r: rate.Limit(perSec), burst: burst, clients: map[string]*client{}, swept: time.Now()}
-}
-
-// allow takes a token for key; when none is left it returns the whole
-// seconds to wait.
-func (l *limiter) allow(key string, now time.Time) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.swept) > clientIdle {
-		for k, cl := range l.clients {
-			if now.Sub(cl.seen) > clientIdle {
-				delete(l.clients, k)
-			}
-		}
-		l.swept = now
-	}
-	cl, ok := l.clients[key]
-	if !ok {
-		cl = &client{lim: rate.NewLimiter(l.r, l.burst)}
-		l.clients[key] = cl
-	}
-	cl.seen = now
-	r := cl.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, max(1, int(math.Ceil(d.Seconds())))
-	}
-	return true, 0
+	return ok
 }

@@ -265,7 +265,7 @@ func (s *Server) computeError(err error, field string) *Error {
 func (s *Server) cachedCompute(c *gin.Context, key string, compute func(context.Context) ([]byte, error)) ([]byte, bool, error) {
 	st := state(c)
 	ctx := c.Request.Context()
-	useCache := s.cfg.CacheTTL >= 0
+	useCache := s.cfg.CacheTTL > 0
 	if useCache {
 		t0 := time.Now()
 		v, ok, _ := s.cache.Get(ctx, key)

@@ -28,6 +28,9 @@ func redisServer(t *testing.T, addr string, ro cache.RedisOptions, cfg Config) (
 	}
 	buf := &syncBuilder{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(buf, nil))
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
 	s, err := New(cfg, reg, r)
 	if err != nil {
 		t.Fatal(err)

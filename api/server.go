@@ -46,7 +46,7 @@ type Server struct {
 
 // New builds the server. c is the prediction cache (cache.NewMemory or
 // cache.NewRedis); New wraps it so that its faults only ever become misses,
-// counted in the metrics. c may be nil when cfg.CacheTTL < 0.
+// counted in the metrics. c may be nil when cfg.CacheTTL is 0 (no caching).
 func New(cfg Config, reg *serving.Registry, c cache.Cache) (*Server, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -55,8 +55,8 @@ func New(cfg Config, reg *serving.Registry, c cache.Cache) (*Server, error) {
 		return nil, errors.New("api: nil registry")
 	}
 	if c == nil {
-		if cfg.CacheTTL >= 0 {
-			return nil, errors.New("api: nil cache (set CacheTTL < 0 to disable caching)")
+		if cfg.CacheTTL > 0 {
+			return nil, errors.New("api: nil cache (set CacheTTL to 0 to disable caching)")
 		}
 		c = cache.NewMemory(1)
 	}
@@ -70,7 +70,7 @@ func New(cfg Config, reg *serving.Registry, c cache.Cache) (*Server, error) {
 		s.admin = sha256.Sum256([]byte(cfg.AdminKey))
 	}
 	if cfg.RateLimit > 0 {
-		s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst)
+		s.limiter = newLimiter(cfg.RateLimit, cfg.RateBurst, cfg.RateClients)
 	}
 	var err error
 	if s.openapi, err = assets.ReadFile("assets/openapi.json"); err != nil {
@@ -88,8 +88,10 @@ func New(cfg Config, reg *serving.Registry, c cache.Cache) (*Server, error) {
 	return s, nil
 }
 
+// routes builds the engine. It does not call gin.SetMode, which sets
+// process-wide state: cmd/seqcast sets release mode once at start-up (in
+// debug mode gin only logs the routes as they are added).
 func (s *Server) routes() error {
-	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
@@ -97,16 +99,18 @@ func (s *Server) routes() error {
 	if err := e.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
 		return fmt.Errorf("api: trusted proxies: %w", err)
 	}
-	e.Use(s.observe, s.cors, s.auth, s.rateLimit)
-	e.GET("/health", s.health)
-	e.GET("/ready", s.ready)
-	e.GET("/metrics", s.metricsHandler())
-	e.GET("/openapi.json", s.openAPI)
-	e.GET("/docs", s.docsPage)
-	e.GET("/", s.root)
+	// The limiter runs before auth: a wrong key costs a token too.
+	e.Use(s.observe, s.cors, s.rateLimit, s.auth)
+	// HEAD is answered wherever GET is (net/http drops the body).
+	for path, h := range map[string]gin.HandlerFunc{
+		"/health": s.health, "/ready": s.ready, "/metrics": s.metricsHandler(),
+		"/openapi.json": s.openAPI, "/docs": s.docsPage, "/": s.root, "/v1/models/*rest": s.tfServing,
+	} {
+		e.GET(path, h)
+		e.HEAD(path, h)
+	}
 	e.POST("/predict", s.predict)
 	e.POST("/predict/batch", s.predictBatch)
-	e.GET("/v1/models/*rest", s.tfServing)
 	e.POST("/v1/models/*rest", s.tfServing)
 	e.NoRoute(func(c *gin.Context) {
 		abort(c, newErr(http.StatusNotFound, CodeNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
@@ -159,7 +163,7 @@ type pinger interface {
 // (or caching is off).
 func (s *Server) MonitorCache(ctx context.Context) {
 	p, ok := s.cache.Unwrap().(pinger)
-	if !ok || s.cfg.CacheTTL < 0 {
+	if !ok || s.cfg.CacheTTL == 0 {
 		return
 	}
 	t := time.NewTicker(s.cfg.CachePingInterval)

@@ -70,6 +70,7 @@ func (s *Server) tfServing(c *gin.Context) {
 		return
 	}
 	st := state(c)
+	get := c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead
 	switch {
 	case c.Request.Method == http.MethodPost && p.verb == "predict":
 		st.route = "/v1/models/{name}:predict"
@@ -77,10 +78,10 @@ func (s *Server) tfServing(c *gin.Context) {
 	case c.Request.Method == http.MethodPost && p.verb == "reload":
 		st.route = "/v1/models/{name}:reload"
 		s.tfReload(c, p)
-	case c.Request.Method == http.MethodGet && p.verb == "" && p.metadata:
+	case get && p.verb == "" && p.metadata:
 		st.route = "/v1/models/{name}/metadata"
 		s.tfMetadata(c, p)
-	case c.Request.Method == http.MethodGet && p.verb == "":
+	case get && p.verb == "":
 		st.route = "/v1/models/{name}"
 		s.tfStatus(c, p)
 	case p.verb != "" && p.verb != "predict" && p.verb != "reload":

@@ -10,8 +10,10 @@ import (
 //
 // Implementations are safe for concurrent use. A miss is (nil, false, nil);
 // an error means the backend could not answer (wrap the cache in Guarded to
-// turn errors into misses). A ttl <= 0 stores the value without expiry (the
-// memory backend may still evict it when full).
+// turn errors into misses). A value lives for its ttl; a ttl <= 0 stores
+// nothing (zero means "no caching" everywhere in seqcast: the --cache-ttl
+// flag, api.Config.CacheTTL and here). There is no "keep forever": the
+// memory backend may evict sooner when full.
 //
 // The slice returned by Get must be treated as read-only: the memory backend
 // hands out its stored copy without copying again. Set copies val, so the

@@ -148,13 +148,19 @@ func (m *Memory) Get(_ context.Context, key string) ([]byte, bool, error) {
 	return v, true, nil
 }
 
-// Set stores a copy of val under key for ttl (ttl <= 0: no expiry), evicting
-// least recently used entries as needed.
+// Set stores a copy of val under key for ttl (ttl <= 0: not at all, see
+// Cache), evicting least recently used entries as needed.
 func (m *Memory) Set(_ context.Context, key string, val []byte, ttl time.Duration) error {
-	var expires int64
-	if ttl > 0 {
-		expires = m.now().Add(ttl).UnixNano()
+	if ttl <= 0 {
+		s := m.shard(key)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return ErrClosed
+		}
+		return nil
 	}
+	expires := m.now().Add(ttl).UnixNano()
 	v := make([]byte, len(val))
 	copy(v, val)
 	size := entrySize(key, v)

@@ -91,7 +91,7 @@ func TestMemoryLRU(t *testing.T) {
 			for _, op := range tt.ops {
 				switch op[:2] {
 				case "s:":
-					mustSet(t, m, op[2:], op[2:], 0)
+					mustSet(t, m, op[2:], op[2:], time.Hour)
 				case "g:":
 					mustGet(t, m, op[2:])
 				}
@@ -118,9 +118,9 @@ func TestMemoryTooLargeValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustSet(t, m, "k", "small", 0)
+	mustSet(t, m, "k", "small", time.Hour)
 	big := string(make([]byte, 300))
-	mustSet(t, m, "k", big, 0)
+	mustSet(t, m, "k", big, time.Hour)
 	if _, ok := mustGet(t, m, "k"); ok {
 		t.Error("value larger than MaxBytes was served")
 	}
@@ -134,9 +134,15 @@ func TestMemoryTTL(t *testing.T) {
 	}
 	mustSet(t, m, "short", "1", time.Second)
 	mustSet(t, m, "long", "2", time.Minute)
-	mustSet(t, m, "forever", "3", 0)
+	mustSet(t, m, "zero", "3", 0) // a zero TTL stores nothing
+	mustSet(t, m, "negative", "4", -time.Second)
+	for _, k := range []string{"zero", "negative"} {
+		if _, ok := mustGet(t, m, k); ok {
+			t.Errorf("%s: stored with a TTL <= 0", k)
+		}
+	}
 	clk.Advance(999 * time.Millisecond)
-	for _, k := range []string{"short", "long", "forever"} {
+	for _, k := range []string{"short", "long"} {
 		if _, ok := mustGet(t, m, k); !ok {
 			t.Errorf("%s: miss before expiry", k)
 		}
@@ -145,22 +151,19 @@ func TestMemoryTTL(t *testing.T) {
 	if _, ok := mustGet(t, m, "short"); ok {
 		t.Error("short: expired entry served")
 	}
-	if m.Len() != 2 {
-		t.Errorf("Len() = %d after expired Get, want 2", m.Len())
+	if m.Len() != 1 {
+		t.Errorf("Len() = %d after expired Get, want 1", m.Len())
 	}
 	clk.Advance(time.Hour)
 	if _, ok := mustGet(t, m, "long"); ok {
 		t.Error("long: expired entry served")
-	}
-	if _, ok := mustGet(t, m, "forever"); !ok {
-		t.Error("forever: miss")
 	}
 }
 
 func TestMemoryCopiesValue(t *testing.T) {
 	m := NewMemory(10)
 	buf := []byte("abc")
-	if err := m.Set(context.Background(), "k", buf, 0); err != nil {
+	if err := m.Set(context.Background(), "k", buf, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	buf[0] = 'X'
@@ -171,7 +174,7 @@ func TestMemoryCopiesValue(t *testing.T) {
 
 func TestMemoryClose(t *testing.T) {
 	m := NewMemory(10)
-	mustSet(t, m, "k", "v", 0)
+	mustSet(t, m, "k", "v", time.Hour)
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}

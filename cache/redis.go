@@ -157,15 +157,16 @@ func (r *Redis) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	}
 }
 
-// Set stores val under Prefix+key with expiry ttl (ttl <= 0: none) within
-// OpTimeout.
+// Set stores val under Prefix+key with expiry ttl (ttl <= 0: not at all,
+// see Cache) within OpTimeout.
 func (r *Redis) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
 	if r.closed.Load() {
 		return ErrClosed
 	}
-	if ttl < 0 {
-		ttl = 0
-	} else if ttl > 0 && ttl < time.Millisecond {
+	if ttl <= 0 {
+		return nil
+	}
+	if ttl < time.Millisecond {
 		ttl = time.Millisecond // PX granularity; 0 would mean "keep forever"
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)

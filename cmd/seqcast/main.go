@@ -19,6 +19,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/gin-gonic/gin"
 )
 
 // Set at build time by the Makefile:
@@ -53,6 +55,8 @@ func commands() map[string]command {
 }
 
 func main() {
+	// Once for the process: api.New never changes gin's global mode.
+	gin.SetMode(gin.ReleaseMode)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -335,13 +335,13 @@ func serve(ctx context.Context, c serveConfig, logger *slog.Logger, hup <-chan o
 		defer stopPprof()
 	}
 
-	ttl := c.CacheTTL
-	if ttl <= 0 {
-		ttl = -1 // disabled
+	ttl := c.CacheTTL // 0: no caching, as in api.Config and cache.Cache.Set
+	if ttl < 0 {
+		return fmt.Errorf("--cache-ttl %v: must not be negative (0 disables the cache)", ttl)
 	}
 	var store cache.Cache
 	switch {
-	case ttl < 0:
+	case ttl == 0:
 	case c.RedisURL != "":
 		// go-redis logs every failed dial through its own (process-wide)
 		// logger; the guarded cache already logs an outage once, so its

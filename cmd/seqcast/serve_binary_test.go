@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/seqcast/seqcast/internal/redistest"
 	"github.com/seqcast/seqcast/weights"
 )
@@ -31,6 +33,7 @@ var builtBinary struct {
 }
 
 func TestMain(m *testing.M) {
+	gin.SetMode(gin.ReleaseMode) // as main does, once for the process
 	code := m.Run()
 	if builtBinary.dir != "" {
 		os.RemoveAll(builtBinary.dir)
