@@ -268,6 +268,8 @@ func (r *Registry) Reload(ctx context.Context, name string) error {
 		return err
 	}
 	r.state.Store(snap)
+	r.opts.Logger.Info("reload finished", "serving", strings.Join(snap.names, ","), "failed", len(errs),
+		"reload_ms", float64(time.Since(now).Microseconds())/1000)
 	return errors.Join(errs...)
 }
 
