@@ -15,5 +15,8 @@
 // cases, TF.js having none of them: their reference is the float64
 // evaluation of each model.json on internal/ref64 (golden_attention_test.go,
 // which also writes them), as is that of the retail- and epidemic-transformer
-// fixtures. The package has no non-test code.
+// fixtures. testdata/golden_tcn holds keras-tcn's TCN cases, whose reference
+// is internal/ref64's float64 TCN (golden_tcn_test.go, which also writes
+// them and checks each against the TCN expanded into plain Keras layers),
+// as is that of the tcn-stock fixture. The package has no non-test code.
 package parity

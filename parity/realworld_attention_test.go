@@ -59,8 +59,15 @@ func rwInput(seed uint64, n, t, d int, draw func(*rand.Rand) float64) ([]float32
 // requires got within 1e-5 + 1e-5*|ref|.
 func rwCompareRef(t *testing.T, f *kerasfile.Model, config []byte, xt ref64.Tensor, got []float32) {
 	t.Helper()
+	rwCompareEval(t, f, evalModel, config, xt, got)
+}
+
+// rwCompareEval is rwCompareRef with another float64 evaluator (the TCN's).
+func rwCompareEval(t *testing.T, f *kerasfile.Model, eval func([]byte, ref64.Tensor, weightSource) (ref64.Tensor, error),
+	config []byte, xt ref64.Tensor, got []float32) {
+	t.Helper()
 	k := 0
-	want, err := evalModel(config, xt, func(layer, name string, shape []int) ref64.Tensor {
+	want, err := eval(config, xt, func(layer, name string, shape []int) ref64.Tensor {
 		if k >= len(f.Weights) {
 			t.Fatalf("the reference wants more than the file's %d weights", len(f.Weights))
 		}
