@@ -324,7 +324,7 @@ func TestRepositoryLinksRemovalNames(t *testing.T) {
 	if r := p.call(t, "POST", "/predict?model=other", `{"historical_prices":`+series()+`}`); r.status != 404 || r.errField("field") != "model" {
 		t.Errorf("removed model: %d %s", r.status, r.raw)
 	}
-	if r := p.call(t, "POST", "/predict?model=gold&model_version=2", `{"historical_prices":`+series()+`}`); r.status != 404 {
+	if r := p.call(t, "POST", "/predict?model=gold&model_version=2", `{"historical_prices":`+series()+`}`); r.status != 404 || r.errField("field") != "model_version" {
 		t.Errorf("removed version: %d %s", r.status, r.raw)
 	}
 	if r := p.call(t, "GET", "/v1/models/other", ""); r.status != 200 || !strings.Contains(r.raw, `"model_version_status":[{"state":"END","status":{"error_code":"OK","error_message":""},"version":"1"}]`) {
