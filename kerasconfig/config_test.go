@@ -280,7 +280,16 @@ func TestParseErrors(t *testing.T) {
 		{"no input shape", `{"class_name":"Sequential","config":{"name":"s","layers":[{"class_name":"Dense","config":{"name":"d","units":1}}]}}`, false, []string{"no input shape"}},
 		{"not a model", `{"class_name":"Dense","config":{"name":"d"}}`, true, []string{`"Dense"`, "supported: Functional, Model, Sequential"}},
 		{"bad json", `{"class_name":`, false, []string{"model config"}},
-		{"multi input", `{"class_name":"Functional","config":{"name":"f","layers":[],"input_layers":[["a",0,0],["b",0,0]],"output_layers":[["d",0,0]]}}`, true, []string{"2 input(s)"}},
+		{"input not found", `{"class_name":"Functional","config":{"name":"f","layers":[],"input_layers":[["a",0,0],["b",0,0]],"output_layers":[["d",0,0]]}}`, false, []string{`input layer "a" not found`}},
+		{"output is an input", `{"class_name":"Functional","config":{"name":"f","layers":[
+			{"class_name":"InputLayer","name":"in","config":{"name":"in","batch_input_shape":[null,4,2]},"inbound_nodes":[]},
+			{"class_name":"Dense","name":"d","config":{"name":"d","units":2},"inbound_nodes":[[["in",0,0,{}]]]}],
+			"input_layers":[["in",0,0]],"output_layers":[["d",0,0],["in",0,0]]}}`, true, []string{`"in"`, "is an input layer"}},
+		{"stray input layer", `{"class_name":"Functional","config":{"name":"f","layers":[
+			{"class_name":"InputLayer","name":"in","config":{"name":"in","batch_input_shape":[null,4,2]},"inbound_nodes":[]},
+			{"class_name":"InputLayer","name":"in2","config":{"name":"in2","batch_input_shape":[null,4,2]},"inbound_nodes":[]},
+			{"class_name":"Dense","name":"d","config":{"name":"d","units":2},"inbound_nodes":[[["in",0,0,{}]]]}],
+			"input_layers":[["in",0,0]],"output_layers":[["d",0,0]]}}`, true, []string{`"in2"`, "not in the model's input_layers"}},
 		{"shared layer", `{"class_name":"Functional","config":{"name":"f","layers":[
 			{"class_name":"InputLayer","name":"in","config":{"name":"in","batch_input_shape":[null,4,2]},"inbound_nodes":[]},
 			{"class_name":"Dense","name":"d","config":{"name":"d","units":2},"inbound_nodes":[[["in",0,0,{}]],[["d",0,0,{}]]]}],

@@ -91,8 +91,10 @@ func (p *parser) sequential(raw any, info *ModelInfo) (*nn.Model, string, error)
 	return m, name, err
 }
 
-// functional builds a Functional (or Keras 2 "Model") config with one input
-// and one output.
+// functional builds a Functional (or Keras 2 "Model") config: its inputs
+// are input_layers in order and its outputs output_layers in order (Keras
+// 2.0-2.12 and 3 write a list of [name, 0, 0]; Keras 3 writes a bare
+// [name, 0, 0] for a single one).
 func (p *parser) functional(raw any, info *ModelInfo) (*nn.Model, string, error) {
 	conf, ok := raw.(map[string]any)
 	if !ok {
@@ -114,13 +116,26 @@ func (p *parser) functional(raw any, info *ModelInfo) (*nn.Model, string, error)
 	if err != nil {
 		return nil, name, fmt.Errorf("output_layers: %w", err)
 	}
-	if len(ins) != 1 || len(outs) != 1 {
-		return nil, name, fmt.Errorf("a model with %d input(s) and %d output(s) is %w (only one input and one output)", len(ins), len(outs), ErrUnsupported)
+	if len(ins) == 0 || len(outs) == 0 {
+		return nil, name, fmt.Errorf("a model with %d input(s) and %d output(s): want at least one of each", len(ins), len(outs))
 	}
-	var input nn.Shape
-	inputName := ins[0].layer
-	info.InputName = inputName
-	index := map[string]int{} // layer name -> node index (nn.Input for the input layer)
+	if len(ins) > MaxModelIO || len(outs) > MaxModelIO {
+		return nil, name, fmt.Errorf("a model with %d inputs and %d outputs is %w (at most %d of each)", len(ins), len(outs), ErrUnsupported, MaxModelIO)
+	}
+	inputAt := map[string]int{} // input layer name -> model input index
+	for j, in := range ins {
+		if in.node != 0 || in.tensor != 0 {
+			return nil, name, fmt.Errorf("input [%q, %d, %d] is %w (an input layer's single tensor [name, 0, 0])", in.layer, in.node, in.tensor, ErrUnsupported)
+		}
+		if _, dup := inputAt[in.layer]; dup {
+			return nil, name, fmt.Errorf("input layer %q is listed twice in input_layers", in.layer)
+		}
+		inputAt[in.layer] = j
+		info.InputNames = append(info.InputNames, in.layer)
+	}
+	info.InputName = ins[0].layer
+	inputs := make([]nn.Shape, len(ins))
+	index := map[string]int{} // layer name -> node index (nn.InputAt(j) for the j-th input layer)
 	var nodes []nn.Node
 	for i, item := range list {
 		spec, err := layerSpec(item)
@@ -135,13 +150,14 @@ func (p *parser) functional(raw any, info *ModelInfo) (*nn.Model, string, error)
 			return nil, name, c.Errorf("duplicate layer name")
 		}
 		if c.class == "InputLayer" {
-			if c.name != inputName {
-				return nil, name, c.Errorf("a second model input is %w (only one input)", ErrUnsupported)
+			j, ok := inputAt[c.name]
+			if !ok {
+				return nil, name, c.Errorf("an InputLayer that is not in the model's input_layers (%q) is %w", info.InputNames, ErrUnsupported)
 			}
-			if input, err = c.inputShape(true); err != nil {
+			if inputs[j], err = c.inputShape(true); err != nil {
 				return nil, name, err
 			}
-			index[c.name] = nn.Input
+			index[c.name] = nn.InputAt(j)
 			continue
 		}
 		calls, err := inboundNodes(spec["inbound_nodes"])
@@ -177,20 +193,36 @@ func (p *parser) functional(raw any, info *ModelInfo) (*nn.Model, string, error)
 		index[c.name] = len(nodes)
 		nodes = append(nodes, nn.Node{Layer: l, Inputs: inputs})
 	}
-	if input == nil {
-		return nil, name, fmt.Errorf("input layer %q not found among the layers", inputName)
+	for j, in := range inputs {
+		if in == nil {
+			return nil, name, fmt.Errorf("input layer %q not found among the layers", ins[j].layer)
+		}
 	}
 	if len(nodes) == 0 {
 		return nil, name, errors.New("the model has no layers")
 	}
-	out := outs[0]
-	if k, ok := index[out.layer]; !ok || k != len(nodes)-1 || out.node != 0 || out.tensor != 0 {
-		return nil, name, fmt.Errorf("output [%q, %d, %d] must be the single output of the last layer (%q) and is %w otherwise",
-			out.layer, out.node, out.tensor, nodes[len(nodes)-1].Layer.Name(), ErrUnsupported)
+	outputs := make([]int, len(outs))
+	for j, out := range outs {
+		k, ok := index[out.layer]
+		switch {
+		case !ok:
+			return nil, name, fmt.Errorf("output layer %q is not a layer of the model", out.layer)
+		case k < 0:
+			return nil, name, fmt.Errorf("output [%q, %d, %d] is an input layer: a model output that is its input is %w", out.layer, out.node, out.tensor, ErrUnsupported)
+		case out.node != 0 || out.tensor != 0:
+			return nil, name, fmt.Errorf("output [%q, %d, %d] is %w (only the single output of a layer called once)", out.layer, out.node, out.tensor, ErrUnsupported)
+		}
+		outputs[j] = k
+		info.OutputNames = append(info.OutputNames, out.layer)
 	}
-	m, err := nn.NewModel(name, input, nodes)
+	m, err := nn.NewGraph(name, inputs, nodes, outputs)
 	return m, name, err
 }
+
+// MaxModelIO bounds a model's inputs and its outputs (real multi-input
+// forecasters have a handful), so that a hostile config cannot make the
+// server allocate per-input state without bound.
+const MaxModelIO = 64
 
 // tensorRef is one [layer_name, node_index, tensor_index] reference.
 type tensorRef struct {

@@ -11,12 +11,18 @@ import (
 
 // ModelInfo is what Parse learned about a config besides the model.
 type ModelInfo struct {
-	Name         string  // the model's Keras name
-	InputName    string  // the input layer's name ("" when the config has no InputLayer)
-	Class        string  // "Sequential", "Functional" or "Model"
-	KerasVersion string  // declared version ("" when neither the caller nor the JSON gives one)
-	Keras3       bool    // Keras 3 semantics apply (hard_sigmoid is relu6(x+3)/6)
-	Dialect      Dialect // the JSON dialect detected
+	Name      string // the model's Keras name
+	InputName string // the (first) input layer's name ("" when the config has no InputLayer)
+	// InputNames and OutputNames name a Functional model's inputs and
+	// outputs in the model's order (input_layers and output_layers): the
+	// input and output layers' names, which Keras uses as the tensors' names
+	// (model.input_names, model.output_names). A Sequential model leaves
+	// them nil.
+	InputNames, OutputNames []string
+	Class                   string  // "Sequential", "Functional" or "Model"
+	KerasVersion            string  // declared version ("" when neither the caller nor the JSON gives one)
+	Keras3                  bool    // Keras 3 semantics apply (hard_sigmoid is relu6(x+3)/6)
+	Dialect                 Dialect // the JSON dialect detected
 	// Stateful names the recurrent layers saved with stateful=True. seqcast
 	// computes every request from a zero state, what Keras computes for a
 	// freshly loaded model or after reset_states(), and their

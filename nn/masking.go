@@ -196,7 +196,7 @@ func (m *Model) planMasks(in [][]Shape) error {
 		}
 		src := -1
 		for _, k := range nd.Inputs {
-			if k == Input || m.maskOut[k] < 0 {
+			if k < 0 || m.maskOut[k] < 0 {
 				continue
 			}
 			if src >= 0 && m.maskOut[k] != src {

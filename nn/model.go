@@ -3,25 +3,39 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
-// Input is the index a Node uses to name the model's input tensor.
+// Input is the index a Node uses to name the model's (first) input tensor.
 const Input = -1
 
+// InputAt is the index a Node uses to name the model's j-th input tensor
+// (InputAt(0) == Input). Every negative index names a model input.
+func InputAt(j int) int { return -1 - j }
+
+// InputIndex is the model input a negative node index names (the inverse of
+// InputAt).
+func InputIndex(k int) int { return -1 - k }
+
 // Node places a layer in a model graph. Inputs are indices of earlier nodes
-// in the same slice, or Input for the model's input tensor; a merge layer
-// (Concatenate, Add, ...) has several.
+// in the same slice, or InputAt(j) for the model's j-th input tensor; a
+// merge layer (Concatenate, Add, ...) has several.
 type Node struct {
 	Layer  Layer
 	Inputs []int
 }
 
-// Model is a built graph of layers with a single input and a single output
-// (the last node). It is safe for concurrent use once its weights are set.
+// Model is a built graph of layers. Most models have a single input and a
+// single output (the last node); a functional graph may have several of each
+// (NewGraph), run through ForwardMulti. It is safe for concurrent use once
+// its weights are set.
 type Model struct {
 	name     string
-	input    Shape
+	input    Shape   // inputs[0]
+	inputs   []Shape // every model input's per-sample shape
+	outputs  []int   // the node index of each model output
+	direct   bool    // a single output, the last node: it writes into dst
 	nodes    []Node
 	shapes   []Shape // output shape of each node
 	prepared bool
@@ -59,18 +73,45 @@ func NewSequential(name string, input Shape, layers ...Layer) (*Model, error) {
 	return NewModel(name, input, nodes)
 }
 
-// NewModel builds a graph. Nodes must be in topological order (every input
-// index smaller than the node's own); the last node is the output.
+// NewModel builds a graph with one input and one output. Nodes must be in
+// topological order (every input index smaller than the node's own); the
+// last node is the output.
 func NewModel(name string, input Shape, nodes []Node) (*Model, error) {
+	return NewGraph(name, []Shape{input}, nodes, []int{len(nodes) - 1})
+}
+
+// NewGraph builds a graph with several inputs and outputs: nodes name the
+// j-th input InputAt(j), and outputs lists the node index of each model
+// output, in the model's order (a node may be an output and feed later
+// nodes; two outputs may name the same node).
+func NewGraph(name string, inputs []Shape, nodes []Node, outputs []int) (*Model, error) {
 	if len(nodes) == 0 {
 		return nil, errors.New("nn: model has no layers")
 	}
-	for _, d := range input {
-		if d <= 0 {
-			return nil, fmt.Errorf("nn: model input shape %v: every dimension must be fixed and positive", []int(input))
+	if len(inputs) == 0 {
+		return nil, errors.New("nn: model has no input")
+	}
+	if len(outputs) == 0 {
+		return nil, errors.New("nn: model has no output")
+	}
+	for _, input := range inputs {
+		for _, d := range input {
+			if d <= 0 {
+				return nil, fmt.Errorf("nn: model input shape %v: every dimension must be fixed and positive", []int(input))
+			}
 		}
 	}
-	m := &Model{name: name, input: input.Clone(), nodes: nodes, shapes: make([]Shape, len(nodes))}
+	for j, k := range outputs {
+		if k < 0 || k >= len(nodes) {
+			return nil, fmt.Errorf("nn: model output %d names node %d, not one of the %d nodes", j, k, len(nodes))
+		}
+	}
+	m := &Model{name: name, nodes: nodes, shapes: make([]Shape, len(nodes)),
+		outputs: slices.Clone(outputs), direct: len(outputs) == 1 && outputs[0] == len(nodes)-1}
+	for _, input := range inputs {
+		m.inputs = append(m.inputs, input.Clone())
+	}
+	m.input = m.inputs[0]
 	ins := make([][]Shape, len(nodes))
 	for i, nd := range nodes {
 		if nd.Layer == nil {
@@ -82,12 +123,12 @@ func NewModel(name string, input Shape, nodes []Node) (*Model, error) {
 		in := make([]Shape, len(nd.Inputs))
 		for j, k := range nd.Inputs {
 			switch {
-			case k == Input:
-				in[j] = m.input
+			case k < 0 && InputIndex(k) < len(m.inputs):
+				in[j] = m.inputs[InputIndex(k)]
 			case k >= 0 && k < i:
 				in[j] = m.shapes[k]
 			default:
-				return nil, errorf(nd.Layer, "inbound node %d is not an earlier node", k)
+				return nil, errorf(nd.Layer, "inbound node %d is not an earlier node or one of the %d inputs", k, len(m.inputs))
 			}
 		}
 		out, err := nd.Layer.Build(in)
@@ -106,11 +147,38 @@ func NewModel(name string, input Shape, nodes []Node) (*Model, error) {
 // Name is the model's name.
 func (m *Model) Name() string { return m.name }
 
-// InputShape is the per-sample input shape.
+// InputShape is the per-sample input shape (the first input's, for a model
+// with several: see InputShapes).
 func (m *Model) InputShape() Shape { return m.input.Clone() }
 
-// OutputShape is the per-sample output shape.
-func (m *Model) OutputShape() Shape { return m.shapes[len(m.shapes)-1].Clone() }
+// OutputShape is the per-sample output shape (the first output's, for a
+// model with several: see OutputShapes).
+func (m *Model) OutputShape() Shape { return m.shapes[m.outputs[0]].Clone() }
+
+// MultiIO reports whether the model has more than one input or output; such
+// a model runs through ForwardMulti, and Forward refuses it.
+func (m *Model) MultiIO() bool { return len(m.inputs) != 1 || len(m.outputs) != 1 }
+
+// InputShapes is the per-sample shape of every model input, in order.
+func (m *Model) InputShapes() []Shape {
+	out := make([]Shape, len(m.inputs))
+	for i, s := range m.inputs {
+		out[i] = s.Clone()
+	}
+	return out
+}
+
+// OutputShapes is the per-sample shape of every model output, in order.
+func (m *Model) OutputShapes() []Shape {
+	out := make([]Shape, len(m.outputs))
+	for i, k := range m.outputs {
+		out[i] = m.shapes[k].Clone()
+	}
+	return out
+}
+
+// OutputNodes is the node index of every model output, in order.
+func (m *Model) OutputNodes() []int { return slices.Clone(m.outputs) }
 
 // Nodes returns the graph; callers must not modify it.
 func (m *Model) Nodes() []Node { return m.nodes }
@@ -176,6 +244,7 @@ type workspace struct {
 	outs    [][]float32
 	scratch []float32
 	ins     [][]float32
+	xs      [][]float32 // ForwardMulti: one chunk of each model input
 	masks   [][]float32 // per Masking node: n*T mask values
 }
 
@@ -193,7 +262,7 @@ func (m *Model) getWorkspace(n int) *workspace {
 		ws.outs = make([][]float32, len(m.nodes))
 		maxScratch, maxIns := 0, 0
 		for i, nd := range m.nodes {
-			if i < len(m.nodes)-1 {
+			if !m.direct || i < len(m.nodes)-1 {
 				ws.outs[i] = make([]float32, n*m.shapes[i].Size())
 			}
 			maxScratch = max(maxScratch, nd.Layer.ScratchSize(n))
@@ -209,6 +278,7 @@ func (m *Model) getWorkspace(n int) *workspace {
 			}
 		}
 		ws.ins = make([][]float32, maxIns)
+		ws.xs = make([][]float32, len(m.inputs))
 		ws.n = n
 	}
 	return ws
@@ -216,52 +286,135 @@ func (m *Model) getWorkspace(n int) *workspace {
 
 func (m *Model) putWorkspace(ws *workspace) {
 	clear(ws.ins)
+	clear(ws.xs)
 	m.mu.Lock()
 	m.free = append(m.free, ws)
 	m.mu.Unlock()
 }
 
+// ErrMultiIO is returned by Forward and Predict for a model with several
+// inputs or outputs, which runs through ForwardMulti.
+var ErrMultiIO = errors.New("the model has several inputs or outputs: run it through ForwardMulti")
+
 // Forward runs n samples: x holds n*InputShape().Size() values and dst
 // receives n*OutputShape().Size(). Batches larger than 64 samples run in
-// chunks of 64. At steady state it allocates nothing.
+// chunks of 64. At steady state it allocates nothing. A model with several
+// inputs or outputs is refused with ErrMultiIO.
 func (m *Model) Forward(dst, x []float32, n int) error {
+	if m.MultiIO() {
+		return fmt.Errorf("nn: model %q with %d inputs and %d outputs: %w", m.name, len(m.inputs), len(m.outputs), ErrMultiIO)
+	}
+	if err := m.check(n); err != nil {
+		return err
+	}
+	if want := n * m.input.Size(); len(x) != want {
+		return fmt.Errorf("nn: input has %d values, want %d for %d samples of shape %v", len(x), want, n, []int(m.input))
+	}
+	out := m.shapes[m.outputs[0]]
+	if want := n * out.Size(); len(dst) != want {
+		return fmt.Errorf("nn: output has room for %d values, want %d for %d samples of shape %v", len(dst), want, n, []int(out))
+	}
+	inSize, outSize := m.input.Size(), out.Size()
+	ws := m.getWorkspace(min(n, chunk))
+	for i := 0; i < n; i += chunk {
+		c := min(chunk, n-i)
+		d := dst[i*outSize : (i+c)*outSize]
+		m.forward(ws, d, x[i*inSize:(i+c)*inSize], nil, c)
+		m.emit(ws, d, 0, c)
+	}
+	m.putWorkspace(ws)
+	return nil
+}
+
+// ForwardMulti runs n samples through a model with any number of inputs and
+// outputs: xs[j] holds n*InputShapes()[j].Size() values and dsts[j]
+// receives n*OutputShapes()[j].Size(). Like Forward it runs in chunks of 64
+// samples and allocates nothing at steady state.
+func (m *Model) ForwardMulti(dsts, xs [][]float32, n int) error {
+	if err := m.check(n); err != nil {
+		return err
+	}
+	if len(xs) != len(m.inputs) {
+		return fmt.Errorf("nn: model %q has %d input(s), got %d", m.name, len(m.inputs), len(xs))
+	}
+	if len(dsts) != len(m.outputs) {
+		return fmt.Errorf("nn: model %q has %d output(s), got room for %d", m.name, len(m.outputs), len(dsts))
+	}
+	for j, in := range m.inputs {
+		if want := n * in.Size(); len(xs[j]) != want {
+			return fmt.Errorf("nn: input %d has %d values, want %d for %d samples of shape %v", j, len(xs[j]), want, n, []int(in))
+		}
+	}
+	for j, k := range m.outputs {
+		if want := n * m.shapes[k].Size(); len(dsts[j]) != want {
+			return fmt.Errorf("nn: output %d has room for %d values, want %d for %d samples of shape %v", j, len(dsts[j]), want, n, []int(m.shapes[k]))
+		}
+	}
+	ws := m.getWorkspace(min(n, chunk))
+	for i := 0; i < n; i += chunk {
+		c := min(chunk, n-i)
+		for j, in := range m.inputs {
+			ws.xs[j] = xs[j][i*in.Size() : (i+c)*in.Size()]
+		}
+		var x, d []float32
+		if len(m.inputs) == 1 {
+			x = ws.xs[0]
+		}
+		if m.direct {
+			size := m.shapes[m.outputs[0]].Size()
+			d = dsts[0][i*size : (i+c)*size]
+		}
+		m.forward(ws, d, x, ws.xs, c)
+		for j, k := range m.outputs {
+			size := m.shapes[k].Size()
+			m.emit(ws, dsts[j][i*size:(i+c)*size], j, c)
+		}
+	}
+	m.putWorkspace(ws)
+	return nil
+}
+
+func (m *Model) check(n int) error {
 	if !m.prepared {
 		return fmt.Errorf("nn: model %q: weights not set", m.name)
 	}
 	if n <= 0 {
 		return fmt.Errorf("nn: batch size must be positive, got %d", n)
 	}
-	if want := n * m.input.Size(); len(x) != want {
-		return fmt.Errorf("nn: input has %d values, want %d for %d samples of shape %v", len(x), want, n, []int(m.input))
-	}
-	last := len(m.nodes) - 1
-	if want := n * m.shapes[last].Size(); len(dst) != want {
-		return fmt.Errorf("nn: output has room for %d values, want %d for %d samples of shape %v", len(dst), want, n, []int(m.shapes[last]))
-	}
-	inSize, outSize := m.input.Size(), m.shapes[last].Size()
-	ws := m.getWorkspace(min(n, chunk))
-	for i := 0; i < n; i += chunk {
-		c := min(chunk, n-i)
-		m.forward(ws, dst[i*outSize:(i+c)*outSize], x[i*inSize:(i+c)*inSize], c)
-	}
-	m.putWorkspace(ws)
 	return nil
 }
 
-// forward runs one chunk of n samples through the graph.
-func (m *Model) forward(ws *workspace, dst, x []float32, n int) {
+// emit copies output j of a chunk of n samples into dst, unless the last
+// node wrote it there already.
+func (m *Model) emit(ws *workspace, dst []float32, j, n int) {
+	if m.direct {
+		return
+	}
+	k := m.outputs[j]
+	copy(dst, ws.outs[k][:n*m.shapes[k].Size()])
+}
+
+// forward runs one chunk of n samples through the graph. A single-input
+// model passes its input as x; a model with several passes xs. When the
+// model's only output is its last node (m.direct), dst receives it.
+func (m *Model) forward(ws *workspace, dst, x []float32, xs [][]float32, n int) {
 	last := len(m.nodes) - 1
 	for i, nd := range m.nodes {
 		ins := ws.ins[:len(nd.Inputs)]
 		for j, k := range nd.Inputs {
-			if k == Input {
-				ins[j] = x
-			} else {
+			switch {
+			case k >= 0:
 				ins[j] = ws.outs[k][:n*m.shapes[k].Size()]
+			case x != nil:
+				ins[j] = x
+			default:
+				ins[j] = xs[InputIndex(k)]
 			}
 		}
-		out := dst
-		if i != last {
+		var out []float32
+		if m.direct && i == last {
+			out = dst
+		} else {
 			out = ws.outs[i][:n*m.shapes[i].Size()]
 		}
 		scratch := ws.scratch[:nd.Layer.ScratchSize(n)]
@@ -283,7 +436,10 @@ func (m *Model) forward(ws *workspace, dst, x []float32, n int) {
 
 // Predict is Forward with a freshly allocated output.
 func (m *Model) Predict(x []float32, n int) ([]float32, error) {
-	dst := make([]float32, n*m.shapes[len(m.shapes)-1].Size())
+	if m.MultiIO() {
+		return nil, fmt.Errorf("nn: model %q with %d inputs and %d outputs: %w", m.name, len(m.inputs), len(m.outputs), ErrMultiIO)
+	}
+	dst := make([]float32, n*m.shapes[m.outputs[0]].Size())
 	if err := m.Forward(dst, x, n); err != nil {
 		return nil, err
 	}

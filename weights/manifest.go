@@ -24,6 +24,11 @@ var ErrChecksum = errors.New("checksum mismatch")
 // from the recorded ones by more than the tolerance.
 var ErrSelfTest = errors.New("self-test failed")
 
+// ErrSelfTestMultiIO is wrapped by the error about a self_test for a model
+// with several inputs or outputs, which the manifest's one input and one
+// output .npy cannot describe: remove the self_test from such a bundle.
+var ErrSelfTestMultiIO = errors.New("self_test of a multi-input or multi-output model is not supported")
+
 // maxSelfTestElems bounds each self-test array (64 MiB of float32).
 const maxSelfTestElems = 1 << 24
 
@@ -111,6 +116,10 @@ func (m *Manifest) VerifyFiles(fsys fs.FS) error {
 // the recorded output. It returns the max |difference| seen, and an error
 // wrapping ErrSelfTest when that exceeds the tolerance.
 func (s *SelfTest) Run(fsys fs.FS, m *nn.Model) (float64, error) {
+	if m.MultiIO() {
+		return 0, fmt.Errorf("self_test: the model has %d inputs and %d outputs, and a self_test (one input .npy, one output .npy) supports a single-input, single-output model only: %w",
+			len(m.InputShapes()), len(m.OutputShapes()), ErrSelfTestMultiIO)
+	}
 	in, inShape, err := readNPYFile(fsys, s.Input, maxSelfTestElems)
 	if err != nil {
 		return 0, fmt.Errorf("self_test: %w", err)
