@@ -29,6 +29,11 @@ func TestMain(m *testing.M) {
 	if testing.Short() { // every test runs the real binary: launch skips them all
 		os.Exit(m.Run())
 	}
+	// SEQCAST_RELIABILITY_BINARY runs the tests against another build (for
+	// example the previous release, to measure what a fix changed).
+	if binary = os.Getenv("SEQCAST_RELIABILITY_BINARY"); binary != "" {
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "seqcast-reliability-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
