@@ -157,14 +157,14 @@ func (l *TCN) Build(in []Shape) (Shape, error) {
 				switch l.Norm {
 				case TCNBatchNorm:
 					n := &BatchNormalization{LayerName: fmt.Sprintf("%s/%snorm_%d", l.LayerName, prefix, j), Axis: -1, Epsilon: 1e-3, Center: true, Scale: true}
-					if _, err := n.Build([]Shape{o}); err != nil {
+					if _, err := n.Build([]Shape{{b.filt}}); err != nil { // per row
 						return nil, err
 					}
 					b.bn[j] = n
 					l.addParams(prefix+"batch_norm_layers/batch_normalization"+normSuffix(j)+"/", n.Weights())
 				case TCNLayerNorm:
 					n := &LayerNormalization{LayerName: fmt.Sprintf("%s/%snorm_%d", l.LayerName, prefix, j), Axis: -1, Epsilon: 1e-3, Center: true, Scale: true}
-					if _, err := n.Build([]Shape{o}); err != nil {
+					if _, err := n.Build([]Shape{{b.filt}}); err != nil { // per row
 						return nil, err
 					}
 					b.ln[j] = n
@@ -237,11 +237,15 @@ func (l *TCN) maxCh() int {
 	return c
 }
 
-// ScratchSize holds, for n samples of T steps: the reversed input (with
-// GoBackwards), two block outputs (ping-pong), the block's conv
-// intermediate h and x1, the skip sum, and the convolutions' own scratch.
+// rows is the number of steps a sequence buffer holds: T, or the kernel
+// size if larger (the last block's taps, see lastStep).
+func (l *TCN) rows() int { return max(l.steps, l.KernelSize) }
+
+// ScratchSize holds, for n samples: the reversed input (with GoBackwards),
+// two block outputs (ping-pong), the block's conv intermediate h and x1,
+// the skip sum, and the convolutions' own scratch.
 func (l *TCN) ScratchSize(n int) int {
-	seq := n * l.steps * l.maxCh()
+	seq := n * l.rows() * l.maxCh()
 	s := 5*seq + l.convScratchFor(n)
 	if l.GoBackwards {
 		s += n * l.steps * l.inCh
@@ -262,10 +266,21 @@ func (l *TCN) convScratchFor(n int) int {
 	return s
 }
 
-// Forward computes n samples.
+// outIdx is the step returned without return_sequences: keras-tcn's
+// output_slice_index, -1 (causal) or int(T/2) (same).
+func (l *TCN) outIdx() int {
+	if l.Padding == "same" {
+		return l.steps / 2
+	}
+	return l.steps - 1
+}
+
+// Forward computes n samples. Without return_sequences the last block
+// computes only what the returned step needs (lastStep), and the skip
+// connections are summed at that step only.
 func (l *TCN) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
 	T := l.steps
-	seq := n * T * l.maxCh()
+	seq := n * l.rows() * l.maxCh()
 	x := ins[0][:n*T*l.inCh]
 	if l.GoBackwards {
 		rev := scratch[5*seq : 5*seq+n*T*l.inCh]
@@ -284,19 +299,27 @@ func (l *TCN) Forward(out []float32, ins [][]float32, n int, scratch []float32) 
 		cs = cs[n*T*l.inCh:]
 	}
 	cs = cs[:l.convScratchFor(n)]
+	C, idx := l.outCh, l.outIdx()
+	full := len(l.blocks) // blocks computed over every step
+	if !l.ReturnSequences {
+		full--
+		if l.UseSkipConnections {
+			clear(out[:n*C])
+		}
+	}
 	var one [1][]float32
 	cur := x
-	for k := range l.blocks {
+	for k := 0; k < full; k++ {
 		b := &l.blocks[k]
 		F := b.filt
 		size := n * T * F
 		h, x1 := hb[:size], x1b[:size]
 		one[0] = cur
 		b.conv[0].Forward(h, one[:], n, cs)
-		l.normAct(b, 0, h, n)
+		l.normAct(b, 0, h, n*T)
 		one[0] = h
 		b.conv[1].Forward(x1, one[:], n, cs)
-		l.normAct(b, 1, x1, n)
+		l.normAct(b, 1, x1, n*T)
 		l.Activation.Apply(x1, F) // Act_Conv_Blocks
 		next := bufs[k%2][:size]
 		if b.match != nil {
@@ -311,49 +334,128 @@ func (l *TCN) Forward(out []float32, ins [][]float32, n int, scratch []float32) 
 			}
 		}
 		l.Activation.Apply(next, F) // Act_Res_Block
-		if l.UseSkipConnections {
-			skip := skipb[:size]
-			if k == 0 {
-				copy(skip, x1)
-			} else {
-				for i, v := range x1 {
-					skip[i] += v
+		switch {
+		case !l.UseSkipConnections:
+		case !l.ReturnSequences: // every block has C filters
+			for s := 0; s < n; s++ {
+				o, row := out[s*C:(s+1)*C], x1[(s*T+idx)*C:(s*T+idx+1)*C]
+				for i, v := range row {
+					o[i] += v
 				}
+			}
+		case k == 0:
+			copy(skipb[:size], x1)
+		default:
+			skip := skipb[:size]
+			for i, v := range x1 {
+				skip[i] += v
 			}
 		}
 		cur = next
 	}
-	res := cur
-	if l.UseSkipConnections {
-		res = skipb[:n*T*l.outCh]
-	}
-	C := l.outCh
-	if l.ReturnSequences {
-		copy(out[:n*T*C], res)
+	if !l.ReturnSequences {
+		l.lastStep(&l.blocks[len(l.blocks)-1], cur, out, n, hb, x1b)
 		return
 	}
-	idx := T - 1
-	if l.Padding == "same" {
-		idx = T / 2
+	res := cur
+	if l.UseSkipConnections {
+		res = skipb[:n*T*C]
 	}
-	for b := 0; b < n; b++ {
-		copy(out[b*C:(b+1)*C], res[(b*T+idx)*C:(b*T+idx+1)*C])
+	copy(out[:n*T*C], res)
+}
+
+// lastStep is the last residual block at the returned step only: conv1D_1
+// there reads KernelSize rows of conv1D_0's output, each computed from
+// KernelSize rows of the block's input. With skip connections its x1 is
+// added to out (which holds the other blocks' x1 at that step); without,
+// out receives Activation(x2 + x1) at that step.
+func (l *TCN) lastStep(b *tcnBlock, cur, out []float32, n int, hb, x1b []float32) {
+	T, K, F, C := l.steps, l.KernelSize, b.filt, b.inC
+	d, pad, idx := b.conv[0].dilation, b.conv[0].pad, l.outIdx()
+	w0, w1 := b.conv[0].kernel.Value, b.conv[1].kernel.Value
+	b0, b1 := b.conv[0].bias.Value, b.conv[1].bias.Value
+	for s := 0; s < n; s++ {
+		xs := cur[s*T*C : (s+1)*T*C]
+		hrows := hb[s*K*F : (s+1)*K*F] // row j: conv1D_0's output at step idx - pad + j*d
+		for j := 0; j < K; j++ {
+			r := idx - pad + j*d
+			if r < 0 || r >= T {
+				continue // conv1D_1 reads zero padding there
+			}
+			row := hrows[j*F : (j+1)*F]
+			copy(row, b0)
+			for jj := 0; jj < K; jj++ {
+				if t := r - pad + jj*d; t >= 0 && t < T {
+					axpyRows(row, xs[t*C:(t+1)*C], w0[jj*C*F:(jj+1)*C*F])
+				}
+			}
+			l.normActRow(b, 0, row)
+		}
+		x1 := x1b[s*F : (s+1)*F]
+		copy(x1, b1)
+		for j := 0; j < K; j++ {
+			if r := idx - pad + j*d; r >= 0 && r < T {
+				axpyRows(x1, hrows[j*F:(j+1)*F], w1[j*F*F:(j+1)*F*F])
+			}
+		}
+		l.normActRow(b, 1, x1)
+		l.Activation.Apply(x1, F) // Act_Conv_Blocks
+		o := out[s*F : (s+1)*F]
+		if l.UseSkipConnections {
+			for i, v := range x1 {
+				o[i] += v
+			}
+			continue
+		}
+		if b.match != nil {
+			copy(o, b.match.bias.Value)
+			axpyRows(o, xs[idx*C:(idx+1)*C], b.match.kernel.Value)
+		} else {
+			copy(o, xs[idx*C:(idx+1)*C])
+		}
+		for i, v := range x1 {
+			o[i] += v
+		}
+		l.Activation.Apply(o, F) // Act_Res_Block
+	}
+}
+
+// axpyRows adds x·W to dst, W row-major (len(x), len(dst)).
+func axpyRows(dst, x, w []float32) {
+	F := len(dst)
+	for c, xv := range x {
+		row := w[c*F : (c+1)*F]
+		for f, wv := range row {
+			dst[f] += xv * wv
+		}
 	}
 }
 
 // normAct applies conv j's norm and the activation (unless the conv
-// already applied it) in place.
-func (l *TCN) normAct(b *tcnBlock, j int, h []float32, n int) {
+// already applied it) in place to rows rows of the block's filters.
+func (l *TCN) normAct(b *tcnBlock, j int, h []float32, rows int) {
 	one := [1][]float32{h}
 	switch {
 	case b.bn[j] != nil:
-		b.bn[j].Forward(h, one[:], n, nil)
+		b.bn[j].Forward(h, one[:], rows, nil)
 	case b.ln[j] != nil:
-		b.ln[j].Forward(h, one[:], n, nil)
+		b.ln[j].Forward(h, one[:], rows, nil)
 	}
 	if !l.fuse {
 		l.Activation.Apply(h, b.filt)
 	}
+}
+
+// normActRow is normAct on one row, whose activation is never fused.
+func (l *TCN) normActRow(b *tcnBlock, j int, row []float32) {
+	one := [1][]float32{row}
+	switch {
+	case b.bn[j] != nil:
+		b.bn[j].Forward(row, one[:], 1, nil)
+	case b.ln[j] != nil:
+		b.ln[j].Forward(row, one[:], 1, nil)
+	}
+	l.Activation.Apply(row, b.filt)
 }
 
 // normSuffix is the Keras name suffix of a block's j-th norm layer in its

@@ -35,6 +35,8 @@ func tcnCases() []tcnCase {
 		mk("batch_norm", 11, 2, []int{6}, 3, 1, []int{1, 2, 4}, "causal", true, false, false, "relu", TCNBatchNorm),
 		mk("layer_norm", 11, 3, []int{6}, 2, 2, []int{1, 3}, "causal", false, true, false, "tanh", TCNLayerNorm),
 		mk("filter_list_backwards", 9, 2, []int{3, 8, 8}, 2, 1, []int{1, 2, 4}, "causal", false, false, true, "relu", TCNNoNorm),
+		mk("layer_norm_last_match_same", 10, 2, []int{4, 4, 6}, 3, 1, []int{1, 2, 4}, "same", false, false, false, "tanh", TCNLayerNorm),
+		mk("kernel_longer_than_steps", 3, 2, []int{4}, 5, 2, []int{1, 2}, "causal", true, false, false, "relu", TCNBatchNorm),
 		mk("wide_conv_path", 40, 16, []int{24}, 3, 1, []int{1, 4}, "causal", true, true, false, "relu", TCNNoNorm),
 	}
 }
