@@ -34,6 +34,7 @@
 //	             and mask checks
 //	builders_attention.go  MultiHeadAttention, Attention, AdditiveAttention,
 //	             EinsumDense; which tensors a call may pass by keyword
+//	builders_tcn.go  keras-tcn's TCN (class TCN, registered Custom>TCN)
 //	json.go      JSON decoding and value helpers
 //	errors.go    Error and ErrUnsupported
 package kerasconfig
