@@ -7,8 +7,16 @@
 // PING (Server.MonitorCache), whether Redis answers.
 //
 // api knows HTTP, not math: every forecast comes from a serving.Model found
-// in a serving.Registry. A request flows one way: decode -> validate -> cache
-// lookup -> (scale -> forward -> inverse, in serving) -> cache store ->
-// respond. Configuration arrives as a Config value; the package has no
-// mutable package-level state.
+// in a serving.Registry. A request flows one way: decode the object
+// (package jsoncodec) -> resolve the model -> read the arrays against the
+// model's bounds (jsoncodec, checked while reading: steps, features,
+// --max-batch, value range) -> cache lookup -> (scale -> forward -> inverse,
+// in serving) -> cache store -> respond. Errors are typed (*jsoncodec.Error,
+// *serving.InputError, *serving.NotFoundError) and mapped to HTTP in one
+// place, errors.go; values a client sent are quoted cut short. The rate
+// limiter runs before authentication (a wrong key costs a token), remembers
+// a bounded number of clients (IPv6 by /64), and every GET route answers
+// HEAD. A zero Config.CacheTTL means no caching. Configuration arrives as a
+// Config value; the package has no mutable package-level state and does not
+// change gin's global mode (cmd/seqcast sets release mode once).
 package api

@@ -3,6 +3,7 @@ package jsoncodec
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"reflect"
 	"strconv"
@@ -217,4 +218,69 @@ func BenchmarkDecodePredict(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestArrayReaders: the last window of a longer history, in order; every
+// refusal names its path, and quotes at most MaxEcho bytes of the value.
+func TestArrayReaders(t *testing.T) {
+	b3 := Bounds{Steps: 3, Features: 2, MaxCount: 2, MaxAbs: 1e12}
+	if got, err := Series([]byte(`[1,2,3,4,5,6,7]`), "p", b3); err != nil || !reflect.DeepEqual(got, []float64{5, 6, 7}) {
+		t.Errorf("Series keeps %v, %v; want [5 6 7]", got, err)
+	}
+	if got, err := Rows([]byte(`[[1,1],[2,2],[3,3],[4,4],[5,5]]`), "w", b3); err != nil || !reflect.DeepEqual(got, []float64{3, 3, 4, 4, 5, 5}) {
+		t.Errorf("Rows keeps %v, %v; want rows 3, 4, 5", got, err)
+	}
+	if got, err := Windows([]byte(`[[1,2,3,4],[5,6,7]]`), "i", false, b3); err != nil || !reflect.DeepEqual(got, [][]float64{{2, 3, 4}, {5, 6, 7}}) {
+		t.Errorf("Windows: %v, %v", got, err)
+	}
+	if got, n, err := Tensor([]byte(`[[[1,2],[3,4],[5,6]]]`), "i", b3); err != nil || n != 1 || !reflect.DeepEqual(got, []float32{1, 2, 3, 4, 5, 6}) {
+		t.Errorf("Tensor: %v, %d, %v", got, n, err)
+	}
+	huge := "1" + strings.Repeat("0", 5000)
+	for _, tc := range []struct {
+		name, raw string
+		read      func([]byte) error
+		path, msg string
+	}{
+		{"series short", `[1,2]`, series(b3), "f", "need at least 3 values"},
+		{"series null", `[1,null,3]`, series(b3), "f[1]", "null: want a number"},
+		{"series string", `[1,2,"3"]`, series(b3), "f[2]", "a string: want a number"},
+		{"series nested", `[1,[2],3]`, series(b3), "f[1]", "an array: want a number"},
+		{"series not array", `{"a":1}`, series(b3), "f", "an object: want an array"},
+		{"series too big", `[1,2,1e13]`, series(b3), "f[2]", `"1e13" is out of range`},
+		{"series huge", `[1,2,` + huge + `]`, series(b3), "f[2]", "5001 bytes, cut"},
+		{"row too long", `[[1,2],[3,4,5]]`, rows(b3), "f[1]", "more than 2 features"},
+		{"row too short", `[[1,2],[3]]`, rows(b3), "f[1]", "1 features: the model takes 2"},
+		{"windows too many", `[[1,2,3],[1,2,3],[1,2,3]]`, windows(b3, false), "f", "more than 2 windows"},
+		{"windows empty", `[]`, windows(b3, false), "f", "0 windows"},
+		{"windows short", `[[1,2,3],[1]]`, windows(b3, false), "f[1]", "need at least 3 values"},
+		{"multi short", `[[[1,2]]]`, windows(b3, true), "f[0]", "need at least 3 rows"},
+		{"tensor steps", `[[[1,2],[3,4],[5,6],[7,8]]]`, tensor(b3), "f[0]", "more than 3 time steps"},
+		{"tensor few steps", `[[[1,2]]]`, tensor(b3), "f[0]", "1 time steps"},
+		{"tensor features", `[[[1,2],[3,4,5],[5,6]]]`, tensor(b3), "f[0][1]", "more than 2 features"},
+		{"tensor count", `[[[1,2],[3,4],[5,6]],[[1,2],[3,4],[5,6]],[[1,2],[3,4],[5,6]]]`, tensor(b3), "f", "more than 2 instances"},
+		{"tensor flat with features", `[[1,2,3]]`, tensor(b3), "f[0][0]", "a number: want an array of 2 features"},
+	} {
+		err := tc.read([]byte(tc.raw))
+		var e *Error
+		if !errors.As(err, &e) || e.Path() != tc.path || !strings.Contains(e.Msg, tc.msg) || len(e.Msg) > 200 {
+			t.Errorf("%s: %v; want %s: ...%s...", tc.name, err, tc.path, tc.msg)
+		}
+	}
+}
+
+func series(b Bounds) func([]byte) error {
+	return func(raw []byte) error { _, err := Series(raw, "f", b); return err }
+}
+
+func rows(b Bounds) func([]byte) error {
+	return func(raw []byte) error { _, err := Rows(raw, "f", b); return err }
+}
+
+func windows(b Bounds, multi bool) func([]byte) error {
+	return func(raw []byte) error { _, err := Windows(raw, "f", multi, b); return err }
+}
+
+func tensor(b Bounds) func([]byte) error {
+	return func(raw []byte) error { _, _, err := Tensor(raw, "f", b); return err }
 }
