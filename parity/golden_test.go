@@ -73,6 +73,11 @@ var wantCases = []string{
 	"masking_gru_simplernn_k3",
 	"masking_lstm_k2_12",
 	"masking_zero_output_k3",
+	"multi_io_shared_input_k2_12",
+	"multi_io_shared_input_k3",
+	"multi_io_two_lstm_k2_0",
+	"multi_io_two_lstm_k2_15",
+	"multi_io_two_lstm_k3",
 	"padding_crop_upsample_k2_12",
 	"padding_crop_upsample_k3",
 	"permute_attention_k2_15",
@@ -151,36 +156,60 @@ type result struct {
 	worstGot, worstWant float32
 }
 
-// runCase loads a bundle, runs its input.npy and compares with expected.npy.
+// runCase loads a bundle, runs its input.npy and compares with expected.npy;
+// a multi-input or multi-output bundle holds input_<j>.npy and
+// expected_<j>.npy instead, one per model input and output, in order.
 func runCase(dir string) (*result, error) {
 	b, err := weights.Load(dir)
 	if err != nil {
 		return nil, err
 	}
-	x, xShape, err := readNPY(filepath.Join(dir, "input.npy"))
+	m := b.Model
+	xs, xShapes, err := readNPYs(dir, "input", len(m.InputShapes()))
 	if err != nil {
 		return nil, err
 	}
-	want, wShape, err := readNPY(filepath.Join(dir, "expected.npy"))
+	wants, wShapes, err := readNPYs(dir, "expected", len(m.OutputShapes()))
 	if err != nil {
 		return nil, err
 	}
-	in, out := b.Model.InputShape(), b.Model.OutputShape()
-	if len(xShape) < 1 || !slices.Equal(xShape[1:], []int(in)) {
-		return nil, fmt.Errorf("%s: input.npy shape %v, model input %v", dir, xShape, in)
+	n := -1
+	check := func(file string, shape []int, per []int) error {
+		if len(shape) < 1 || !slices.Equal(shape[1:], per) || (n >= 0 && shape[0] != n) {
+			return fmt.Errorf("%s: %s shape %v, want (N, %v) with one N for every file", dir, file, shape, per)
+		}
+		n = shape[0]
+		return nil
 	}
-	n := xShape[0]
-	if len(wShape) < 1 || wShape[0] != n || !slices.Equal(wShape[1:], []int(out)) {
-		return nil, fmt.Errorf("%s: expected.npy shape %v, want (%d, %v)", dir, wShape, n, out)
+	for j, in := range m.InputShapes() {
+		if err := check(fmt.Sprintf("input %d", j), xShapes[j], in); err != nil {
+			return nil, err
+		}
 	}
-	got, err := b.Model.Predict(x, n)
+	gots := make([][]float32, len(wants))
+	for j, out := range m.OutputShapes() {
+		if err := check(fmt.Sprintf("expected %d", j), wShapes[j], out); err != nil {
+			return nil, err
+		}
+		gots[j] = make([]float32, len(wants[j]))
+	}
+	if m.MultiIO() {
+		err = m.ForwardMulti(gots, xs, n)
+	} else {
+		err = m.Forward(gots[0], xs[0], n)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: predict: %w", dir, err)
 	}
-	if len(got) != len(want) {
-		return nil, fmt.Errorf("%s: %d outputs, want %d", dir, len(got), len(want))
+	got, want := slices.Concat(gots...), slices.Concat(wants...)
+	outShape := wShapes[0]
+	if len(wShapes) > 1 {
+		outShape = nil // several outputs: their flat indices follow one another, in order
+		for _, s := range wShapes {
+			outShape = append(outShape, s[1:]...)
+		}
 	}
-	r := &result{kerasVersion: b.KerasVersion, outShape: wShape, n: len(want)}
+	r := &result{kerasVersion: b.KerasVersion, outShape: outShape, n: len(want)}
 	for i := range want {
 		g, w := float64(got[i]), float64(want[i])
 		d := math.Abs(g - w)
@@ -198,6 +227,28 @@ func runCase(dir string) (*result, error) {
 		}
 	}
 	return r, nil
+}
+
+// readNPYs reads <base>.npy when count is 1 and the bundle has it, else
+// <base>_0.npy ... <base>_<count-1>.npy.
+func readNPYs(dir, base string, count int) ([][]float32, [][]int, error) {
+	names := []string{base + ".npy"}
+	if _, err := os.Stat(filepath.Join(dir, names[0])); count != 1 || err != nil {
+		names = names[:0]
+		for j := range count {
+			names = append(names, fmt.Sprintf("%s_%d.npy", base, j))
+		}
+	}
+	var data [][]float32
+	var shapes [][]int
+	for _, name := range names {
+		d, s, err := readNPY(filepath.Join(dir, name))
+		if err != nil {
+			return nil, nil, err
+		}
+		data, shapes = append(data, d), append(shapes, s)
+	}
+	return data, shapes, nil
 }
 
 func readNPY(path string) ([]float32, []int, error) {

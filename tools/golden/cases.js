@@ -38,6 +38,29 @@ function activationFan(names) {
   return layers;
 }
 
+
+/** Two LSTM stacks on two inputs, Concatenate, two Dense heads (the survey's Keras 2.0 model). */
+const twoLstmInputs = [{ name: 'prices', shape: [8, 2] }, { name: 'weather', shape: [5, 3] }];
+const twoLstmStacks = [
+  F('prices_lstm_1', ['prices'], 'LSTM', { units: 4, return_sequences: true }),
+  F('prices_lstm_2', ['prices_lstm_1'], 'LSTM', { units: 3 }),
+  F('weather_lstm_1', ['weather'], 'LSTM', { units: 3, return_sequences: true }),
+  F('weather_lstm_2', ['weather_lstm_1'], 'LSTM', { units: 2 }),
+  F('joined', ['prices_lstm_2', 'weather_lstm_2'], 'Concatenate'),
+  F('mean', ['joined'], 'Dense', { units: 1 }),
+  F('quantiles', ['joined'], 'Dense', { units: 3, activation: 'tanh' }),
+];
+
+/** One input read by a Conv1D/GRU branch and a Bidirectional LSTM, three heads. */
+const sharedInputTwoHeads = [
+  F('conv', ['window'], 'Conv1D', { filters: 3, kernel_size: 3, padding: 'causal', activation: 'relu' }),
+  F('seq', ['conv'], 'GRU', { units: 3, return_sequences: true }),
+  F('level_pool', ['seq'], 'GlobalAveragePooling1D'),
+  F('level', ['level_pool'], 'Dense', { units: 1 }),
+  F('bi', ['window'], 'Bidirectional', { layer: lstm({ units: 2 }) }),
+  F('trend', ['bi'], 'Dense', { units: 2, activation: 'sigmoid' }),
+];
+
 const cases = [
   // ------------------------------------------------------------ the gold model
   {
@@ -700,6 +723,32 @@ const cases = [
       L('Flatten'),
       L('Dense', { units: 1 }),
     ],
+  },
+  // ------------------------------------------------ several inputs/outputs
+  // inputs: [{name, shape}] (layers name them), outputs: output layer names
+  // in the model's order; the bundle holds input_<j>.npy and expected_<j>.npy.
+  {
+    name: 'multi_io_two_lstm_k2_0', dialect: 'k2.12', keras_version: '2.0.8', model_class: 'Model', n: 5,
+    functional: true, inputs: twoLstmInputs, outputs: ['mean', 'quantiles'], layers: twoLstmStacks,
+  },
+  {
+    name: 'multi_io_two_lstm_k2_15', dialect: 'k2.15', n: 6,
+    functional: true, inputs: twoLstmInputs, outputs: ['quantiles', 'mean'], layers: twoLstmStacks,
+  },
+  {
+    name: 'multi_io_two_lstm_k3', dialect: 'k3', keras_version: '3.13.2', n: 4,
+    functional: true, inputs: twoLstmInputs, outputs: ['mean', 'quantiles'], layers: twoLstmStacks,
+  },
+  {
+    // One input, two outputs; an output ('seq') also feeds later layers.
+    name: 'multi_io_shared_input_k2_12', dialect: 'k2.12', n: 5,
+    functional: true, inputs: [{ name: 'window', shape: [9, 2] }], outputs: ['level', 'seq', 'trend'],
+    layers: sharedInputTwoHeads,
+  },
+  {
+    name: 'multi_io_shared_input_k3', dialect: 'k3', keras_version: '3.10.0', n: 5,
+    functional: true, inputs: [{ name: 'window', shape: [9, 2] }], outputs: ['trend', 'level'],
+    layers: sharedInputTwoHeads,
   },
 ];
 

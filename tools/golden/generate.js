@@ -131,22 +131,36 @@ async function generateCase(spec, outDir = OUT_DIR) {
   }
 
   const [lo, hi] = spec.input_range || [-1.5, 1.5];
-  const shape = [spec.n, ...spec.input];
-  const x = rng.uniformArray(shape.reduce((a, b) => a * b, 1), lo, hi);
-  if (spec.masked) maskSteps(spec, x);
-  const xt = tf.tensor(x, shape, 'float32');
-  const yt = model.predict(xt);
-  const y = yt.dataSync();
-  const yShape = yt.shape;
-  if (!y.every(Number.isFinite)) throw new Error(`case ${spec.name}: non-finite output`);
+  // A multi-input or multi-output case (spec.inputs / spec.outputs) writes
+  // input_<j>.npy and expected_<j>.npy, in the model's input and output order.
+  const multi = Boolean(spec.inputs || spec.outputs);
+  const xs = [];
+  for (const s of spec.inputs || [{ shape: spec.input }]) {
+    const shape = [spec.n, ...s.shape];
+    const x = rng.uniformArray(shape.reduce((a, b) => a * b, 1), lo, hi);
+    if (spec.masked) maskSteps(spec, x);
+    xs.push({ x, shape, t: tf.tensor(x, shape, 'float32') });
+  }
+  const pred = model.predict(multi ? xs.map((e) => e.t) : xs[0].t);
+  const ys = (Array.isArray(pred) ? pred : [pred]).map((t) => ({ y: t.dataSync(), shape: t.shape, t }));
+  for (const { y } of ys) {
+    if (!y.every(Number.isFinite)) throw new Error(`case ${spec.name}: non-finite output`);
+  }
+  const { x, shape } = xs[0];
+  const { y, shape: yShape } = ys[0];
 
   const dir = path.join(outDir, spec.name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, 'weights'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'model.json'), pyJson(modelJson));
   arrays.forEach((a, i) => writeNpy(path.join(dir, 'weights', `${pad3(i)}.npy`), a.data, a.shape));
-  writeNpy(path.join(dir, 'input.npy'), x, shape);
-  writeNpy(path.join(dir, 'expected.npy'), y, yShape);
+  if (multi) {
+    xs.forEach((e, j) => writeNpy(path.join(dir, `input_${j}.npy`), e.x, e.shape));
+    ys.forEach((e, j) => writeNpy(path.join(dir, `expected_${j}.npy`), e.y, e.shape));
+  } else {
+    writeNpy(path.join(dir, 'input.npy'), x, shape);
+    writeNpy(path.join(dir, 'expected.npy'), y, yShape);
+  }
 
   if (spec.manifest) {
     const files = ['model.json', ...arrays.map((_, i) => `weights/${pad3(i)}.npy`)];
@@ -164,12 +178,13 @@ async function generateCase(spec, outDir = OUT_DIR) {
   }
 
   let absMax = 0;
-  for (const v of y) absMax = Math.max(absMax, Math.abs(v));
-  xt.dispose();
-  yt.dispose();
+  for (const e of ys) for (const v of e.y) absMax = Math.max(absMax, Math.abs(v));
+  xs.forEach((e) => e.t.dispose());
+  ys.forEach((e) => e.t.dispose());
   model.dispose();
+  const outs = multi ? ys.map((e) => e.shape) : yShape;
   return `${spec.name.padEnd(36)} ${spec.dialect.padEnd(6)} ${modelJson.keras_version.padEnd(7)} ` +
-    `weights=${String(arrays.length).padStart(2)} out=${JSON.stringify(yShape)} max|y|=${absMax.toFixed(3)}`;
+    `weights=${String(arrays.length).padStart(2)} out=${JSON.stringify(outs)} max|y|=${absMax.toFixed(3)}`;
 }
 
 async function main() {

@@ -88,6 +88,12 @@ test('the goldens detect the semantics they cover', async () => {
     ['simplernn_stacked_k2_12', 'backwards', (j) => { layer(j, 1).go_backwards = true; }],
     ['conv1d_transpose_k3', 'valid instead of same', (j) => { layer(j, 1).padding = 'valid'; }],
     ['padding_crop_upsample_k3', 'no zero padding', (j) => { layer(j, 1).padding = [0, 0]; }],
+    ['multi_io_two_lstm_k3', 'Concatenate inputs swapped', (j) => {
+      j.config.layers.find((l) => l.name === 'joined').inbound_nodes[0].args[0].reverse();
+    }],
+    ['multi_io_two_lstm_k2_0', 'Concatenate inputs swapped', (j) => {
+      j.config.layers.find((l) => l.name === 'joined').inbound_nodes[0].reverse();
+    }],
     ['activations_all_k3', 'gelu->swish', (j) => {
       j.config.layers.find((l) => l.name === 'act_gelu').config.activation = 'silu';
     }],

@@ -39,17 +39,34 @@ async function loadBundle(dir, modelJson) {
   return { model, json };
 }
 
-/** predictBundle runs dir/input.npy through the bundle and returns {y, expected}. */
+/**
+ * predictBundle runs dir/input.npy through the bundle and returns {y, shape,
+ * expected}. A multi-input or multi-output bundle holds input_<j>.npy and
+ * expected_<j>.npy: y and expected.data are then its outputs one after the
+ * other, and shape and expected.shape list each output's shape.
+ */
 async function predictBundle(dir, modelJson) {
   const { model } = await loadBundle(dir, modelJson);
-  const x = readNpy(path.join(dir, 'input.npy'));
-  const expected = readNpy(path.join(dir, 'expected.npy'));
-  const xt = tf.tensor(Float32Array.from(x.data), x.shape, 'float32');
-  const yt = model.predict(xt);
-  const y = Float32Array.from(yt.dataSync());
-  const shape = yt.shape;
-  xt.dispose();
-  yt.dispose();
+  const multi = !fs.existsSync(path.join(dir, 'input.npy'));
+  const numbered = (base) => {
+    const out = [];
+    for (let j = 0; fs.existsSync(path.join(dir, `${base}_${j}.npy`)); j++) {
+      out.push(readNpy(path.join(dir, `${base}_${j}.npy`)));
+    }
+    return out;
+  };
+  const xs = multi ? numbered('input') : [readNpy(path.join(dir, 'input.npy'))];
+  const exps = multi ? numbered('expected') : [readNpy(path.join(dir, 'expected.npy'))];
+  const xts = xs.map((x) => tf.tensor(Float32Array.from(x.data), x.shape, 'float32'));
+  const pred = model.predict(multi ? xts : xts[0]);
+  const yts = Array.isArray(pred) ? pred : [pred];
+  const y = Float32Array.from(yts.flatMap((t) => Array.from(t.dataSync())));
+  const shape = multi ? yts.map((t) => t.shape) : yts[0].shape;
+  const expected = multi
+    ? { data: Float32Array.from(exps.flatMap((e) => Array.from(e.data))), shape: exps.map((e) => e.shape) }
+    : exps[0];
+  xts.forEach((t) => t.dispose());
+  yts.forEach((t) => t.dispose());
   model.dispose();
   return { y, shape, expected };
 }

@@ -382,7 +382,7 @@ class Emitter {
 
   emit() {
     const spec = this.spec;
-    const batchShape = [spec.batch_size ?? null, ...spec.input]; // a stateful model fixes its batch size
+    const batchShape = spec.inputs ? null : [spec.batch_size ?? null, ...spec.input]; // a stateful model fixes its batch size
     const top = spec.functional ? this.functional(batchShape) : this.sequential(batchShape);
     top.keras_version = this.version;
     top.backend = 'tensorflow';
@@ -424,11 +424,20 @@ class Emitter {
       if (!(ref in byName)) throw new Error(`case ${this.spec.name}: unknown input ${ref}`);
       return byName[ref];
     };
-    const inEntry = this.inputEntry(inputName, batchShape);
-    inEntry.name = inputName;
-    inEntry.inbound_nodes = [];
-    const entries = [inEntry];
-    const outShapes = Object.assign({ [inputName]: batchShape }, this.outShapes);
+    // A multi-input case lists its inputs as [{name, shape}], referred to by name.
+    const inputs = this.spec.inputs
+      ? this.spec.inputs.map((x) => ({ name: x.name, batchShape: [null, ...x.shape] }))
+      : [{ name: inputName, batchShape }];
+    const entries = [];
+    const outShapes = Object.assign({}, this.outShapes);
+    for (const x of inputs) {
+      byName[x.name] = x.name;
+      const inEntry = this.inputEntry(x.name, x.batchShape);
+      inEntry.name = x.name;
+      inEntry.inbound_nodes = [];
+      entries.push(inEntry);
+      outShapes[x.name] = x.batchShape;
+    }
     layers.forEach((l, i) => {
       const e = this.layerEntry(l, null);
       e.name = l.name;
@@ -447,9 +456,16 @@ class Emitter {
     });
     const last = layers[layers.length - 1].name;
     const config = { name: this.spec.model_name || (k3 ? 'functional' : 'model'), trainable: true, layers: entries };
+    if (this.spec.inputs || this.spec.outputs) {
+      // Keras 2 and 3 both write lists of [name, 0, 0] for several tensors.
+      config.input_layers = inputs.map((x) => [x.name, 0, 0]);
+      config.output_layers = (this.spec.outputs || [last]).map((n) => [resolve(n), 0, 0]);
+    }
     if (k3) {
-      config.input_layers = this.spec.nested_io ? [[inputName, 0, 0]] : [inputName, 0, 0];
-      config.output_layers = this.spec.nested_io ? [[last, 0, 0]] : [last, 0, 0];
+      if (!config.input_layers) {
+        config.input_layers = this.spec.nested_io ? [[inputName, 0, 0]] : [inputName, 0, 0];
+        config.output_layers = this.spec.nested_io ? [[last, 0, 0]] : [last, 0, 0];
+      }
       return {
         module: 'keras.src.models.functional',
         class_name: 'Functional',
@@ -458,9 +474,12 @@ class Emitter {
         build_config: { input_shape: null },
       };
     }
-    config.input_layers = [[inputName, 0, 0]];
-    config.output_layers = [[last, 0, 0]];
-    return { class_name: 'Functional', config };
+    if (!config.input_layers) {
+      config.input_layers = [[inputName, 0, 0]];
+      config.output_layers = [[last, 0, 0]];
+    }
+    // Keras 2.0-2.3 named the functional class "Model".
+    return { class_name: this.spec.model_class || 'Functional', config };
   }
 }
 
