@@ -45,7 +45,7 @@ const MaxModelConfigSize = 64 << 10
 // The file is read again on every reload.
 type ModelConfig struct {
 	VersionLabels  map[string]int64 `yaml:"version_labels"`
-	DefaultVersion any              `yaml:"default_version"`
+	DefaultVersion string           `yaml:"default_version"` // a version number or a label
 	Keras          *KerasConfig     `yaml:"keras"`
 
 	file string
@@ -140,28 +140,18 @@ func ParseModelConfig(data []byte) (*ModelConfig, error) {
 // checked as flags are.
 func (c *ModelConfig) modelOptions(name string) (ModelOptions, error) {
 	o := ModelOptions{Labels: c.VersionLabels}
-	switch v := c.DefaultVersion.(type) {
-	case nil:
-	case uint64:
-		if v > math.MaxInt64 {
-			return o, fmt.Errorf("default_version %d: too large", v)
-		}
-		o.DefaultVersion = int64(v)
-	case int64:
-		o.DefaultVersion = v
-	case int:
-		o.DefaultVersion = int64(v)
-	case string:
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+	// A string, not an interface: every field has a scalar or flat type,
+	// so no YAML alias can make the decoder build a nested structure.
+	if v := c.DefaultVersion; v != "" {
+		if v[0] >= '0' && v[0] <= '9' || v[0] == '-' || v[0] == '+' {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n <= 0 {
+				return o, fmt.Errorf("default_version %q: want a positive integer or a label", v)
+			}
 			o.DefaultVersion = n
 		} else {
 			o.DefaultLabel = v
 		}
-	default:
-		return o, fmt.Errorf("default_version %v: want a version number or a label", v)
-	}
-	if c.DefaultVersion != nil && o.DefaultVersion <= 0 && o.DefaultLabel == "" {
-		return o, fmt.Errorf("default_version %v: want a positive integer or a label", c.DefaultVersion)
 	}
 	if err := o.Validate(name); err != nil {
 		return o, err

@@ -149,6 +149,9 @@ func TestParseModelConfig(t *testing.T) {
 		{"keras:\n  window: -1\n", "window -1"},
 		{"version_labels: {stable: 1}\nversion_labels: {canary: 1}\n", `mapping key "version_labels" already defined`},
 		{"version_labels: {stable: x}\n", "cannot unmarshal string"},
+		{"default_version: [1]\n", "DefaultVersion of type string"},
+		{"a: &a [1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\n", `unknown field "a"`},
+		{"default_version: &a x\nversion_labels: *a\n", "where mapping is expected"},
 	} {
 		_, err := ParseModelConfig([]byte(tc.in))
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
@@ -165,7 +168,8 @@ func TestParseModelConfig(t *testing.T) {
 		{"default_version: 0\n", "want a positive integer"},
 		{"default_version: beta\n", `default version label "beta" is not one of its labels`},
 		{"version_labels: {\"1x\": 1}\n", "want a letter first"},
-		{"default_version: [1]\n", "want a version number or a label"},
+		{"default_version: -2\n", "want a positive integer"},
+		{"default_version: 1.5\n", "want a positive integer"},
 	} {
 		c, err := ParseModelConfig([]byte(tc.in))
 		if err != nil {
@@ -368,4 +372,24 @@ func TestKerasFileChanged(t *testing.T) {
 	if _, err := readKeras(p, bundle.KerasOptions{}, 50*time.Millisecond); err != nil {
 		t.Errorf("settled: %v", err)
 	}
+}
+
+// FuzzParseModelConfig: any bytes give a config or an error, never a panic;
+// a config that parses gives options or an error too.
+func FuzzParseModelConfig(f *testing.F) {
+	for _, s := range []string{"", "version_labels: {stable: 1}\ndefault_version: stable\n",
+		`{"keras": {"scaler_x": "x.pkl", "window": 24}}`, "keras:\n  window_zscore: true\n  epsilon: 1e-8\n",
+		"a: &a [1, 1]\nb: [*a, *a]\n", "default_version: &a x\nversion_labels: *a\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > MaxModelConfigSize {
+			return
+		}
+		c, err := ParseModelConfig(b)
+		if err == nil {
+			_, _ = c.modelOptions("m")
+			_ = c.Keras.options("/v")
+		}
+	})
 }
