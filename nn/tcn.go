@@ -253,8 +253,10 @@ func (l *TCN) ScratchSize(n int) int {
 	return s
 }
 
+// convScratchFor is the larger of the im2col chunk of tcnConv and what
+// Conv1D.Forward needs.
 func (l *TCN) convScratchFor(n int) int {
-	s := 0
+	s := min(n*l.steps, convChunkRows) * l.KernelSize * max(l.inCh, l.maxCh())
 	for _, b := range l.blocks {
 		for j := 0; j < 2; j++ {
 			s = max(s, b.conv[j].ScratchSize(n))
@@ -314,11 +316,9 @@ func (l *TCN) Forward(out []float32, ins [][]float32, n int, scratch []float32) 
 		F := b.filt
 		size := n * T * F
 		h, x1 := hb[:size], x1b[:size]
-		one[0] = cur
-		b.conv[0].Forward(h, one[:], n, cs)
+		l.conv(b.conv[0], h, cur, n, cs)
 		l.normAct(b, 0, h, n*T)
-		one[0] = h
-		b.conv[1].Forward(x1, one[:], n, cs)
+		l.conv(b.conv[1], x1, h, n, cs)
 		l.normAct(b, 1, x1, n*T)
 		l.Activation.Apply(x1, F) // Act_Conv_Blocks
 		next := bufs[k%2][:size]
@@ -417,6 +417,46 @@ func (l *TCN) lastStep(b *tcnBlock, cur, out []float32, n int, hb, x1b []float32
 			o[i] += v
 		}
 		l.Activation.Apply(o, F) // Act_Res_Block
+	}
+}
+
+// conv runs a block's dilated Conv1D on n samples. With AVX2 and FMA it
+// lowers the convolution to im2col patches (convChunkRows rows at a time)
+// and multiplies them with smallGemmBias, which on these shapes (K*C of a
+// few hundred, F a multiple of 8) is about three times faster than the
+// general GEMM Conv1D.Forward uses; otherwise it calls Conv1D.Forward.
+func (l *TCN) conv(c *Conv1D, out, x []float32, n int, scratch []float32) {
+	F := c.Filters
+	if !haveAVX2FMA || F%8 != 0 || c.small {
+		one := [1][]float32{x}
+		c.Forward(out, one[:], n, scratch)
+		return
+	}
+	T, K, C := l.steps, c.KernelSize, c.inCh
+	kc := K * C
+	rows := n * T
+	relu := c.Activation.Name == "relu"
+	for r0 := 0; r0 < rows; r0 += convChunkRows {
+		r1 := min(r0+convChunkRows, rows)
+		patches := scratch[:(r1-r0)*kc]
+		for r := r0; r < r1; r++ {
+			b, o := r/T, r%T
+			sample := x[b*T*C : (b+1)*T*C]
+			row := patches[(r-r0)*kc : (r-r0+1)*kc]
+			t := o - c.pad
+			for k := 0; k < K; k, t = k+1, t+c.dilation {
+				dst := row[k*C : (k+1)*C]
+				if t < 0 || t >= T {
+					clear(dst)
+				} else {
+					copy(dst, sample[t*C:(t+1)*C])
+				}
+			}
+		}
+		smallGemmBias(r1-r0, F, kc, patches, kc, c.kernel.Value, out[r0*F:], F, c.bias.Value, relu)
+	}
+	if !relu {
+		c.Activation.Apply(out[:rows*F], F)
 	}
 }
 

@@ -44,6 +44,7 @@ var wantTCNCases = []string{
 	"tcn_causal_noskip_seq_tanh_k3",
 	"tcn_causal_skip_last_k3",
 	"tcn_filter_list_noskip_k3",
+	"tcn_filters16_skip_seq_k3",
 	"tcn_go_backwards_k2_12",
 	"tcn_identity_first_block_k3",
 	"tcn_layernorm_seq_k2_12",
@@ -72,6 +73,8 @@ func tcnGoldenCases() []tcnGolden {
 		{"tcn_layernorm_seq_k2_12", "2.12.0", 12, 2, 4, map[string]any{"use_layer_norm": true, "return_sequences": true, "use_skip_connections": false}, 0},
 		{"tcn_filter_list_noskip_k3", "3.10.0", 12, 2, 4, map[string]any{"nb_filters": []any{3, 5, 5}, "use_skip_connections": false}, 1},
 		{"tcn_go_backwards_k2_12", "2.12.0", 10, 2, 4, map[string]any{"go_backwards": true, "return_sequences": true}, 0},
+		// 16 filters: nn's im2col + AVX2 path (F a multiple of 8)
+		{"tcn_filters16_skip_seq_k3", "3.10.0", 20, 3, 4, map[string]any{"nb_filters": 16, "dilations": []any{1, 2, 4, 8}, "return_sequences": true}, 0},
 		{"tcn_identity_first_block_k3", "3.10.0", 12, 5, 4, map[string]any{"kernel_size": 2, "dilations": []any{1, 2, 4, 8}}, 1},
 	}
 }
