@@ -26,7 +26,11 @@ import (
 // (layer_norm_layers/layer_normalization and _1, gamma and beta, with
 // use_layer_norm). The weight names below are those paths plus the
 // weight's base name, in that order, which is also the order of nn.TCN's
-// Weights; an .h5 file's weight_names are checked by base name.
+// Weights; an .h5 file's weight_names are checked by base name. (A
+// Keras 2 .h5 lists a layer's trainable weights before its non-trainable
+// ones, so with use_batch_norm its moving statistics would come last: such
+// a file fails that check rather than loading in another order. No such
+// file was available to test.)
 //
 // Whether block 0 has a matching convolution depends on the TCN's input
 // channels, which the config gives in build_config (Keras 3) or

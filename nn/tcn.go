@@ -11,8 +11,11 @@ const (
 	TCNLayerNorm                // use_layer_norm: LayerNormalization() after each dilated conv
 )
 
-// TCN is keras-tcn's TCN layer (philipperemy/keras-tcn, tcn/tcn.py, the
-// ResidualBlock-as-a-Layer versions 3.1.2 and later that Keras 3 saves):
+// TCN is keras-tcn's TCN layer (philipperemy/keras-tcn, tcn/tcn.py, in the
+// layout of the current versions, which Keras 3 saves: blocks with
+// matching_conv1D or matching_identity, Act_Conv_Blocks and Act_Res_Block;
+// the older 3.x layout, with a main_conv1D and ReLU hard-coded in the
+// blocks, is another computation):
 // nb_stacks stacks of one residual block per dilation. Residual block k
 // with dilation d and F filters, on its input x (T, C):
 //

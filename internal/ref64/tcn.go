@@ -2,8 +2,8 @@ package ref64
 
 import "math"
 
-// keras-tcn's TCN layer (philipperemy/keras-tcn, tcn/tcn.py, versions
-// 3.1.2 and later, the ones Keras 3 saves), twice:
+// keras-tcn's TCN layer (philipperemy/keras-tcn, tcn/tcn.py, in the layout
+// of the current versions, the ones Keras 3 saves), twice:
 //
 //   - TCN: explicit loops over batch, step, tap and channel for every
 //     convolution, written from ResidualBlock.build/call and TCN.call;
