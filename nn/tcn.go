@@ -66,11 +66,16 @@ type tcnBlock struct {
 	inC, filt int
 }
 
-// maxTCNBlocks bounds nb_stacks * len(dilations); maxTCNDilation bounds a
-// dilation, so that a hostile config fails at Build.
+// Bounds that make a hostile config fail at Build instead of allocating
+// without limit (or overflowing a size): residual blocks (nb_stacks *
+// len(dilations)), a dilation, filters and kernel_size, and the values of
+// one sample's sequence buffer and of one kernel. Real TCNs are far below.
 const (
-	maxTCNBlocks   = 1024
-	maxTCNDilation = 1 << 20
+	maxTCNBlocks     = 1024
+	maxTCNDilation   = 1 << 20
+	maxTCNDim        = 1 << 16
+	maxTCNSampleSize = 1 << 24
+	maxTCNKernelSize = 1 << 26
 )
 
 // Class returns "TCN".
@@ -125,6 +130,17 @@ func (l *TCN) Build(in []Shape) (Shape, error) {
 			return nil, errorf(l, "nb_filters %v: skip connections need every block to have the same filters (keras-tcn refuses this too)", l.Filters)
 		}
 	}
+	if l.KernelSize > maxTCNDim {
+		return nil, errorf(l, "kernel_size %d: at most %d", l.KernelSize, maxTCNDim)
+	}
+	for _, f := range l.Filters {
+		if f > maxTCNDim {
+			return nil, errorf(l, "nb_filters %d: at most %d", f, maxTCNDim)
+		}
+	}
+	if s[0] > maxTCNSampleSize || s[1] > maxTCNSampleSize {
+		return nil, errorf(l, "input shape %v: at most %d steps and channels", s, maxTCNSampleSize)
+	}
 	switch l.Padding {
 	case "causal", "same":
 	default:
@@ -136,6 +152,16 @@ func (l *TCN) Build(in []Shape) (Shape, error) {
 		return nil, errorf(l, "unknown normalization %d", l.Norm)
 	}
 	l.steps, l.inCh = s[0], s[1]
+	widest := l.inCh
+	for _, f := range l.Filters {
+		widest = max(widest, f)
+	}
+	if l.rows()*widest > maxTCNSampleSize {
+		return nil, errorf(l, "%d steps x %d channels: a sample's sequence would exceed %d values", l.rows(), widest, maxTCNSampleSize)
+	}
+	if l.KernelSize*widest*widest > maxTCNKernelSize {
+		return nil, errorf(l, "kernel_size %d with %d channels: a kernel would exceed %d values", l.KernelSize, widest, maxTCNKernelSize)
+	}
 	l.fuse = l.Norm == TCNNoNorm
 	l.blocks, l.params = nil, nil
 	cur := s.Clone()

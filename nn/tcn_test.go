@@ -135,6 +135,10 @@ func TestTCNBuildErrors(t *testing.T) {
 		{TCN{Filters: []int{4}, KernelSize: 2, Stacks: 2000, Dilations: []int{1}, Padding: "causal", Activation: relu}, Shape{5, 1}, "residual blocks"},
 		{TCN{Filters: []int{4}, KernelSize: 2, Stacks: 1, Dilations: []int{0}, Padding: "causal", Activation: relu}, Shape{5, 1}, "dilations"},
 		{TCN{Filters: []int{4}, KernelSize: 2, Stacks: 1, Dilations: []int{1}, Padding: "causal", Activation: relu}, Shape{5}, "rank 2"},
+		{TCN{Filters: []int{1 << 20}, KernelSize: 2, Stacks: 1, Dilations: []int{1}, Padding: "causal", Activation: relu}, Shape{5, 1}, "nb_filters"},
+		{TCN{Filters: []int{4}, KernelSize: 1 << 20, Stacks: 1, Dilations: []int{1}, Padding: "causal", Activation: relu}, Shape{5, 1}, "kernel_size"},
+		{TCN{Filters: []int{4096}, KernelSize: 2, Stacks: 1, Dilations: []int{1}, Padding: "causal", Activation: relu}, Shape{1 << 13, 1}, "sequence"},
+		{TCN{Filters: []int{8192}, KernelSize: 3, Stacks: 1, Dilations: []int{1}, Padding: "causal", Activation: relu}, Shape{5, 1}, "kernel would"},
 	} {
 		l := tc.l
 		l.LayerName = "tcn"
