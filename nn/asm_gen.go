@@ -1,7 +1,7 @@
 //go:build ignore
 
 // asm_gen writes gen_amd64.s: the AVX-512 fused LSTM step kernels (one per
-// unit-block width, see lstmstep.go) and the bias GEMM tiles of 1 to 7 rows
+// unit-block width and row order, see lstmstep.go) and the bias GEMM tiles of 1 to 7 rows
 // (see gemmBias), and activation_amd64.h: the vector exp, sigmoid and tanh
 // (see activation_kernels.go) that the step kernels and rnn_amd64.s include,
 // with
@@ -30,7 +30,8 @@ func main() {
 	w(`#include "activation_amd64.h"`)
 	w("")
 	for _, nb := range []int{4, 2, 1} {
-		kernel(w, nb)
+		kernelRows(w, nb, false)
+		kernelRows(w, nb, true)
 	}
 	for r := 1; r < 8; r++ {
 		gemmTile(w, r)
@@ -254,27 +255,19 @@ const actMacros = `
 	VMOVAPS T3, X
 `
 
-// kernel writes lstmStep{16*nb}: nb panels (16 units each) of every gate.
-func kernel(w func(string, ...any), nb int) {
+// kernelRows writes lstmStepR{16*nb} (rev false) or lstmStepRr{16*nb}
+// (rev true): one fused LSTM step for 16*nb units, streaming their block
+// of the recurrent kernel (packRows) first row to last, or last to first
+// with rev (see lstmstep.go for why both).
+func kernelRows(w func(string, ...any), nb int, rev bool) {
 	units := 16 * nb
-	name := fmt.Sprintf("lstmStep%d", units)
-	acc := func(q, j int) string { return fmt.Sprintf("Z%d", q*nb+j) }
-	gate := []string{"AX", "BX", "R11", "R12"} // panel pointer of each gate
-	panel := func(q, j, disp int) string {     // address of panel j of gate q, row offset disp bytes
-		d := ""
-		if disp != 0 {
-			d = fmt.Sprint(disp)
-		}
-		switch j {
-		case 0:
-			return fmt.Sprintf("%s(%s)", d, gate[q])
-		case 1:
-			return fmt.Sprintf("%s(%s)(R9*1)", d, gate[q])
-		case 2:
-			return fmt.Sprintf("%s(%s)(R9*2)", d, gate[q])
-		}
-		return fmt.Sprintf("%s(%s)(R10*1)", d, gate[q])
+	name := fmt.Sprintf("lstmStepR%d", units)
+	if rev {
+		name = fmt.Sprintf("lstmStepRr%d", units)
 	}
+	acc := func(q, j int) string { return fmt.Sprintf("Z%d", q*nb+j) }
+	rb := 4 * nb * 64 // bytes per row of the block
+	const unroll = 4
 	zaddr := func(q, j int) string {
 		d := ""
 		if j > 0 {
@@ -290,28 +283,40 @@ func kernel(w func(string, ...any), nb int) {
 		}
 		return fmt.Sprintf("%s(DX)(R13*1)", d)
 	}
-	w("// func %s(k int, h *float32, u *float32, pstride int, up int, z *float32, c *float32, hout *float32)", name)
+	// row writes the FMAs of row r of the current group (bytes off from AX
+	// and SI's position), broadcasting into bc.
+	row := func(r int, bc string) {
+		w("\tVBROADCASTSS %d(SI), %s", 4*r, bc)
+		for q := 0; q < 4; q++ {
+			for j := 0; j < nb; j++ {
+				w("\tVFMADD231PS %d(AX), %s, %s", r*rb+(q*nb+j)*64, bc, acc(q, j))
+			}
+		}
+	}
+	// next moves SI and AX by n rows (op ADDQ or SUBQ), counts down
+	// counter and loops to label while it is not zero.
+	next := func(op string, n int, counter, label string) {
+		w("\t%s $%d, SI", op, 4*n)
+		w("\t%s $%d, AX", op, n*rb)
+		w("\tDECQ %s", counter)
+		w("\tJNZ  %s%s", name, label)
+	}
+	w("// func %s(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)", name)
 	w(`// AVX-512: one LSTM step (sigmoid/tanh) for %d units of one sample. u is
-// the first packed panel (pstride elements apart, gate blocks up/16 panels
-// apart) of the recurrent kernel for these units' input gate; z their
-// pre-activations (four blocks, up elements apart), c their cell state
-// (updated in place), h the previous output (k values) and hout the new one
-// (%d values, not overlapping h). The gate sums z + h·U stay in registers.`, units, units)
-	w("TEXT ·%s(SB), NOSPLIT, $0-64", name)
+// these units' block of the recurrent kernel (packRows: k rows of the four
+// gates' %d columns, %d bytes each); z their pre-activations (four blocks,
+// up elements apart), c their cell state (updated in place), h the previous
+// output (k values) and hout the new one (%d values, not overlapping h).
+// The gate sums z + h·U stay in registers.`, units, units, rb, units)
+	if rev {
+		w("// The rows go last to first (the sums are added in that order).")
+	}
+	w("TEXT ·%s(SB), NOSPLIT, $0-56", name)
 	w("\tMOVQ k+0(FP), CX")
 	w("\tMOVQ h+8(FP), SI")
 	w("\tMOVQ u+16(FP), AX")
-	w("\tMOVQ pstride+24(FP), R9")
-	w("\tMOVQ up+32(FP), R8")
-	w("\tMOVQ z+40(FP), DX")
-	w("\tSHLQ $2, R9")
-	w("\tLEAQ (R9)(R9*2), R10")
-	w("\tMOVQ R8, R13")
-	w("\tSHRQ $4, R13")
-	w("\tIMULQ R9, R13 // gate block stride of U in bytes")
-	w("\tLEAQ (AX)(R13*1), BX")
-	w("\tLEAQ (AX)(R13*2), R11")
-	w("\tLEAQ (BX)(R13*2), R12")
+	w("\tMOVQ up+24(FP), R8")
+	w("\tMOVQ z+32(FP), DX")
 	w("\tSHLQ $2, R8")
 	w("\tLEAQ (R8)(R8*2), R13")
 	for q := 0; q < 4; q++ {
@@ -320,11 +325,55 @@ func kernel(w func(string, ...any), nb int) {
 		}
 	}
 	w("\tMOVQ CX, DI")
-	w("\tSHRQ $1, DI")
-	loop(w, name, nb, acc, gate, panel)
+	w("\tSHRQ $2, DI")
+	if !rev {
+		w("\tTESTQ DI, DI")
+		w("\tJZ   %stail", name)
+		w("%sloop:", name)
+		for r := 0; r < unroll; r++ {
+			row(r, fmt.Sprintf("Z%d", 16+r))
+		}
+		next("ADDQ", unroll, "DI", "loop")
+		w("%stail:", name)
+		w("\tANDQ $%d, CX", unroll-1)
+		w("\tJZ   %sgates", name)
+		w("%stailloop:", name)
+		row(0, "Z16")
+		next("ADDQ", 1, "CX", "tailloop")
+	} else {
+		// SI and AX go to row k-1: the k%4 rows past the last group
+		// first, then the groups from the last, each from its last row.
+		w("\tLEAQ -4(SI)(CX*4), SI")
+		w("\tIMUL3Q $%d, CX, R9", rb)
+		w("\tLEAQ -%d(AX)(R9*1), AX", rb)
+		w("\tANDQ $%d, CX", unroll-1)
+		w("\tJZ   %sgroups", name)
+		w("%stailloop:", name)
+		row(0, "Z16")
+		next("SUBQ", 1, "CX", "tailloop")
+		w("%sgroups:", name)
+		w("\tTESTQ DI, DI")
+		w("\tJZ   %sgates", name)
+		w("\tSUBQ $%d, SI", 4*(unroll-1))
+		w("\tSUBQ $%d, AX", rb*(unroll-1))
+		w("%sloop:", name)
+		for r := unroll - 1; r >= 0; r-- {
+			row(r, fmt.Sprintf("Z%d", 16+r))
+		}
+		next("SUBQ", unroll, "DI", "loop")
+	}
 	w("%sgates:", name)
-	w("\tMOVQ c+48(FP), DI")
-	w("\tMOVQ hout+56(FP), SI")
+	w("\tMOVQ c+40(FP), DI")
+	w("\tMOVQ hout+48(FP), SI")
+	gates(w, nb, acc)
+	w("\tVZEROUPPER")
+	w("\tRET")
+	w("")
+}
+
+// gates writes the cell update of a step kernel from the gate sums in
+// registers: c at DI, the new output at SI.
+func gates(w func(string, ...any), nb int, acc func(q, j int) string) {
 	// Temporaries: three sets, by role (Z16-Z29 and Z31 are free after the
 	// loop; Z30 holds the new cell state).
 	sets := [3]string{"Z16, Z17, Z18, Z19, Z20", "Z21, Z22, Z23, Z24, Z25", "Z26, Z27, Z28, Z29, Z31"}
@@ -347,41 +396,6 @@ func kernel(w func(string, ...any), nb int) {
 		w("\tTANHZ(Z30, %s)", three(1))
 		w("\tVMULPS %s, Z30, Z30", o)
 		w("\tVMOVUPS Z30, %s(SI)", off)
-	}
-	w("\tVZEROUPPER")
-	w("\tRET")
-	w("")
-}
-
-// loop writes the k loop of a step kernel, two rows of U at a time; DI
-// holds k/2 and CX k.
-func loop(w func(string, ...any), name string, nb int, acc func(q, j int) string, gate []string, panel func(q, j, disp int) string) {
-	w("\tTESTQ DI, DI")
-	w("\tJZ   %stail", name)
-	w("%sloop:", name)
-	for r := 0; r < 2; r++ {
-		bc := fmt.Sprintf("Z%d", 16+r)
-		w("\tVBROADCASTSS %d(SI), %s", 4*r, bc)
-		for q := 0; q < 4; q++ {
-			for j := 0; j < nb; j++ {
-				w("\tVFMADD231PS %s, %s, %s", panel(q, j, 64*r), bc, acc(q, j))
-			}
-		}
-	}
-	w("\tADDQ $%d, SI", 8)
-	for q := 0; q < 4; q++ {
-		w("\tADDQ $%d, %s", 128, gate[q])
-	}
-	w("\tDECQ DI")
-	w("\tJNZ  %sloop", name)
-	w("%stail:", name)
-	w("\tTESTQ $1, CX")
-	w("\tJZ   %sgates", name)
-	w("\tVBROADCASTSS (SI), Z16")
-	for q := 0; q < 4; q++ {
-		for j := 0; j < nb; j++ {
-			w("\tVFMADD231PS %s, Z16, %s", panel(q, j, 0), acc(q, j))
-		}
 	}
 }
 

@@ -89,9 +89,9 @@ func TestMaxRows(t *testing.T) {
 	}
 }
 
-// TestLSTMStep checks the fused step (lstmStep, on this CPU's kernels) and
-// its portable twin against float64, over unit counts that take every
-// unit-block kernel.
+// TestLSTMStep checks the fused step (lstmStep, on this CPU's kernels, in
+// both row orders) and its portable twins against float64, over unit counts
+// that take every unit-block kernel.
 func TestLSTMStep(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
@@ -102,11 +102,15 @@ func TestLSTMStep(t *testing.T) {
 			uk := randSlice(rng, max(k, 1)*g, 0.3)
 			up1 := make([]float32, len(uk))
 			packPanels(up1, uk, max(k, 1), g, g)
+			ur := packRows(uk, max(k, 1), up)
 			z0 := randSlice(rng, g, 2)
 			c0 := randSlice(rng, up, 2)
 			impls := map[string]func(z, c, hn []float32){
-				"dispatch": func(z, c, hn []float32) { lstmStep(k, h, up1, z, c, hn, up) },
-				"split":    func(z, c, hn []float32) { lstmStepSplit(k, h, up1, z, c, hn, up) },
+				"dispatch":     func(z, c, hn []float32) { lstmStep(k, h, up1, ur, z, c, hn, up, false) },
+				"dispatch/rev": func(z, c, hn []float32) { lstmStep(k, h, up1, ur, z, c, hn, up, true) },
+				"rows-go":      func(z, c, hn []float32) { lstmStepRowsGo(k, h, ur, z, c, hn, up, false) },
+				"rows-go/rev":  func(z, c, hn []float32) { lstmStepRowsGo(k, h, ur, z, c, hn, up, true) },
+				"split":        func(z, c, hn []float32) { lstmStepSplit(k, h, up1, z, c, hn, up) },
 				"go": func(z, c, hn []float32) {
 					if k > 0 {
 						gemmAccGo(1, g, k, h, k, up1, z, g)

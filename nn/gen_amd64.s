@@ -6,28 +6,19 @@
 
 #include "activation_amd64.h"
 
-// func lstmStep64(k int, h *float32, u *float32, pstride int, up int, z *float32, c *float32, hout *float32)
+// func lstmStepR64(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
 // AVX-512: one LSTM step (sigmoid/tanh) for 64 units of one sample. u is
-// the first packed panel (pstride elements apart, gate blocks up/16 panels
-// apart) of the recurrent kernel for these units' input gate; z their
-// pre-activations (four blocks, up elements apart), c their cell state
-// (updated in place), h the previous output (k values) and hout the new one
-// (64 values, not overlapping h). The gate sums z + h·U stay in registers.
-TEXT ·lstmStep64(SB), NOSPLIT, $0-64
+// these units' block of the recurrent kernel (packRows: k rows of the four
+// gates' 64 columns, 1024 bytes each); z their pre-activations (four blocks,
+// up elements apart), c their cell state (updated in place), h the previous
+// output (k values) and hout the new one (64 values, not overlapping h).
+// The gate sums z + h·U stay in registers.
+TEXT ·lstmStepR64(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ h+8(FP), SI
 	MOVQ u+16(FP), AX
-	MOVQ pstride+24(FP), R9
-	MOVQ up+32(FP), R8
-	MOVQ z+40(FP), DX
-	SHLQ $2, R9
-	LEAQ (R9)(R9*2), R10
-	MOVQ R8, R13
-	SHRQ $4, R13
-	IMULQ R9, R13 // gate block stride of U in bytes
-	LEAQ (AX)(R13*1), BX
-	LEAQ (AX)(R13*2), R11
-	LEAQ (BX)(R13*2), R12
+	MOVQ up+24(FP), R8
+	MOVQ z+32(FP), DX
 	SHLQ $2, R8
 	LEAQ (R8)(R8*2), R13
 	VMOVUPS (DX), Z0
@@ -47,74 +38,110 @@ TEXT ·lstmStep64(SB), NOSPLIT, $0-64
 	VMOVUPS 128(DX)(R13*1), Z14
 	VMOVUPS 192(DX)(R13*1), Z15
 	MOVQ CX, DI
-	SHRQ $1, DI
+	SHRQ $2, DI
 	TESTQ DI, DI
-	JZ   lstmStep64tail
-lstmStep64loop:
+	JZ   lstmStepR64tail
+lstmStepR64loop:
 	VBROADCASTSS 0(SI), Z16
-	VFMADD231PS (AX), Z16, Z0
-	VFMADD231PS (AX)(R9*1), Z16, Z1
-	VFMADD231PS (AX)(R9*2), Z16, Z2
-	VFMADD231PS (AX)(R10*1), Z16, Z3
-	VFMADD231PS (BX), Z16, Z4
-	VFMADD231PS (BX)(R9*1), Z16, Z5
-	VFMADD231PS (BX)(R9*2), Z16, Z6
-	VFMADD231PS (BX)(R10*1), Z16, Z7
-	VFMADD231PS (R11), Z16, Z8
-	VFMADD231PS (R11)(R9*1), Z16, Z9
-	VFMADD231PS (R11)(R9*2), Z16, Z10
-	VFMADD231PS (R11)(R10*1), Z16, Z11
-	VFMADD231PS (R12), Z16, Z12
-	VFMADD231PS (R12)(R9*1), Z16, Z13
-	VFMADD231PS (R12)(R9*2), Z16, Z14
-	VFMADD231PS (R12)(R10*1), Z16, Z15
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	VFMADD231PS 256(AX), Z16, Z4
+	VFMADD231PS 320(AX), Z16, Z5
+	VFMADD231PS 384(AX), Z16, Z6
+	VFMADD231PS 448(AX), Z16, Z7
+	VFMADD231PS 512(AX), Z16, Z8
+	VFMADD231PS 576(AX), Z16, Z9
+	VFMADD231PS 640(AX), Z16, Z10
+	VFMADD231PS 704(AX), Z16, Z11
+	VFMADD231PS 768(AX), Z16, Z12
+	VFMADD231PS 832(AX), Z16, Z13
+	VFMADD231PS 896(AX), Z16, Z14
+	VFMADD231PS 960(AX), Z16, Z15
 	VBROADCASTSS 4(SI), Z17
-	VFMADD231PS 64(AX), Z17, Z0
-	VFMADD231PS 64(AX)(R9*1), Z17, Z1
-	VFMADD231PS 64(AX)(R9*2), Z17, Z2
-	VFMADD231PS 64(AX)(R10*1), Z17, Z3
-	VFMADD231PS 64(BX), Z17, Z4
-	VFMADD231PS 64(BX)(R9*1), Z17, Z5
-	VFMADD231PS 64(BX)(R9*2), Z17, Z6
-	VFMADD231PS 64(BX)(R10*1), Z17, Z7
-	VFMADD231PS 64(R11), Z17, Z8
-	VFMADD231PS 64(R11)(R9*1), Z17, Z9
-	VFMADD231PS 64(R11)(R9*2), Z17, Z10
-	VFMADD231PS 64(R11)(R10*1), Z17, Z11
-	VFMADD231PS 64(R12), Z17, Z12
-	VFMADD231PS 64(R12)(R9*1), Z17, Z13
-	VFMADD231PS 64(R12)(R9*2), Z17, Z14
-	VFMADD231PS 64(R12)(R10*1), Z17, Z15
-	ADDQ $8, SI
-	ADDQ $128, AX
-	ADDQ $128, BX
-	ADDQ $128, R11
-	ADDQ $128, R12
+	VFMADD231PS 1024(AX), Z17, Z0
+	VFMADD231PS 1088(AX), Z17, Z1
+	VFMADD231PS 1152(AX), Z17, Z2
+	VFMADD231PS 1216(AX), Z17, Z3
+	VFMADD231PS 1280(AX), Z17, Z4
+	VFMADD231PS 1344(AX), Z17, Z5
+	VFMADD231PS 1408(AX), Z17, Z6
+	VFMADD231PS 1472(AX), Z17, Z7
+	VFMADD231PS 1536(AX), Z17, Z8
+	VFMADD231PS 1600(AX), Z17, Z9
+	VFMADD231PS 1664(AX), Z17, Z10
+	VFMADD231PS 1728(AX), Z17, Z11
+	VFMADD231PS 1792(AX), Z17, Z12
+	VFMADD231PS 1856(AX), Z17, Z13
+	VFMADD231PS 1920(AX), Z17, Z14
+	VFMADD231PS 1984(AX), Z17, Z15
+	VBROADCASTSS 8(SI), Z18
+	VFMADD231PS 2048(AX), Z18, Z0
+	VFMADD231PS 2112(AX), Z18, Z1
+	VFMADD231PS 2176(AX), Z18, Z2
+	VFMADD231PS 2240(AX), Z18, Z3
+	VFMADD231PS 2304(AX), Z18, Z4
+	VFMADD231PS 2368(AX), Z18, Z5
+	VFMADD231PS 2432(AX), Z18, Z6
+	VFMADD231PS 2496(AX), Z18, Z7
+	VFMADD231PS 2560(AX), Z18, Z8
+	VFMADD231PS 2624(AX), Z18, Z9
+	VFMADD231PS 2688(AX), Z18, Z10
+	VFMADD231PS 2752(AX), Z18, Z11
+	VFMADD231PS 2816(AX), Z18, Z12
+	VFMADD231PS 2880(AX), Z18, Z13
+	VFMADD231PS 2944(AX), Z18, Z14
+	VFMADD231PS 3008(AX), Z18, Z15
+	VBROADCASTSS 12(SI), Z19
+	VFMADD231PS 3072(AX), Z19, Z0
+	VFMADD231PS 3136(AX), Z19, Z1
+	VFMADD231PS 3200(AX), Z19, Z2
+	VFMADD231PS 3264(AX), Z19, Z3
+	VFMADD231PS 3328(AX), Z19, Z4
+	VFMADD231PS 3392(AX), Z19, Z5
+	VFMADD231PS 3456(AX), Z19, Z6
+	VFMADD231PS 3520(AX), Z19, Z7
+	VFMADD231PS 3584(AX), Z19, Z8
+	VFMADD231PS 3648(AX), Z19, Z9
+	VFMADD231PS 3712(AX), Z19, Z10
+	VFMADD231PS 3776(AX), Z19, Z11
+	VFMADD231PS 3840(AX), Z19, Z12
+	VFMADD231PS 3904(AX), Z19, Z13
+	VFMADD231PS 3968(AX), Z19, Z14
+	VFMADD231PS 4032(AX), Z19, Z15
+	ADDQ $16, SI
+	ADDQ $4096, AX
 	DECQ DI
-	JNZ  lstmStep64loop
-lstmStep64tail:
-	TESTQ $1, CX
-	JZ   lstmStep64gates
-	VBROADCASTSS (SI), Z16
-	VFMADD231PS (AX), Z16, Z0
-	VFMADD231PS (AX)(R9*1), Z16, Z1
-	VFMADD231PS (AX)(R9*2), Z16, Z2
-	VFMADD231PS (AX)(R10*1), Z16, Z3
-	VFMADD231PS (BX), Z16, Z4
-	VFMADD231PS (BX)(R9*1), Z16, Z5
-	VFMADD231PS (BX)(R9*2), Z16, Z6
-	VFMADD231PS (BX)(R10*1), Z16, Z7
-	VFMADD231PS (R11), Z16, Z8
-	VFMADD231PS (R11)(R9*1), Z16, Z9
-	VFMADD231PS (R11)(R9*2), Z16, Z10
-	VFMADD231PS (R11)(R10*1), Z16, Z11
-	VFMADD231PS (R12), Z16, Z12
-	VFMADD231PS (R12)(R9*1), Z16, Z13
-	VFMADD231PS (R12)(R9*2), Z16, Z14
-	VFMADD231PS (R12)(R10*1), Z16, Z15
-lstmStep64gates:
-	MOVQ c+48(FP), DI
-	MOVQ hout+56(FP), SI
+	JNZ  lstmStepR64loop
+lstmStepR64tail:
+	ANDQ $3, CX
+	JZ   lstmStepR64gates
+lstmStepR64tailloop:
+	VBROADCASTSS 0(SI), Z16
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	VFMADD231PS 256(AX), Z16, Z4
+	VFMADD231PS 320(AX), Z16, Z5
+	VFMADD231PS 384(AX), Z16, Z6
+	VFMADD231PS 448(AX), Z16, Z7
+	VFMADD231PS 512(AX), Z16, Z8
+	VFMADD231PS 576(AX), Z16, Z9
+	VFMADD231PS 640(AX), Z16, Z10
+	VFMADD231PS 704(AX), Z16, Z11
+	VFMADD231PS 768(AX), Z16, Z12
+	VFMADD231PS 832(AX), Z16, Z13
+	VFMADD231PS 896(AX), Z16, Z14
+	VFMADD231PS 960(AX), Z16, Z15
+	ADDQ $4, SI
+	ADDQ $1024, AX
+	DECQ CX
+	JNZ  lstmStepR64tailloop
+lstmStepR64gates:
+	MOVQ c+40(FP), DI
+	MOVQ hout+48(FP), SI
 	SIGMOIDZ(Z0, Z16, Z17)
 	TANHZ(Z8, Z21, Z22, Z23)
 	VMULPS Z0, Z8, Z8
@@ -162,28 +189,208 @@ lstmStep64gates:
 	VZEROUPPER
 	RET
 
-// func lstmStep32(k int, h *float32, u *float32, pstride int, up int, z *float32, c *float32, hout *float32)
-// AVX-512: one LSTM step (sigmoid/tanh) for 32 units of one sample. u is
-// the first packed panel (pstride elements apart, gate blocks up/16 panels
-// apart) of the recurrent kernel for these units' input gate; z their
-// pre-activations (four blocks, up elements apart), c their cell state
-// (updated in place), h the previous output (k values) and hout the new one
-// (32 values, not overlapping h). The gate sums z + h·U stay in registers.
-TEXT ·lstmStep32(SB), NOSPLIT, $0-64
+// func lstmStepRr64(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
+// AVX-512: one LSTM step (sigmoid/tanh) for 64 units of one sample. u is
+// these units' block of the recurrent kernel (packRows: k rows of the four
+// gates' 64 columns, 1024 bytes each); z their pre-activations (four blocks,
+// up elements apart), c their cell state (updated in place), h the previous
+// output (k values) and hout the new one (64 values, not overlapping h).
+// The gate sums z + h·U stay in registers.
+// The rows go last to first (the sums are added in that order).
+TEXT ·lstmStepRr64(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ h+8(FP), SI
 	MOVQ u+16(FP), AX
-	MOVQ pstride+24(FP), R9
-	MOVQ up+32(FP), R8
-	MOVQ z+40(FP), DX
-	SHLQ $2, R9
-	LEAQ (R9)(R9*2), R10
-	MOVQ R8, R13
-	SHRQ $4, R13
-	IMULQ R9, R13 // gate block stride of U in bytes
-	LEAQ (AX)(R13*1), BX
-	LEAQ (AX)(R13*2), R11
-	LEAQ (BX)(R13*2), R12
+	MOVQ up+24(FP), R8
+	MOVQ z+32(FP), DX
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R13
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS 128(DX), Z2
+	VMOVUPS 192(DX), Z3
+	VMOVUPS (DX)(R8*1), Z4
+	VMOVUPS 64(DX)(R8*1), Z5
+	VMOVUPS 128(DX)(R8*1), Z6
+	VMOVUPS 192(DX)(R8*1), Z7
+	VMOVUPS (DX)(R8*2), Z8
+	VMOVUPS 64(DX)(R8*2), Z9
+	VMOVUPS 128(DX)(R8*2), Z10
+	VMOVUPS 192(DX)(R8*2), Z11
+	VMOVUPS (DX)(R13*1), Z12
+	VMOVUPS 64(DX)(R13*1), Z13
+	VMOVUPS 128(DX)(R13*1), Z14
+	VMOVUPS 192(DX)(R13*1), Z15
+	MOVQ CX, DI
+	SHRQ $2, DI
+	LEAQ -4(SI)(CX*4), SI
+	IMUL3Q $1024, CX, R9
+	LEAQ -1024(AX)(R9*1), AX
+	ANDQ $3, CX
+	JZ   lstmStepRr64groups
+lstmStepRr64tailloop:
+	VBROADCASTSS 0(SI), Z16
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	VFMADD231PS 256(AX), Z16, Z4
+	VFMADD231PS 320(AX), Z16, Z5
+	VFMADD231PS 384(AX), Z16, Z6
+	VFMADD231PS 448(AX), Z16, Z7
+	VFMADD231PS 512(AX), Z16, Z8
+	VFMADD231PS 576(AX), Z16, Z9
+	VFMADD231PS 640(AX), Z16, Z10
+	VFMADD231PS 704(AX), Z16, Z11
+	VFMADD231PS 768(AX), Z16, Z12
+	VFMADD231PS 832(AX), Z16, Z13
+	VFMADD231PS 896(AX), Z16, Z14
+	VFMADD231PS 960(AX), Z16, Z15
+	SUBQ $4, SI
+	SUBQ $1024, AX
+	DECQ CX
+	JNZ  lstmStepRr64tailloop
+lstmStepRr64groups:
+	TESTQ DI, DI
+	JZ   lstmStepRr64gates
+	SUBQ $12, SI
+	SUBQ $3072, AX
+lstmStepRr64loop:
+	VBROADCASTSS 12(SI), Z19
+	VFMADD231PS 3072(AX), Z19, Z0
+	VFMADD231PS 3136(AX), Z19, Z1
+	VFMADD231PS 3200(AX), Z19, Z2
+	VFMADD231PS 3264(AX), Z19, Z3
+	VFMADD231PS 3328(AX), Z19, Z4
+	VFMADD231PS 3392(AX), Z19, Z5
+	VFMADD231PS 3456(AX), Z19, Z6
+	VFMADD231PS 3520(AX), Z19, Z7
+	VFMADD231PS 3584(AX), Z19, Z8
+	VFMADD231PS 3648(AX), Z19, Z9
+	VFMADD231PS 3712(AX), Z19, Z10
+	VFMADD231PS 3776(AX), Z19, Z11
+	VFMADD231PS 3840(AX), Z19, Z12
+	VFMADD231PS 3904(AX), Z19, Z13
+	VFMADD231PS 3968(AX), Z19, Z14
+	VFMADD231PS 4032(AX), Z19, Z15
+	VBROADCASTSS 8(SI), Z18
+	VFMADD231PS 2048(AX), Z18, Z0
+	VFMADD231PS 2112(AX), Z18, Z1
+	VFMADD231PS 2176(AX), Z18, Z2
+	VFMADD231PS 2240(AX), Z18, Z3
+	VFMADD231PS 2304(AX), Z18, Z4
+	VFMADD231PS 2368(AX), Z18, Z5
+	VFMADD231PS 2432(AX), Z18, Z6
+	VFMADD231PS 2496(AX), Z18, Z7
+	VFMADD231PS 2560(AX), Z18, Z8
+	VFMADD231PS 2624(AX), Z18, Z9
+	VFMADD231PS 2688(AX), Z18, Z10
+	VFMADD231PS 2752(AX), Z18, Z11
+	VFMADD231PS 2816(AX), Z18, Z12
+	VFMADD231PS 2880(AX), Z18, Z13
+	VFMADD231PS 2944(AX), Z18, Z14
+	VFMADD231PS 3008(AX), Z18, Z15
+	VBROADCASTSS 4(SI), Z17
+	VFMADD231PS 1024(AX), Z17, Z0
+	VFMADD231PS 1088(AX), Z17, Z1
+	VFMADD231PS 1152(AX), Z17, Z2
+	VFMADD231PS 1216(AX), Z17, Z3
+	VFMADD231PS 1280(AX), Z17, Z4
+	VFMADD231PS 1344(AX), Z17, Z5
+	VFMADD231PS 1408(AX), Z17, Z6
+	VFMADD231PS 1472(AX), Z17, Z7
+	VFMADD231PS 1536(AX), Z17, Z8
+	VFMADD231PS 1600(AX), Z17, Z9
+	VFMADD231PS 1664(AX), Z17, Z10
+	VFMADD231PS 1728(AX), Z17, Z11
+	VFMADD231PS 1792(AX), Z17, Z12
+	VFMADD231PS 1856(AX), Z17, Z13
+	VFMADD231PS 1920(AX), Z17, Z14
+	VFMADD231PS 1984(AX), Z17, Z15
+	VBROADCASTSS 0(SI), Z16
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	VFMADD231PS 256(AX), Z16, Z4
+	VFMADD231PS 320(AX), Z16, Z5
+	VFMADD231PS 384(AX), Z16, Z6
+	VFMADD231PS 448(AX), Z16, Z7
+	VFMADD231PS 512(AX), Z16, Z8
+	VFMADD231PS 576(AX), Z16, Z9
+	VFMADD231PS 640(AX), Z16, Z10
+	VFMADD231PS 704(AX), Z16, Z11
+	VFMADD231PS 768(AX), Z16, Z12
+	VFMADD231PS 832(AX), Z16, Z13
+	VFMADD231PS 896(AX), Z16, Z14
+	VFMADD231PS 960(AX), Z16, Z15
+	SUBQ $16, SI
+	SUBQ $4096, AX
+	DECQ DI
+	JNZ  lstmStepRr64loop
+lstmStepRr64gates:
+	MOVQ c+40(FP), DI
+	MOVQ hout+48(FP), SI
+	SIGMOIDZ(Z0, Z16, Z17)
+	TANHZ(Z8, Z21, Z22, Z23)
+	VMULPS Z0, Z8, Z8
+	SIGMOIDZ(Z4, Z26, Z27)
+	VMOVUPS (DI), Z30
+	VFMADD213PS Z8, Z4, Z30
+	VMOVUPS Z30, (DI)
+	SIGMOIDZ(Z12, Z16, Z17)
+	TANHZ(Z30, Z21, Z22, Z23)
+	VMULPS Z12, Z30, Z30
+	VMOVUPS Z30, (SI)
+	SIGMOIDZ(Z1, Z16, Z17)
+	TANHZ(Z9, Z21, Z22, Z23)
+	VMULPS Z1, Z9, Z9
+	SIGMOIDZ(Z5, Z26, Z27)
+	VMOVUPS 64(DI), Z30
+	VFMADD213PS Z9, Z5, Z30
+	VMOVUPS Z30, 64(DI)
+	SIGMOIDZ(Z13, Z16, Z17)
+	TANHZ(Z30, Z21, Z22, Z23)
+	VMULPS Z13, Z30, Z30
+	VMOVUPS Z30, 64(SI)
+	SIGMOIDZ(Z2, Z16, Z17)
+	TANHZ(Z10, Z21, Z22, Z23)
+	VMULPS Z2, Z10, Z10
+	SIGMOIDZ(Z6, Z26, Z27)
+	VMOVUPS 128(DI), Z30
+	VFMADD213PS Z10, Z6, Z30
+	VMOVUPS Z30, 128(DI)
+	SIGMOIDZ(Z14, Z16, Z17)
+	TANHZ(Z30, Z21, Z22, Z23)
+	VMULPS Z14, Z30, Z30
+	VMOVUPS Z30, 128(SI)
+	SIGMOIDZ(Z3, Z16, Z17)
+	TANHZ(Z11, Z21, Z22, Z23)
+	VMULPS Z3, Z11, Z11
+	SIGMOIDZ(Z7, Z26, Z27)
+	VMOVUPS 192(DI), Z30
+	VFMADD213PS Z11, Z7, Z30
+	VMOVUPS Z30, 192(DI)
+	SIGMOIDZ(Z15, Z16, Z17)
+	TANHZ(Z30, Z21, Z22, Z23)
+	VMULPS Z15, Z30, Z30
+	VMOVUPS Z30, 192(SI)
+	VZEROUPPER
+	RET
+
+// func lstmStepR32(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
+// AVX-512: one LSTM step (sigmoid/tanh) for 32 units of one sample. u is
+// these units' block of the recurrent kernel (packRows: k rows of the four
+// gates' 32 columns, 512 bytes each); z their pre-activations (four blocks,
+// up elements apart), c their cell state (updated in place), h the previous
+// output (k values) and hout the new one (32 values, not overlapping h).
+// The gate sums z + h·U stay in registers.
+TEXT ·lstmStepR32(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ h+8(FP), SI
+	MOVQ u+16(FP), AX
+	MOVQ up+24(FP), R8
+	MOVQ z+32(FP), DX
 	SHLQ $2, R8
 	LEAQ (R8)(R8*2), R13
 	VMOVUPS (DX), Z0
@@ -195,50 +402,70 @@ TEXT ·lstmStep32(SB), NOSPLIT, $0-64
 	VMOVUPS (DX)(R13*1), Z6
 	VMOVUPS 64(DX)(R13*1), Z7
 	MOVQ CX, DI
-	SHRQ $1, DI
+	SHRQ $2, DI
 	TESTQ DI, DI
-	JZ   lstmStep32tail
-lstmStep32loop:
+	JZ   lstmStepR32tail
+lstmStepR32loop:
 	VBROADCASTSS 0(SI), Z16
-	VFMADD231PS (AX), Z16, Z0
-	VFMADD231PS (AX)(R9*1), Z16, Z1
-	VFMADD231PS (BX), Z16, Z2
-	VFMADD231PS (BX)(R9*1), Z16, Z3
-	VFMADD231PS (R11), Z16, Z4
-	VFMADD231PS (R11)(R9*1), Z16, Z5
-	VFMADD231PS (R12), Z16, Z6
-	VFMADD231PS (R12)(R9*1), Z16, Z7
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	VFMADD231PS 256(AX), Z16, Z4
+	VFMADD231PS 320(AX), Z16, Z5
+	VFMADD231PS 384(AX), Z16, Z6
+	VFMADD231PS 448(AX), Z16, Z7
 	VBROADCASTSS 4(SI), Z17
-	VFMADD231PS 64(AX), Z17, Z0
-	VFMADD231PS 64(AX)(R9*1), Z17, Z1
-	VFMADD231PS 64(BX), Z17, Z2
-	VFMADD231PS 64(BX)(R9*1), Z17, Z3
-	VFMADD231PS 64(R11), Z17, Z4
-	VFMADD231PS 64(R11)(R9*1), Z17, Z5
-	VFMADD231PS 64(R12), Z17, Z6
-	VFMADD231PS 64(R12)(R9*1), Z17, Z7
-	ADDQ $8, SI
-	ADDQ $128, AX
-	ADDQ $128, BX
-	ADDQ $128, R11
-	ADDQ $128, R12
+	VFMADD231PS 512(AX), Z17, Z0
+	VFMADD231PS 576(AX), Z17, Z1
+	VFMADD231PS 640(AX), Z17, Z2
+	VFMADD231PS 704(AX), Z17, Z3
+	VFMADD231PS 768(AX), Z17, Z4
+	VFMADD231PS 832(AX), Z17, Z5
+	VFMADD231PS 896(AX), Z17, Z6
+	VFMADD231PS 960(AX), Z17, Z7
+	VBROADCASTSS 8(SI), Z18
+	VFMADD231PS 1024(AX), Z18, Z0
+	VFMADD231PS 1088(AX), Z18, Z1
+	VFMADD231PS 1152(AX), Z18, Z2
+	VFMADD231PS 1216(AX), Z18, Z3
+	VFMADD231PS 1280(AX), Z18, Z4
+	VFMADD231PS 1344(AX), Z18, Z5
+	VFMADD231PS 1408(AX), Z18, Z6
+	VFMADD231PS 1472(AX), Z18, Z7
+	VBROADCASTSS 12(SI), Z19
+	VFMADD231PS 1536(AX), Z19, Z0
+	VFMADD231PS 1600(AX), Z19, Z1
+	VFMADD231PS 1664(AX), Z19, Z2
+	VFMADD231PS 1728(AX), Z19, Z3
+	VFMADD231PS 1792(AX), Z19, Z4
+	VFMADD231PS 1856(AX), Z19, Z5
+	VFMADD231PS 1920(AX), Z19, Z6
+	VFMADD231PS 1984(AX), Z19, Z7
+	ADDQ $16, SI
+	ADDQ $2048, AX
 	DECQ DI
-	JNZ  lstmStep32loop
-lstmStep32tail:
-	TESTQ $1, CX
-	JZ   lstmStep32gates
-	VBROADCASTSS (SI), Z16
-	VFMADD231PS (AX), Z16, Z0
-	VFMADD231PS (AX)(R9*1), Z16, Z1
-	VFMADD231PS (BX), Z16, Z2
-	VFMADD231PS (BX)(R9*1), Z16, Z3
-	VFMADD231PS (R11), Z16, Z4
-	VFMADD231PS (R11)(R9*1), Z16, Z5
-	VFMADD231PS (R12), Z16, Z6
-	VFMADD231PS (R12)(R9*1), Z16, Z7
-lstmStep32gates:
-	MOVQ c+48(FP), DI
-	MOVQ hout+56(FP), SI
+	JNZ  lstmStepR32loop
+lstmStepR32tail:
+	ANDQ $3, CX
+	JZ   lstmStepR32gates
+lstmStepR32tailloop:
+	VBROADCASTSS 0(SI), Z16
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	VFMADD231PS 256(AX), Z16, Z4
+	VFMADD231PS 320(AX), Z16, Z5
+	VFMADD231PS 384(AX), Z16, Z6
+	VFMADD231PS 448(AX), Z16, Z7
+	ADDQ $4, SI
+	ADDQ $512, AX
+	DECQ CX
+	JNZ  lstmStepR32tailloop
+lstmStepR32gates:
+	MOVQ c+40(FP), DI
+	MOVQ hout+48(FP), SI
 	SIGMOIDZ(Z0, Z16, Z17)
 	TANHZ(Z4, Z21, Z22, Z23)
 	VMULPS Z0, Z4, Z4
@@ -264,28 +491,138 @@ lstmStep32gates:
 	VZEROUPPER
 	RET
 
-// func lstmStep16(k int, h *float32, u *float32, pstride int, up int, z *float32, c *float32, hout *float32)
-// AVX-512: one LSTM step (sigmoid/tanh) for 16 units of one sample. u is
-// the first packed panel (pstride elements apart, gate blocks up/16 panels
-// apart) of the recurrent kernel for these units' input gate; z their
-// pre-activations (four blocks, up elements apart), c their cell state
-// (updated in place), h the previous output (k values) and hout the new one
-// (16 values, not overlapping h). The gate sums z + h·U stay in registers.
-TEXT ·lstmStep16(SB), NOSPLIT, $0-64
+// func lstmStepRr32(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
+// AVX-512: one LSTM step (sigmoid/tanh) for 32 units of one sample. u is
+// these units' block of the recurrent kernel (packRows: k rows of the four
+// gates' 32 columns, 512 bytes each); z their pre-activations (four blocks,
+// up elements apart), c their cell state (updated in place), h the previous
+// output (k values) and hout the new one (32 values, not overlapping h).
+// The gate sums z + h·U stay in registers.
+// The rows go last to first (the sums are added in that order).
+TEXT ·lstmStepRr32(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ h+8(FP), SI
 	MOVQ u+16(FP), AX
-	MOVQ pstride+24(FP), R9
-	MOVQ up+32(FP), R8
-	MOVQ z+40(FP), DX
-	SHLQ $2, R9
-	LEAQ (R9)(R9*2), R10
-	MOVQ R8, R13
-	SHRQ $4, R13
-	IMULQ R9, R13 // gate block stride of U in bytes
-	LEAQ (AX)(R13*1), BX
-	LEAQ (AX)(R13*2), R11
-	LEAQ (BX)(R13*2), R12
+	MOVQ up+24(FP), R8
+	MOVQ z+32(FP), DX
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R13
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVUPS (DX)(R8*1), Z2
+	VMOVUPS 64(DX)(R8*1), Z3
+	VMOVUPS (DX)(R8*2), Z4
+	VMOVUPS 64(DX)(R8*2), Z5
+	VMOVUPS (DX)(R13*1), Z6
+	VMOVUPS 64(DX)(R13*1), Z7
+	MOVQ CX, DI
+	SHRQ $2, DI
+	LEAQ -4(SI)(CX*4), SI
+	IMUL3Q $512, CX, R9
+	LEAQ -512(AX)(R9*1), AX
+	ANDQ $3, CX
+	JZ   lstmStepRr32groups
+lstmStepRr32tailloop:
+	VBROADCASTSS 0(SI), Z16
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	VFMADD231PS 256(AX), Z16, Z4
+	VFMADD231PS 320(AX), Z16, Z5
+	VFMADD231PS 384(AX), Z16, Z6
+	VFMADD231PS 448(AX), Z16, Z7
+	SUBQ $4, SI
+	SUBQ $512, AX
+	DECQ CX
+	JNZ  lstmStepRr32tailloop
+lstmStepRr32groups:
+	TESTQ DI, DI
+	JZ   lstmStepRr32gates
+	SUBQ $12, SI
+	SUBQ $1536, AX
+lstmStepRr32loop:
+	VBROADCASTSS 12(SI), Z19
+	VFMADD231PS 1536(AX), Z19, Z0
+	VFMADD231PS 1600(AX), Z19, Z1
+	VFMADD231PS 1664(AX), Z19, Z2
+	VFMADD231PS 1728(AX), Z19, Z3
+	VFMADD231PS 1792(AX), Z19, Z4
+	VFMADD231PS 1856(AX), Z19, Z5
+	VFMADD231PS 1920(AX), Z19, Z6
+	VFMADD231PS 1984(AX), Z19, Z7
+	VBROADCASTSS 8(SI), Z18
+	VFMADD231PS 1024(AX), Z18, Z0
+	VFMADD231PS 1088(AX), Z18, Z1
+	VFMADD231PS 1152(AX), Z18, Z2
+	VFMADD231PS 1216(AX), Z18, Z3
+	VFMADD231PS 1280(AX), Z18, Z4
+	VFMADD231PS 1344(AX), Z18, Z5
+	VFMADD231PS 1408(AX), Z18, Z6
+	VFMADD231PS 1472(AX), Z18, Z7
+	VBROADCASTSS 4(SI), Z17
+	VFMADD231PS 512(AX), Z17, Z0
+	VFMADD231PS 576(AX), Z17, Z1
+	VFMADD231PS 640(AX), Z17, Z2
+	VFMADD231PS 704(AX), Z17, Z3
+	VFMADD231PS 768(AX), Z17, Z4
+	VFMADD231PS 832(AX), Z17, Z5
+	VFMADD231PS 896(AX), Z17, Z6
+	VFMADD231PS 960(AX), Z17, Z7
+	VBROADCASTSS 0(SI), Z16
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	VFMADD231PS 256(AX), Z16, Z4
+	VFMADD231PS 320(AX), Z16, Z5
+	VFMADD231PS 384(AX), Z16, Z6
+	VFMADD231PS 448(AX), Z16, Z7
+	SUBQ $16, SI
+	SUBQ $2048, AX
+	DECQ DI
+	JNZ  lstmStepRr32loop
+lstmStepRr32gates:
+	MOVQ c+40(FP), DI
+	MOVQ hout+48(FP), SI
+	SIGMOIDZ(Z0, Z16, Z17)
+	TANHZ(Z4, Z21, Z22, Z23)
+	VMULPS Z0, Z4, Z4
+	SIGMOIDZ(Z2, Z26, Z27)
+	VMOVUPS (DI), Z30
+	VFMADD213PS Z4, Z2, Z30
+	VMOVUPS Z30, (DI)
+	SIGMOIDZ(Z6, Z16, Z17)
+	TANHZ(Z30, Z21, Z22, Z23)
+	VMULPS Z6, Z30, Z30
+	VMOVUPS Z30, (SI)
+	SIGMOIDZ(Z1, Z16, Z17)
+	TANHZ(Z5, Z21, Z22, Z23)
+	VMULPS Z1, Z5, Z5
+	SIGMOIDZ(Z3, Z26, Z27)
+	VMOVUPS 64(DI), Z30
+	VFMADD213PS Z5, Z3, Z30
+	VMOVUPS Z30, 64(DI)
+	SIGMOIDZ(Z7, Z16, Z17)
+	TANHZ(Z30, Z21, Z22, Z23)
+	VMULPS Z7, Z30, Z30
+	VMOVUPS Z30, 64(SI)
+	VZEROUPPER
+	RET
+
+// func lstmStepR16(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
+// AVX-512: one LSTM step (sigmoid/tanh) for 16 units of one sample. u is
+// these units' block of the recurrent kernel (packRows: k rows of the four
+// gates' 16 columns, 256 bytes each); z their pre-activations (four blocks,
+// up elements apart), c their cell state (updated in place), h the previous
+// output (k values) and hout the new one (16 values, not overlapping h).
+// The gate sums z + h·U stay in registers.
+TEXT ·lstmStepR16(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ h+8(FP), SI
+	MOVQ u+16(FP), AX
+	MOVQ up+24(FP), R8
+	MOVQ z+32(FP), DX
 	SHLQ $2, R8
 	LEAQ (R8)(R8*2), R13
 	VMOVUPS (DX), Z0
@@ -293,38 +630,134 @@ TEXT ·lstmStep16(SB), NOSPLIT, $0-64
 	VMOVUPS (DX)(R8*2), Z2
 	VMOVUPS (DX)(R13*1), Z3
 	MOVQ CX, DI
-	SHRQ $1, DI
+	SHRQ $2, DI
 	TESTQ DI, DI
-	JZ   lstmStep16tail
-lstmStep16loop:
+	JZ   lstmStepR16tail
+lstmStepR16loop:
 	VBROADCASTSS 0(SI), Z16
-	VFMADD231PS (AX), Z16, Z0
-	VFMADD231PS (BX), Z16, Z1
-	VFMADD231PS (R11), Z16, Z2
-	VFMADD231PS (R12), Z16, Z3
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
 	VBROADCASTSS 4(SI), Z17
-	VFMADD231PS 64(AX), Z17, Z0
-	VFMADD231PS 64(BX), Z17, Z1
-	VFMADD231PS 64(R11), Z17, Z2
-	VFMADD231PS 64(R12), Z17, Z3
-	ADDQ $8, SI
-	ADDQ $128, AX
-	ADDQ $128, BX
-	ADDQ $128, R11
-	ADDQ $128, R12
+	VFMADD231PS 256(AX), Z17, Z0
+	VFMADD231PS 320(AX), Z17, Z1
+	VFMADD231PS 384(AX), Z17, Z2
+	VFMADD231PS 448(AX), Z17, Z3
+	VBROADCASTSS 8(SI), Z18
+	VFMADD231PS 512(AX), Z18, Z0
+	VFMADD231PS 576(AX), Z18, Z1
+	VFMADD231PS 640(AX), Z18, Z2
+	VFMADD231PS 704(AX), Z18, Z3
+	VBROADCASTSS 12(SI), Z19
+	VFMADD231PS 768(AX), Z19, Z0
+	VFMADD231PS 832(AX), Z19, Z1
+	VFMADD231PS 896(AX), Z19, Z2
+	VFMADD231PS 960(AX), Z19, Z3
+	ADDQ $16, SI
+	ADDQ $1024, AX
 	DECQ DI
-	JNZ  lstmStep16loop
-lstmStep16tail:
-	TESTQ $1, CX
-	JZ   lstmStep16gates
-	VBROADCASTSS (SI), Z16
-	VFMADD231PS (AX), Z16, Z0
-	VFMADD231PS (BX), Z16, Z1
-	VFMADD231PS (R11), Z16, Z2
-	VFMADD231PS (R12), Z16, Z3
-lstmStep16gates:
-	MOVQ c+48(FP), DI
-	MOVQ hout+56(FP), SI
+	JNZ  lstmStepR16loop
+lstmStepR16tail:
+	ANDQ $3, CX
+	JZ   lstmStepR16gates
+lstmStepR16tailloop:
+	VBROADCASTSS 0(SI), Z16
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	ADDQ $4, SI
+	ADDQ $256, AX
+	DECQ CX
+	JNZ  lstmStepR16tailloop
+lstmStepR16gates:
+	MOVQ c+40(FP), DI
+	MOVQ hout+48(FP), SI
+	SIGMOIDZ(Z0, Z16, Z17)
+	TANHZ(Z2, Z21, Z22, Z23)
+	VMULPS Z0, Z2, Z2
+	SIGMOIDZ(Z1, Z26, Z27)
+	VMOVUPS (DI), Z30
+	VFMADD213PS Z2, Z1, Z30
+	VMOVUPS Z30, (DI)
+	SIGMOIDZ(Z3, Z16, Z17)
+	TANHZ(Z30, Z21, Z22, Z23)
+	VMULPS Z3, Z30, Z30
+	VMOVUPS Z30, (SI)
+	VZEROUPPER
+	RET
+
+// func lstmStepRr16(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
+// AVX-512: one LSTM step (sigmoid/tanh) for 16 units of one sample. u is
+// these units' block of the recurrent kernel (packRows: k rows of the four
+// gates' 16 columns, 256 bytes each); z their pre-activations (four blocks,
+// up elements apart), c their cell state (updated in place), h the previous
+// output (k values) and hout the new one (16 values, not overlapping h).
+// The gate sums z + h·U stay in registers.
+// The rows go last to first (the sums are added in that order).
+TEXT ·lstmStepRr16(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ h+8(FP), SI
+	MOVQ u+16(FP), AX
+	MOVQ up+24(FP), R8
+	MOVQ z+32(FP), DX
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R13
+	VMOVUPS (DX), Z0
+	VMOVUPS (DX)(R8*1), Z1
+	VMOVUPS (DX)(R8*2), Z2
+	VMOVUPS (DX)(R13*1), Z3
+	MOVQ CX, DI
+	SHRQ $2, DI
+	LEAQ -4(SI)(CX*4), SI
+	IMUL3Q $256, CX, R9
+	LEAQ -256(AX)(R9*1), AX
+	ANDQ $3, CX
+	JZ   lstmStepRr16groups
+lstmStepRr16tailloop:
+	VBROADCASTSS 0(SI), Z16
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	SUBQ $4, SI
+	SUBQ $256, AX
+	DECQ CX
+	JNZ  lstmStepRr16tailloop
+lstmStepRr16groups:
+	TESTQ DI, DI
+	JZ   lstmStepRr16gates
+	SUBQ $12, SI
+	SUBQ $768, AX
+lstmStepRr16loop:
+	VBROADCASTSS 12(SI), Z19
+	VFMADD231PS 768(AX), Z19, Z0
+	VFMADD231PS 832(AX), Z19, Z1
+	VFMADD231PS 896(AX), Z19, Z2
+	VFMADD231PS 960(AX), Z19, Z3
+	VBROADCASTSS 8(SI), Z18
+	VFMADD231PS 512(AX), Z18, Z0
+	VFMADD231PS 576(AX), Z18, Z1
+	VFMADD231PS 640(AX), Z18, Z2
+	VFMADD231PS 704(AX), Z18, Z3
+	VBROADCASTSS 4(SI), Z17
+	VFMADD231PS 256(AX), Z17, Z0
+	VFMADD231PS 320(AX), Z17, Z1
+	VFMADD231PS 384(AX), Z17, Z2
+	VFMADD231PS 448(AX), Z17, Z3
+	VBROADCASTSS 0(SI), Z16
+	VFMADD231PS 0(AX), Z16, Z0
+	VFMADD231PS 64(AX), Z16, Z1
+	VFMADD231PS 128(AX), Z16, Z2
+	VFMADD231PS 192(AX), Z16, Z3
+	SUBQ $16, SI
+	SUBQ $1024, AX
+	DECQ DI
+	JNZ  lstmStepRr16loop
+lstmStepRr16gates:
+	MOVQ c+40(FP), DI
+	MOVQ hout+48(FP), SI
 	SIGMOIDZ(Z0, Z16, Z17)
 	TANHZ(Z2, Z21, Z22, Z23)
 	VMULPS Z0, Z2, Z2

@@ -31,6 +31,7 @@ type LSTM struct {
 	Stateful bool
 
 	rnnCore
+	ur []float32 // recurrent kernel in rows (packRows) for lstmStep, with AVX-512
 }
 
 // Class returns "LSTM".
@@ -65,6 +66,10 @@ func (l *LSTM) Prepare() error {
 		l.bi = l.pad(l.params[2].Value, 1, l.Units)
 	}
 	l.raKind, l.actKind = kindOf(l.RecurrentActivation), kindOf(l.Activation)
+	l.ur = nil
+	if haveAVX512 && l.fastGates() {
+		l.ur = packRows(l.pad(l.params[1].Value, l.Units, l.Units), l.Units, l.up)
+	}
 	return nil
 }
 

@@ -43,15 +43,6 @@ func gemv128z(k int, a *float32, b *float32, pstride int, c *float32)
 func gemm8x32zb(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32)
 
 //go:noescape
-func lstmStep64(k int, h *float32, u *float32, pstride int, up int, z *float32, c *float32, hout *float32)
-
-//go:noescape
-func lstmStep32(k int, h *float32, u *float32, pstride int, up int, z *float32, c *float32, hout *float32)
-
-//go:noescape
-func lstmStep16(k int, h *float32, u *float32, pstride int, up int, z *float32, c *float32, hout *float32)
-
-//go:noescape
 func gemm1x32zb(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32)
 
 //go:noescape
@@ -71,3 +62,21 @@ func gemm6x32zb(k int, a *float32, lda int, b *float32, pstride int, c *float32,
 
 //go:noescape
 func gemm7x32zb(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32)
+
+//go:noescape
+func lstmStepR64(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
+
+//go:noescape
+func lstmStepR32(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
+
+//go:noescape
+func lstmStepR16(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
+
+//go:noescape
+func lstmStepRr64(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
+
+//go:noescape
+func lstmStepRr32(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)
+
+//go:noescape
+func lstmStepRr16(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32)

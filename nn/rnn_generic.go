@@ -23,15 +23,6 @@ func gemv128z(k int, a *float32, b *float32, pstride int, c *float32) { panic("n
 func gemm8x32zb(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32) {
 	panic("nn: no asm")
 }
-func lstmStep64(k int, h *float32, u *float32, pstride int, up int, z *float32, c *float32, hout *float32) {
-	panic("nn: no asm")
-}
-func lstmStep32(k int, h *float32, u *float32, pstride int, up int, z *float32, c *float32, hout *float32) {
-	panic("nn: no asm")
-}
-func lstmStep16(k int, h *float32, u *float32, pstride int, up int, z *float32, c *float32, hout *float32) {
-	panic("nn: no asm")
-}
 func gemm1x32zb(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32) {
 	panic("nn: no asm")
 }
@@ -51,5 +42,23 @@ func gemm6x32zb(k int, a *float32, lda int, b *float32, pstride int, c *float32,
 	panic("nn: no asm")
 }
 func gemm7x32zb(k int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32) {
+	panic("nn: no asm")
+}
+func lstmStepR64(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32) {
+	panic("nn: no asm")
+}
+func lstmStepR32(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32) {
+	panic("nn: no asm")
+}
+func lstmStepR16(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32) {
+	panic("nn: no asm")
+}
+func lstmStepRr64(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32) {
+	panic("nn: no asm")
+}
+func lstmStepRr32(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32) {
+	panic("nn: no asm")
+}
+func lstmStepRr16(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32) {
 	panic("nn: no asm")
 }
