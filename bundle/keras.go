@@ -173,7 +173,7 @@ func FromKeras(path string, opts KerasOptions) (*Bundle, error) {
 
 	name := opts.Name
 	if name == "" {
-		name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+		name = stem(filepath.Base(path))
 	}
 	version := opts.Version
 	if version == "" {
@@ -183,6 +183,16 @@ func FromKeras(path string, opts KerasOptions) (*Bundle, error) {
 		return nil, fail(err, "manifest.json")
 	}
 	return New(path, files)
+}
+
+// stem is Python's os.path.splitext(base)[0]: the name without its last
+// extension, leading dots being part of the name (".keras" stays ".keras").
+func stem(base string) string {
+	i := strings.LastIndexByte(base, '.')
+	if i <= 0 || strings.Trim(base[:i], ".") == "" {
+		return base
+	}
+	return base[:i]
 }
 
 // smallKeras is the size up to which a Keras file is read into memory in

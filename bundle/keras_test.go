@@ -104,6 +104,15 @@ func TestFromKerasDefaults(t *testing.T) {
 	}
 }
 
+func TestStem(t *testing.T) {
+	for in, want := range map[string]string{"m.keras": "m", "m.v2.h5": "m.v2", ".keras": ".keras", "..keras": "..keras",
+		"model": "model", "._m.h5": "._m", "a.": "a"} {
+		if got := stem(in); got != want {
+			t.Errorf("stem(%q) = %q, want %q (os.path.splitext)", in, got, want)
+		}
+	}
+}
+
 // TestFromKerasErrors: what the exporter refuses, FromKeras refuses, with
 // a *Error naming the file; an unsupported class is an
 // *UnsupportedLayerError naming the layer, the class and the builder
