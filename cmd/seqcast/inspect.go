@@ -48,13 +48,17 @@ func summary(b *weights.Bundle) string {
 	if !chain {
 		head = append(head, "Connected to")
 	}
-	input := b.Info.InputName
-	if input == "" {
-		input = "input"
+	inNames, outNames := ioNames(b)
+	for j := range inNames {
+		if inNames[j] == "" {
+			inNames[j] = "input"
+		}
 	}
 	rows := [][]string{}
 	if !chain {
-		rows = append(rows, []string{input + " (InputLayer)", m.InputShape().String(), "0", ""})
+		for j, s := range m.InputShapes() {
+			rows = append(rows, []string{inNames[j] + " (InputLayer)", s.String(), "0", ""})
+		}
 	}
 	for i, nd := range nodes {
 		l := nd.Layer
@@ -62,8 +66,8 @@ func summary(b *weights.Bundle) string {
 		if !chain {
 			var from []string
 			for _, k := range nd.Inputs {
-				if k == nn.Input {
-					from = append(from, input)
+				if k < 0 {
+					from = append(from, inNames[nn.InputIndex(k)])
 				} else {
 					from = append(from, nodes[k].Layer.Name())
 				}
@@ -110,7 +114,18 @@ func summary(b *weights.Bundle) string {
 	if b.ScalerJSON != nil {
 		sb.WriteString("Scaler: scaler.json\n")
 	}
-	fmt.Fprintf(&sb, "Input shape: %s\n", m.InputShape())
+	if m.MultiIO() {
+		// Named as Keras names them (model.input_names, model.output_names),
+		// in the order `seqcast predict` takes --input and writes --output.
+		for j, s := range m.InputShapes() {
+			fmt.Fprintf(&sb, "Input %d: %s %s\n", j, inNames[j], s)
+		}
+		for j, s := range m.OutputShapes() {
+			fmt.Fprintf(&sb, "Output %d: %s %s\n", j, outNames[j], s)
+		}
+	} else {
+		fmt.Fprintf(&sb, "Input shape: %s\n", m.InputShape())
+	}
 	sb.WriteString(strings.Repeat("_", total) + "\n")
 	sb.WriteString(line(head))
 	sb.WriteString(strings.Repeat("=", total) + "\n")

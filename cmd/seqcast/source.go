@@ -107,7 +107,9 @@ func loadSource(path string, opts bundle.KerasOptions) (*bundle.Bundle, *weights
 		p, err := scaler.Parse(wb.ScalerJSON)
 		if err == nil {
 			in, out := wb.Model.InputShape(), wb.Model.OutputShape()
-			if len(in) != 2 {
+			if wb.Model.MultiIO() {
+				err = fmt.Errorf("the model has %d inputs and %d outputs; a scaler applies to a model with one (T, F) input and one output", len(wb.Model.InputShapes()), len(wb.Model.OutputShapes()))
+			} else if len(in) != 2 {
 				err = fmt.Errorf("the model's input shape is %s, a scaler needs (T, F)", in)
 			} else {
 				err = p.Check(in[0], in[1], out.Size())
