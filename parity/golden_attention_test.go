@@ -1,21 +1,16 @@
 package parity
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/seqcast/seqcast/internal/ref64"
-	"github.com/seqcast/seqcast/weights"
 )
 
 // The attention goldens: layers TF.js lacks (MultiHeadAttention, Attention,
@@ -301,13 +296,6 @@ func seeded(name string) *rand.Rand {
 
 // writeAttentionCase writes one bundle.
 func writeAttentionCase(c attentionCase) error {
-	dir := filepath.Join(attentionDir, c.name)
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "weights"), 0o755); err != nil {
-		return err
-	}
 	js := c.modelJSON()
 	r := seeded(c.name)
 	per := c.input[0] * c.input[1]
@@ -323,29 +311,7 @@ func writeAttentionCase(c attentionCase) error {
 	if err != nil {
 		return err
 	}
-	yf := make([]float32, len(y.Data))
-	for i, v := range y.Data {
-		yf[i] = float32(v)
-	}
-	write := func(name string, data []float32, shape []int) error {
-		var buf bytes.Buffer
-		if err := weights.WriteNPY(&buf, data, shape); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "model.json"), js, 0o644); err != nil {
-		return err
-	}
-	for i, a := range arrays {
-		if err := write(fmt.Sprintf("weights/%03d.npy", i), a, shapes[i]); err != nil {
-			return err
-		}
-	}
-	if err := write("input.npy", x, []int{c.n, c.input[0], c.input[1]}); err != nil {
-		return err
-	}
-	return write("expected.npy", yf, y.Shape)
+	return writeRefBundle(filepath.Join(attentionDir, c.name), js, x, []int{c.n, c.input[0], c.input[1]}, arrays, shapes, y)
 }
 
 // TestGoldenAttention runs every attention golden through package weights
@@ -364,74 +330,5 @@ func TestGoldenAttention(t *testing.T) {
 	for _, c := range cases {
 		names = append(names, c.name)
 	}
-	slices.Sort(names)
-	if !slices.Equal(names, wantAttentionCases) {
-		t.Fatalf("attentionCases %v, wantAttentionCases %v", names, wantAttentionCases)
-	}
-	entries, err := os.ReadDir(attentionDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dirs []string
-	for _, e := range entries {
-		if e.IsDir() {
-			dirs = append(dirs, e.Name())
-		}
-	}
-	if !slices.Equal(dirs, wantAttentionCases) {
-		t.Fatalf("%s holds %v, want %v (regenerate with -update-attention)", attentionDir, dirs, wantAttentionCases)
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			dir := filepath.Join(attentionDir, c.name)
-			res, err := runCase(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%-40s %-7s out %v  max|err| %.3g  worst err/tol %.3g  max|golden| %.3g",
-				c.name, res.kerasVersion, res.outShape, res.maxErr, res.worstRatio, res.maxRef)
-			if res.worstRatio > 1 {
-				t.Errorf("%d of %d outputs off by more than %g + %g*|golden|; worst at %d: got %g, golden %g",
-					res.bad, res.n, absTol, relTol, res.worstAt, res.worstGot, res.worstWant)
-			}
-			// expected.npy is the reference of the bundle's own files.
-			js, err := os.ReadFile(filepath.Join(dir, "model.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			x, xs, err := readNPY(filepath.Join(dir, "input.npy"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			xt := ref64.New(xs...)
-			for i, v := range x {
-				xt.Data[i] = float64(v)
-			}
-			k := 0
-			y, err := evalModel(js, xt, func(layer, name string, shape []int) ref64.Tensor {
-				a, s, err := readNPY(filepath.Join(dir, "weights", fmt.Sprintf("%03d.npy", k)))
-				k++
-				if err != nil || !slices.Equal(s, shape) {
-					t.Fatalf("weight %d (%s %s): shape %v, want %v (%v)", k-1, layer, name, s, shape, err)
-				}
-				tt := ref64.New(shape...)
-				for i, v := range a {
-					tt.Data[i] = float64(v)
-				}
-				return tt
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _, err := readNPY(filepath.Join(dir, "expected.npy"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range y.Data {
-				if want[i] != float32(v) {
-					t.Fatalf("expected.npy[%d] = %g, the reference gives %g: regenerate with -update-attention", i, want[i], float32(v))
-				}
-			}
-		})
-	}
+	checkRefGoldens(t, attentionDir, names, wantAttentionCases, "-update-attention", evalModel, nil)
 }

@@ -1,21 +1,17 @@
 package parity
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/seqcast/seqcast/internal/ref64"
 	"github.com/seqcast/seqcast/kerasconfig"
-	"github.com/seqcast/seqcast/weights"
 )
 
 // The TCN goldens: keras-tcn's TCN layer (philipperemy/keras-tcn), which
@@ -283,13 +279,6 @@ func drawTCN(r *rand.Rand, arrays *[][]float32, shapes *[][]int) weightSource {
 }
 
 func writeTCNCase(c tcnGolden) error {
-	dir := filepath.Join(tcnDir, c.name)
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Join(dir, "weights"), 0o755); err != nil {
-		return err
-	}
 	js := c.modelJSON()
 	r := seeded(c.name)
 	x := make([]float32, c.n*c.T*c.C)
@@ -304,29 +293,7 @@ func writeTCNCase(c tcnGolden) error {
 	if err != nil {
 		return err
 	}
-	yf := make([]float32, len(y.Data))
-	for i, v := range y.Data {
-		yf[i] = float32(v)
-	}
-	write := func(name string, data []float32, shape []int) error {
-		var buf bytes.Buffer
-		if err := weights.WriteNPY(&buf, data, shape); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "model.json"), js, 0o644); err != nil {
-		return err
-	}
-	for i, a := range arrays {
-		if err := write(fmt.Sprintf("weights/%03d.npy", i), a, shapes[i]); err != nil {
-			return err
-		}
-	}
-	if err := write("input.npy", x, []int{c.n, c.T, c.C}); err != nil {
-		return err
-	}
-	return write("expected.npy", yf, y.Shape)
+	return writeRefBundle(filepath.Join(tcnDir, c.name), js, x, []int{c.n, c.T, c.C}, arrays, shapes, y)
 }
 
 // TestGoldenTCN runs every TCN golden through package weights and nn
@@ -342,86 +309,21 @@ func TestGoldenTCN(t *testing.T) {
 			}
 		}
 	}
+	byName := map[string]tcnGolden{}
 	var names []string
 	for _, c := range cases {
 		names = append(names, c.name)
+		byName[c.name] = c
 	}
-	slices.Sort(names)
-	if !slices.Equal(names, wantTCNCases) {
-		t.Fatalf("tcnGoldenCases %v, wantTCNCases %v", names, wantTCNCases)
-	}
-	entries, err := os.ReadDir(tcnDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dirs []string
-	for _, e := range entries {
-		if e.IsDir() {
-			dirs = append(dirs, e.Name())
-		}
-	}
-	if !slices.Equal(dirs, wantTCNCases) {
-		t.Fatalf("%s holds %v, want %v (regenerate with -update-tcn)", tcnDir, dirs, wantTCNCases)
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			dir := filepath.Join(tcnDir, c.name)
-			res, err := runCase(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("%-34s %-7s out %v  max|err| %.3g  worst err/tol %.3g  max|golden| %.3g",
-				c.name, res.kerasVersion, res.outShape, res.maxErr, res.worstRatio, res.maxRef)
-			if res.worstRatio > 1 {
-				t.Errorf("%d of %d outputs off by more than %g + %g*|golden|; worst at %d: got %g, golden %g",
-					res.bad, res.n, absTol, relTol, res.worstAt, res.worstGot, res.worstWant)
-			}
-			js, err := os.ReadFile(filepath.Join(dir, "model.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			x, xs, err := readNPY(filepath.Join(dir, "input.npy"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var arrays [][]float32
-			xt := ref64.New(xs...)
-			for i, v := range x {
-				xt.Data[i] = float64(v)
-			}
-			y, err := evalTCNModel(js, xt, func(layer, name string, shape []int) ref64.Tensor {
-				k := len(arrays)
-				a, s, err := readNPY(filepath.Join(dir, "weights", fmt.Sprintf("%03d.npy", k)))
-				if err != nil || !slices.Equal(s, shape) {
-					t.Fatalf("weight %d (%s %s): shape %v, want %v (%v)", k, layer, name, s, shape, err)
-				}
-				arrays = append(arrays, a)
-				tt := ref64.New(shape...)
-				for i, v := range a {
-					tt.Data[i] = float64(v)
-				}
-				return tt
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _, err := readNPY(filepath.Join(dir, "expected.npy"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range y.Data {
-				if want[i] != float32(v) {
-					t.Fatalf("expected.npy[%d] = %g, the reference gives %g: regenerate with -update-tcn", i, want[i], float32(v))
-				}
-			}
+	checkRefGoldens(t, tcnDir, names, wantTCNCases, "-update-tcn", evalTCNModel,
+		func(t *testing.T, name string, x []float32, arrays [][]float32, golden []float32) {
 			// The second formulation: seqcast's own Conv1D/norm/Add graph.
-			worst := tcnExpanded(t, c, x, arrays, want)
+			worst := tcnExpanded(t, byName[name], x, arrays, golden)
 			t.Logf("expanded plain-layer graph: worst err/tol %.3g", worst)
 			if !(worst <= 1) {
 				t.Errorf("the expanded graph is off by %.3g tolerances", worst)
 			}
 		})
-	}
 }
 
 // tcnExpanded builds the case's TCN as a Keras 3 functional graph of
