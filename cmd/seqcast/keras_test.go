@@ -225,10 +225,11 @@ func unsupportedLayer(t *testing.T, path string) (class string) {
 }
 
 // TestKerasFilesSurvey: the survey files whose layers seqcast cannot build
-// (TCN, a custom PositionalEncoding, and, until they are added,
-// MultiHeadAttention and Permute) are refused by import, predict and
-// inspect, naming the file, the layer's class and the supported list, and
-// nothing is written; those it can build import and inspect.
+// (the epidemic transformer's custom PositionalEncoding, as this is
+// written; the layers the others needed have been added) are refused by
+// import, predict and inspect, naming the file, the layer's class and the
+// supported list, and nothing is written; those it can build import and
+// inspect. Which is which follows the builder table.
 func TestKerasFilesSurvey(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: builds the binary")
