@@ -416,6 +416,10 @@ func TestServeKerasFile(t *testing.T) {
 			t.Errorf("%v: exit %d:\n%s", args, code, e.log)
 		}
 	}
+	bad := launchBinary(t, nil, "--model", keras, "--model-name", "air quality")
+	if code := bad.exitCode(t); code != 1 || !strings.Contains(bad.log.String(), `character \" \" is not allowed`) {
+		t.Errorf("a model name with a space: exit %d:\n%s", code, bad.log)
+	}
 	e := launchBinary(t, []string{"SEQCAST_SCALER_X=" + sx}, "--models-dir", root)
 	if code := e.exitCode(t); code != 2 || !strings.Contains(e.log.String(), "--scaler-x apply to --model FILE.h5|FILE.keras only") {
 		t.Errorf("env scaler with --models-dir: exit %d:\n%s", code, e.log)
