@@ -72,7 +72,8 @@ clean:
 ## fuzz: run every fuzz target for FUZZTIME each, one after the other (make test runs their seed corpora)
 FUZZTIME ?= 30s
 FUZZ_TARGETS := weights:FuzzReadNPY kerasconfig:FuzzParseConfig weights:FuzzLoadBundle scaler:FuzzParseScaler hdf5:FuzzOpen kerasfile:FuzzRead \
-	scaler/skpickle:FuzzLoad api:FuzzPredict api:FuzzPredictBatch api:FuzzTFServing api:FuzzParseTFPath jsoncodec:FuzzFastDecoders
+	scaler/skpickle:FuzzLoad api:FuzzPredict api:FuzzPredictBatch api:FuzzTFServing api:FuzzParseTFPath jsoncodec:FuzzFastDecoders \
+	serving:FuzzParseModelConfig
 .PHONY: fuzz reliability
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
