@@ -238,6 +238,9 @@ func (s *Server) resolve(c *gin.Context, bodyModel string, bodyVer jsoncodec.Ver
 	}
 	st := state(c)
 	st.model, st.version = m.Name(), m.Version()
+	if m.MultiIO() {
+		return nil, 0, multiIORefusal(m)
+	}
 	h := 1
 	if horizon != nil {
 		h = *horizon

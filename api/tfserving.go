@@ -132,6 +132,10 @@ func (s *Server) tfPredict(c *gin.Context, p tfPath) {
 		return
 	}
 	m, x, n, field, e := s.tfInput(c, p, &req)
+	if e == nil && m.MultiIO() {
+		s.tfPredictMulti(c, m, &req, release)
+		return
+	}
 	release()
 	if e != nil {
 		abort(c, e)
@@ -161,8 +165,8 @@ func (s *Server) tfPredict(c *gin.Context, p tfPath) {
 // samples; field says which.
 func (s *Server) tfInput(c *gin.Context, p tfPath, req *jsoncodec.TFPredict) (*serving.Model, []float32, int, string, *Error) {
 	m, e := s.tfModel(c, p)
-	if e != nil {
-		return nil, nil, 0, "", e
+	if e != nil || m.MultiIO() { // a multi-IO model's named tensors: tfPredictMulti
+		return m, nil, 0, "", e
 	}
 	raw, field := req.Instances, "instances"
 	if jsoncodec.Absent(raw) {
@@ -262,6 +266,9 @@ func (s *Server) tfMetadata(c *gin.Context, p tfPath) {
 		"inputs":      gin.H{"input": tensorInfo("serving_default_input:0", m.InputShape())},
 		"outputs":     gin.H{"output": tensorInfo("StatefulPartitionedCall:0", m.OutputShape())},
 		"method_name": "tensorflow/serving/predict",
+	}
+	if m.MultiIO() {
+		sig["inputs"], sig["outputs"] = multiIOSignature(m)
 	}
 	ext := gin.H{
 		"fingerprint": m.Fingerprint(),

@@ -61,6 +61,9 @@ func New(ctx context.Context, b *bundle.Bundle, name string, version int64, obs 
 		version = manifestVersion(mver)
 	}
 	in := net.InputShape()
+	if net.MultiIO() {
+		return newMultiIO(ctx, b, wb, name, version, obs)
+	}
 	if len(in) != 2 {
 		return nil, fmt.Errorf("model input shape %v: want (time steps, features)", in)
 	}

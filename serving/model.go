@@ -114,6 +114,10 @@ type Model struct {
 	observe  ForwardObserver
 	keras    string
 	batch    *batcher // nil: every pass runs on its own
+
+	// A model with several inputs or outputs (multiio.go) runs only
+	// through RawMulti; window and features then describe its first input.
+	inputs, outputs []Tensor
 }
 
 // Name is the model's name (the registry key, e.g. "gold").
@@ -153,7 +157,7 @@ func (m *Model) ParamCount() int { return m.net.ParamCount() }
 // Univariate reports whether the model maps a window of one series to the
 // next value of that series, the shape /predict and recursive forecasting
 // need.
-func (m *Model) Univariate() bool { return m.features == 1 && m.outSize == 1 }
+func (m *Model) Univariate() bool { return m.features == 1 && m.outSize == 1 && !m.MultiIO() }
 
 // Forecast predicts horizon steps ahead for each window. A window may be
 // longer than Window(): only its last Window() values are used. Every
@@ -320,6 +324,9 @@ func (m *Model) PredictWindows(ctx context.Context, windows [][]float64, horizon
 func (m *Model) Raw(ctx context.Context, x []float32, n int) ([]float32, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if m.MultiIO() {
+		return nil, fmt.Errorf("%w: model %q has %d inputs and %d outputs: run it through RawMulti", ErrUnsupported, m.name, len(m.inputs), len(m.outputs))
 	}
 	if want := n * m.window * m.features; len(x) != want || n <= 0 {
 		return nil, inputErr("", "want %d samples of shape %v, got %d values", n, []int(m.net.InputShape()), len(x))
