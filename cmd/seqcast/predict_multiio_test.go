@@ -149,3 +149,58 @@ func TestInspectMultiIO(t *testing.T) {
 		}
 	}
 }
+
+// multiIOH5 writes the Keras 2.0 two-input, two-output golden as the legacy
+// .h5 Keras 2 model.save writes (model_config, model_weights/<layer>/
+// <layer>/kernel:0 ...), from the golden's own config and arrays.
+const multiIOH5 = `
+import json, os, sys
+import h5py, numpy as np
+src, dst = sys.argv[1], sys.argv[2]
+model = json.load(open(os.path.join(src, "model.json")))
+kv = model.pop("keras_version"); model.pop("backend")
+arrays = [np.load(os.path.join(src, "weights", n)) for n in sorted(os.listdir(os.path.join(src, "weights")))]
+names = {"LSTM": ["kernel", "recurrent_kernel", "bias"], "Dense": ["kernel", "bias"]}
+with h5py.File(dst, "w") as f:
+    f.attrs["keras_version"] = kv.encode()
+    f.attrs["backend"] = b"tensorflow"
+    f.attrs["model_config"] = json.dumps(model).encode()
+    mw = f.create_group("model_weights")
+    layers = [l for l in model["config"]["layers"] if l["class_name"] != "InputLayer"]
+    mw.attrs["layer_names"] = np.array([l["name"].encode() for l in model["config"]["layers"]])
+    i = 0
+    for l in model["config"]["layers"]:
+        g = mw.create_group(l["name"])
+        wn = ["%s/%s:0" % (l["name"], w) for w in names.get(l["class_name"], [])]
+        g.attrs["weight_names"] = np.array([w.encode() for w in wn]) if wn else np.array([])
+        for w in wn:
+            g.create_dataset(w, data=arrays[i]); i += 1
+    assert i == len(arrays)
+`
+
+// TestPredictMultiIOKerasH5: the survey's shape (two LSTM stacks,
+// Concatenate, two heads) as a Keras 2.0 .h5 file, read directly.
+func TestPredictMultiIOKerasH5(t *testing.T) {
+	src := "../../parity/testdata/golden/multi_io_two_lstm_k2_0"
+	dir := t.TempDir()
+	h5 := filepath.Join(dir, "two_lstm.h5")
+	if out, err := exec.Command(python, "-c", multiIOH5, src, h5).CombinedOutput(); err != nil {
+		t.Fatalf("h5py: %v\n%s", err, out)
+	}
+	yz := filepath.Join(dir, "y.npz")
+	mustRun(t, "predict", "--model", h5, "--input", filepath.Join(src, "input_0.npy"), "--input", filepath.Join(src, "input_1.npy"), "--output", yz)
+	got, err := readNPZ(yz, []string{"mean", "quantiles"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, a := range got {
+		want, ws := readNPY(t, filepath.Join(src, "expected_"+strconv.Itoa(j)+".npy"))
+		closeTo(t, a.name, a.data, a.shape, want, ws)
+	}
+	out := mustRun(t, "inspect", h5)
+	for _, want := range []string{"Input 0: prices (None, 8, 2)", "Output 1: quantiles (None, 3)", `"model" (Model)`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("inspect lacks %q:\n%s", want, out)
+		}
+	}
+}
