@@ -16,10 +16,11 @@ import (
 // several inputs or outputs: they take one series per request, and such a
 // model is served by the TensorFlow Serving route with named tensors.
 func multiIORefusal(m *serving.Model) *Error {
+	first := m.Inputs()[0].Name
 	return invalid("model", "model %q has inputs %s and outputs %s: /predict and /predict/batch take one series; "+
 		"send its named inputs to POST /v1/models/%s:predict (TensorFlow Serving's REST API: "+
-		`{"inputs": {"<input>": [...], ...}} or {"instances": [{"<input>": ..., ...}]})`,
-		m.Name(), tensorList(m.Inputs()), tensorList(m.Outputs()), m.Name())
+		`{"inputs": {%q: [...], ...}} or {"instances": [{%q: ..., ...}]})`,
+		m.Name(), tensorList(m.Inputs()), tensorList(m.Outputs()), m.Name(), first, first)
 }
 
 // tensorList formats named tensors as "prices (N, 8, 2), weather (N, 5, 3)".
