@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 )
 
 // Input is the index a Node uses to name the model's (first) input tensor.
@@ -46,8 +45,7 @@ type Model struct {
 	maskDrops       []MaskDrop
 	hasMask         bool
 
-	mu   sync.Mutex
-	free []*workspace // idle workspaces; a sync.Pool would drop them at every GC
+	pool wsPool // idle workspaces (workspace.go)
 }
 
 // chunk is the most samples one pass through the graph carries. Larger
@@ -235,61 +233,6 @@ func (m *Model) Prepare() error {
 	}
 	m.prepared = true
 	return nil
-}
-
-// workspace holds one forward pass's buffers: each node's output and the
-// largest scratch any layer asks for. It grows to the largest batch seen.
-type workspace struct {
-	n       int
-	outs    [][]float32
-	scratch []float32
-	ins     [][]float32
-	xs      [][]float32 // ForwardMulti: one chunk of each model input
-	masks   [][]float32 // per Masking node: n*T mask values
-}
-
-func (m *Model) getWorkspace(n int) *workspace {
-	m.mu.Lock()
-	var ws *workspace
-	if k := len(m.free); k > 0 {
-		ws, m.free = m.free[k-1], m.free[:k-1]
-	}
-	m.mu.Unlock()
-	if ws == nil {
-		ws = new(workspace)
-	}
-	if ws.n < n {
-		ws.outs = make([][]float32, len(m.nodes))
-		maxScratch, maxIns := 0, 0
-		for i, nd := range m.nodes {
-			if !m.direct || i < len(m.nodes)-1 {
-				ws.outs[i] = make([]float32, n*m.shapes[i].Size())
-			}
-			maxScratch = max(maxScratch, nd.Layer.ScratchSize(n))
-			maxIns = max(maxIns, len(nd.Inputs))
-		}
-		ws.scratch = make([]float32, maxScratch)
-		if m.hasMask {
-			ws.masks = make([][]float32, len(m.nodes))
-			for i, nd := range m.nodes {
-				if p, ok := nd.Layer.(maskProducer); ok {
-					ws.masks[i] = make([]float32, n*p.maskSteps())
-				}
-			}
-		}
-		ws.ins = make([][]float32, maxIns)
-		ws.xs = make([][]float32, len(m.inputs))
-		ws.n = n
-	}
-	return ws
-}
-
-func (m *Model) putWorkspace(ws *workspace) {
-	clear(ws.ins)
-	clear(ws.xs)
-	m.mu.Lock()
-	m.free = append(m.free, ws)
-	m.mu.Unlock()
 }
 
 // ErrMultiIO is returned by Forward and Predict for a model with several
