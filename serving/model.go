@@ -113,7 +113,8 @@ type Model struct {
 	backtest *Backtest
 	observe  ForwardObserver
 	keras    string
-	batch    *batcher // nil: every pass runs on its own
+	batch    *batcher   // nil: every pass runs on its own
+	adm      *Admission // shared by the registry's models; nil admits at once
 
 	// A model with several inputs or outputs (multiio.go) runs only
 	// through RawMulti; window and features then describe its first input.
@@ -189,6 +190,11 @@ func (m *Model) Forecast(ctx context.Context, windows [][]float64, horizon int) 
 		}
 		copy(cur[i*T:], w[off:])
 	}
+	release, err := m.adm.Admit(ctx, m.name, n, horizon)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	preds := make([]Prediction, n)
 	for i := range preds {
 		preds[i].Forecast = make([]float64, 0, horizon)
@@ -272,9 +278,11 @@ func (m *Model) PredictWindows(ctx context.Context, windows [][]float64, horizon
 	if horizon != 1 {
 		return nil, inputErr("horizon", "a recursive forecast needs a univariate model; model %q takes %d features and gives %d outputs", m.name, F, m.outSize)
 	}
-	if err := ctx.Err(); err != nil {
+	release, err := m.adm.Admit(ctx, m.name, n, 1)
+	if err != nil {
 		return nil, err
 	}
+	defer release()
 	w := T * F
 	raw := make([]float64, n*w)
 	for i, win := range windows {
@@ -336,6 +344,11 @@ func (m *Model) Raw(ctx context.Context, x []float32, n int) ([]float32, error) 
 			return nil, indexErr([]int{i / (m.window * m.features)}, "values must be finite with magnitude at most %g", MaxAbsValue)
 		}
 	}
+	release, err := m.adm.Admit(ctx, m.name, n, 1)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	y := make([]float32, n*m.outSize)
 	if err := m.forward(ctx, y, x, n); err != nil {
 		return nil, err
@@ -349,13 +362,37 @@ func (m *Model) Raw(ctx context.Context, x []float32, n int) ([]float32, error) 
 }
 
 // forward runs the network on n samples, through the version's batch queue
-// when batching is on and the pass is small.
+// when batching is on and the pass is small. A large pass runs in pieces of
+// ctxChunk samples and stops between two when ctx ends (the client went
+// away, or the deadline passed): nobody would read its answer.
 func (m *Model) forward(ctx context.Context, y, x []float32, n int) error {
 	if m.batch != nil && m.batch.admits(n) {
 		return m.batch.do(ctx, y, x, n)
 	}
-	return m.forwardDirect(y, x, n)
+	if n <= ctxChunk {
+		return m.forwardDirect(y, x, n)
+	}
+	t0 := time.Now()
+	in := len(x) / n
+	for i := 0; i < n; i += ctxChunk {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		k := min(ctxChunk, n-i)
+		if err := m.net.Forward(y[i*m.outSize:(i+k)*m.outSize], x[i*in:(i+k)*in], k); err != nil {
+			return fmt.Errorf("serving: model %q version %d: %w", m.name, m.version, err)
+		}
+	}
+	if m.observe != nil {
+		m.observe(m.name, m.version, n, time.Since(t0))
+	}
+	return nil
 }
+
+// ctxChunk is how many samples a large pass runs between two checks of its
+// context (a few milliseconds of work for the gold model); a sample's output
+// does not depend on its batch, so the pieces give the same bits.
+const ctxChunk = 256
 
 // Batching reports whether this version merges small forward passes.
 func (m *Model) Batching() bool { return m.batch != nil }

@@ -117,6 +117,11 @@ func (m *Model) RawMulti(ctx context.Context, xs [][]float32, n int) ([][]float3
 			}
 		}
 	}
+	release, err := m.adm.Admit(ctx, m.name, n, 1)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	ys := make([][]float32, len(outs))
 	for j, s := range outs {
 		ys[j] = make([]float32, n*s.Size())

@@ -45,6 +45,9 @@ type Options struct {
 	Batch BatchOptions
 	// BatchObserver, if set, is told about every merged forward pass.
 	BatchObserver BatchObserver
+	// Admission, if set, is the admission control every model's forward
+	// work goes through (NewAdmission); nil computes every request at once.
+	Admission *Admission
 	// Models holds per-model settings (version labels, default version) by
 	// model name. Every name must be served: Load fails otherwise.
 	Models map[string]ModelOptions
@@ -342,6 +345,7 @@ func (r *Registry) loadSet(ctx context.Context, name string, found []Found) (*mo
 		if r.opts.Batch.Enabled {
 			m.batch = newBatcher(m, r.opts.Batch, r.opts.BatchObserver)
 		}
+		m.adm = r.opts.Admission
 		if _, dup := set.versions[m.version]; dup {
 			return nil, fmt.Errorf("serving: model %q: version %d offered twice", f.Name, m.version)
 		}
