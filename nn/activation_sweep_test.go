@@ -336,9 +336,8 @@ func gateKernels() []gateKernel {
 		{"lstmGatesGo", true, "", boundGo, lstmGatesGo},
 		{"lstmGates/avx2", haveAVX2FMA, "AVX2 and FMA", boundAVX2, func(z, c, h []float32, up int) { lstmGates(&z[0], &c[0], &h[0], up) }},
 		{"lstmGatesZ/avx512", haveAVX512, "AVX-512F", boundAVX512, func(z, c, h []float32, up int) { lstmGatesZ(&z[0], &c[0], &h[0], up) }},
-		// up = 112 runs lstmStepR64, R32 and R16 (Rr16, Rr32 and Rr64 reversed).
-		{"lstmStepR64+32+16/avx512", haveAVX512, "AVX-512F", boundAVX512, func(z, c, h []float32, up int) { lstmStep(0, nil, u1, u1, z, c, h, up, false) }},
-		{"lstmStepRr16+32+64/avx512", haveAVX512, "AVX-512F", boundAVX512, func(z, c, h []float32, up int) { lstmStep(0, nil, u1, u1, z, c, h, up, true) }},
+		// up = 112 runs lstmStepR64, lstmStepR32 and lstmStepR16.
+		{"lstmStepR64+32+16/avx512", haveAVX512, "AVX-512F", boundAVX512, func(z, c, h []float32, up int) { lstmStep(0, nil, u1, u1, z, c, h, up) }},
 	}
 }
 

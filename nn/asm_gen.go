@@ -1,7 +1,8 @@
 //go:build ignore
 
 // asm_gen writes gen_amd64.s: the AVX-512 fused LSTM step kernels (one per
-// unit-block width and row order, see lstmstep.go) and the bias GEMM tiles of 1 to 7 rows
+// unit-block width, see lstmstep.go), the whole-sequence kernels of 16, 32
+// and 64 units and the bias GEMM tiles of 1 to 7 rows
 // (see gemmBias), and activation_amd64.h: the vector exp, sigmoid and tanh
 // (see activation_kernels.go) that the step kernels and rnn_amd64.s include,
 // with
@@ -30,8 +31,10 @@ func main() {
 	w(`#include "activation_amd64.h"`)
 	w("")
 	for _, nb := range []int{4, 2, 1} {
-		kernelRows(w, nb, false)
-		kernelRows(w, nb, true)
+		kernelRows(w, nb)
+	}
+	for _, nb := range []int{4, 2, 1} {
+		kernelSeq(w, nb)
 	}
 	for r := 1; r < 8; r++ {
 		gemmTile(w, r)
@@ -255,16 +258,12 @@ const actMacros = `
 	VMOVAPS T3, X
 `
 
-// kernelRows writes lstmStepR{16*nb} (rev false) or lstmStepRr{16*nb}
-// (rev true): one fused LSTM step for 16*nb units, streaming their block
-// of the recurrent kernel (packRows) first row to last, or last to first
-// with rev (see lstmstep.go for why both).
-func kernelRows(w func(string, ...any), nb int, rev bool) {
+// kernelRows writes lstmStepR{16*nb}: one fused LSTM step for 16*nb units,
+// streaming their block of the recurrent kernel (packRows) first row to
+// last.
+func kernelRows(w func(string, ...any), nb int) {
 	units := 16 * nb
 	name := fmt.Sprintf("lstmStepR%d", units)
-	if rev {
-		name = fmt.Sprintf("lstmStepRr%d", units)
-	}
 	acc := func(q, j int) string { return fmt.Sprintf("Z%d", q*nb+j) }
 	rb := 4 * nb * 64 // bytes per row of the block
 	const unroll = 4
@@ -293,11 +292,11 @@ func kernelRows(w func(string, ...any), nb int, rev bool) {
 			}
 		}
 	}
-	// next moves SI and AX by n rows (op ADDQ or SUBQ), counts down
-	// counter and loops to label while it is not zero.
-	next := func(op string, n int, counter, label string) {
-		w("\t%s $%d, SI", op, 4*n)
-		w("\t%s $%d, AX", op, n*rb)
+	// next moves SI and AX by n rows, counts down counter and loops to
+	// label while it is not zero.
+	next := func(n int, counter, label string) {
+		w("\tADDQ $%d, SI", 4*n)
+		w("\tADDQ $%d, AX", n*rb)
 		w("\tDECQ %s", counter)
 		w("\tJNZ  %s%s", name, label)
 	}
@@ -307,10 +306,8 @@ func kernelRows(w func(string, ...any), nb int, rev bool) {
 // gates' %d columns, %d bytes each); z their pre-activations (four blocks,
 // up elements apart), c their cell state (updated in place), h the previous
 // output (k values) and hout the new one (%d values, not overlapping h).
-// The gate sums z + h·U stay in registers.`, units, units, rb, units)
-	if rev {
-		w("// The rows go last to first (the sums are added in that order).")
-	}
+// The gate sums z + h·U stay in registers; rows are added first to last,
+// as the batched kernels add them.`, units, units, rb, units)
 	w("TEXT ·%s(SB), NOSPLIT, $0-56", name)
 	w("\tMOVQ k+0(FP), CX")
 	w("\tMOVQ h+8(FP), SI")
@@ -326,42 +323,19 @@ func kernelRows(w func(string, ...any), nb int, rev bool) {
 	}
 	w("\tMOVQ CX, DI")
 	w("\tSHRQ $2, DI")
-	if !rev {
-		w("\tTESTQ DI, DI")
-		w("\tJZ   %stail", name)
-		w("%sloop:", name)
-		for r := 0; r < unroll; r++ {
-			row(r, fmt.Sprintf("Z%d", 16+r))
-		}
-		next("ADDQ", unroll, "DI", "loop")
-		w("%stail:", name)
-		w("\tANDQ $%d, CX", unroll-1)
-		w("\tJZ   %sgates", name)
-		w("%stailloop:", name)
-		row(0, "Z16")
-		next("ADDQ", 1, "CX", "tailloop")
-	} else {
-		// SI and AX go to row k-1: the k%4 rows past the last group
-		// first, then the groups from the last, each from its last row.
-		w("\tLEAQ -4(SI)(CX*4), SI")
-		w("\tIMUL3Q $%d, CX, R9", rb)
-		w("\tLEAQ -%d(AX)(R9*1), AX", rb)
-		w("\tANDQ $%d, CX", unroll-1)
-		w("\tJZ   %sgroups", name)
-		w("%stailloop:", name)
-		row(0, "Z16")
-		next("SUBQ", 1, "CX", "tailloop")
-		w("%sgroups:", name)
-		w("\tTESTQ DI, DI")
-		w("\tJZ   %sgates", name)
-		w("\tSUBQ $%d, SI", 4*(unroll-1))
-		w("\tSUBQ $%d, AX", rb*(unroll-1))
-		w("%sloop:", name)
-		for r := unroll - 1; r >= 0; r-- {
-			row(r, fmt.Sprintf("Z%d", 16+r))
-		}
-		next("SUBQ", unroll, "DI", "loop")
+	w("\tTESTQ DI, DI")
+	w("\tJZ   %stail", name)
+	w("%sloop:", name)
+	for r := 0; r < unroll; r++ {
+		row(r, fmt.Sprintf("Z%d", 16+r))
 	}
+	next(unroll, "DI", "loop")
+	w("%stail:", name)
+	w("\tANDQ $%d, CX", unroll-1)
+	w("\tJZ   %sgates", name)
+	w("%stailloop:", name)
+	row(0, "Z16")
+	next(1, "CX", "tailloop")
 	w("%sgates:", name)
 	w("\tMOVQ c+40(FP), DI")
 	w("\tMOVQ hout+48(FP), SI")
@@ -397,6 +371,110 @@ func gates(w func(string, ...any), nb int, acc func(q, j int) string) {
 		w("\tVMULPS %s, Z30, Z30", o)
 		w("\tVMOVUPS Z30, %s(SI)", off)
 	}
+}
+
+// kernelSeq writes lstmSeqR{16*nb}: every step of one sample through an
+// LSTM of 16*nb units (no padding), pipelined: after the gates of each
+// block of 16 units, the next step's GEMV takes the rows of U those units'
+// new outputs multiply, so that the gate math of one block overlaps the
+// next step's multiply-adds of the block before. Rows are added first to
+// last, as the batched kernels add them.
+func kernelSeq(w func(string, ...any), nb int) {
+	units := 16 * nb
+	name := fmt.Sprintf("lstmSeqR%d", units)
+	acc := func(q, j int) string { return fmt.Sprintf("Z%d", q*nb+j) }
+	rb := 4 * nb * 64 // bytes per row of U
+	gb := 64 * nb     // bytes per gate block of z
+	w("// func %s(T int, z *float32, zstride int, u *float32, c *float32, h *float32, hstride int, gs *float32)", name)
+	w(`// AVX-512: T >= 1 steps (sigmoid/tanh) of one sample through an LSTM of
+// %d units. z is the first processed step's pre-activations (x·W + b, four
+// gate blocks of %d), the next ones zstride bytes apart; u the recurrent
+// kernel in rows (packRows); c the cell state (zero on entry, updated); h
+// where step 0's output goes, step i's at h + i*hstride bytes (hstride 0:
+// one buffer, overwritten); gs scratch for 4*%d values.`, units, units, units)
+	w("TEXT ·%s(SB), NOSPLIT, $0-64", name)
+	w("\tMOVQ T+0(FP), CX")
+	w("\tMOVQ z+8(FP), DX")
+	w("\tMOVQ zstride+16(FP), R8")
+	w("\tMOVQ u+24(FP), AX")
+	w("\tMOVQ c+32(FP), DI")
+	w("\tMOVQ h+40(FP), SI")
+	w("\tMOVQ hstride+48(FP), R9")
+	w("\tMOVQ gs+56(FP), BX")
+	loadZ := func() {
+		for q := 0; q < 4; q++ {
+			for j := 0; j < nb; j++ {
+				w("\tVMOVUPS %d(DX), %s", q*gb+64*j, acc(q, j))
+			}
+		}
+	}
+	loadZ()
+	w("%sstep:", name)
+	for q := 0; q < 4; q++ {
+		for j := 0; j < nb; j++ {
+			w("\tVMOVUPS %s, %d(BX)", acc(q, j), q*gb+64*j)
+		}
+	}
+	w("\tDECQ CX")
+	w("\tJZ   %slast", name)
+	w("\tADDQ R8, DX")
+	loadZ()
+	// gate writes the cell update of the block at byte offset R12 from
+	// the sums in g: c and h updated there.
+	gate := func() {
+		w("\tVMOVUPS (BX)(R12*1), Z16")
+		w("\tVMOVUPS %d(BX)(R12*1), Z17", gb)
+		w("\tVMOVUPS %d(BX)(R12*1), Z18", 2*gb)
+		w("\tVMOVUPS %d(BX)(R12*1), Z19", 3*gb)
+		w("\tSIGMOIDZ(Z16, Z20, Z21)")
+		w("\tTANHZ(Z18, Z22, Z23, Z24)")
+		w("\tVMULPS Z16, Z18, Z18")
+		w("\tSIGMOIDZ(Z17, Z25, Z26)")
+		w("\tVMOVUPS (DI)(R12*1), Z30")
+		w("\tVFMADD213PS Z18, Z17, Z30")
+		w("\tVMOVUPS Z30, (DI)(R12*1)")
+		w("\tSIGMOIDZ(Z19, Z20, Z21)")
+		w("\tTANHZ(Z30, Z22, Z23, Z24)")
+		w("\tVMULPS Z19, Z30, Z30")
+		w("\tVMOVUPS Z30, (SI)(R12*1)")
+	}
+	bcs := []string{"Z27", "Z28", "Z29", "Z31"}
+	// rows writes the next step's multiply-adds by the 16 rows of U of the
+	// block (R11 its first row, R12 its byte offset in h).
+	rows := func() {
+		for r := 0; r < 16; r++ {
+			bc := bcs[r%len(bcs)]
+			w("\tVBROADCASTSS %d(SI)(R12*1), %s", 4*r, bc)
+			for q := 0; q < 4; q++ {
+				for j := 0; j < nb; j++ {
+					w("\tVFMADD231PS %d(R11), %s, %s", r*rb+(q*nb+j)*64, bc, acc(q, j))
+				}
+			}
+		}
+	}
+	w("\tMOVQ $%d, R13", nb)
+	w("\tXORQ R12, R12")
+	w("\tMOVQ AX, R11")
+	w("%sblock:", name)
+	gate()
+	rows()
+	w("\tADDQ $64, R12")
+	w("\tADDQ $%d, R11", 16*rb)
+	w("\tDECQ R13")
+	w("\tJNZ  %sblock", name)
+	w("\tADDQ R9, SI")
+	w("\tJMP  %sstep", name)
+	w("%slast:", name)
+	w("\tMOVQ $%d, R13", nb)
+	w("\tXORQ R12, R12")
+	w("%slastloop:", name)
+	gate()
+	w("\tADDQ $64, R12")
+	w("\tDECQ R13")
+	w("\tJNZ  %slastloop", name)
+	w("\tVZEROUPPER")
+	w("\tRET")
+	w("")
 }
 
 // gemmTile writes gemm{r}x32zb, gemm8x32zb (rnn_amd64.s) for r < 8 rows.

@@ -89,9 +89,9 @@ func TestMaxRows(t *testing.T) {
 	}
 }
 
-// TestLSTMStep checks the fused step (lstmStep, on this CPU's kernels, in
-// both row orders) and its portable twins against float64, over unit counts
-// that take every unit-block kernel.
+// TestLSTMStep checks the fused step (lstmStep, on this CPU's kernels) and
+// its portable twins against float64, over unit counts that take every
+// unit-block kernel.
 func TestLSTMStep(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
@@ -106,11 +106,9 @@ func TestLSTMStep(t *testing.T) {
 			z0 := randSlice(rng, g, 2)
 			c0 := randSlice(rng, up, 2)
 			impls := map[string]func(z, c, hn []float32){
-				"dispatch":     func(z, c, hn []float32) { lstmStep(k, h, up1, ur, z, c, hn, up, false) },
-				"dispatch/rev": func(z, c, hn []float32) { lstmStep(k, h, up1, ur, z, c, hn, up, true) },
-				"rows-go":      func(z, c, hn []float32) { lstmStepRowsGo(k, h, ur, z, c, hn, up, false) },
-				"rows-go/rev":  func(z, c, hn []float32) { lstmStepRowsGo(k, h, ur, z, c, hn, up, true) },
-				"split":        func(z, c, hn []float32) { lstmStepSplit(k, h, up1, z, c, hn, up) },
+				"dispatch": func(z, c, hn []float32) { lstmStep(k, h, up1, ur, z, c, hn, up) },
+				"rows-go":  func(z, c, hn []float32) { lstmStepRowsGo(k, h, ur, z, c, hn, up) },
+				"split":    func(z, c, hn []float32) { lstmStepSplit(k, h, up1, z, c, hn, up) },
 				"go": func(z, c, hn []float32) {
 					if k > 0 {
 						gemmAccGo(1, g, k, h, k, up1, z, g)
@@ -143,8 +141,9 @@ func TestLSTMStep(t *testing.T) {
 }
 
 // TestRecurrentBatchOne runs the recurrent layers on one sample (the
-// step-by-step path) and on rnnChunk+1 samples (a batched chunk, then a
-// lone sample), including unit counts past one 64-unit block.
+// step-by-step path, or runSeq at 16, 32 and 64 units) and on rnnChunk+1
+// samples (a batched chunk, then a lone sample), including unit counts past
+// one 64-unit block.
 func TestRecurrentBatchOne(t *testing.T) {
 	cases := append([]rnnCase(nil), rnnCases...)
 	cases = append(cases,
@@ -152,6 +151,8 @@ func TestRecurrentBatchOne(t *testing.T) {
 		rnnCase{name: "u64_back", units: 64, T: 4, F: 6, back: true},
 		rnnCase{name: "u80_seq_back", units: 80, T: 3, F: 2, seq: true, back: true},
 		rnnCase{name: "u96", units: 96, T: 3, F: 5},
+		rnnCase{name: "u32_seq_back", units: 32, T: 6, F: 3, seq: true, back: true},
+		rnnCase{name: "u64_seq", units: 64, T: 3, F: 2, seq: true},
 	)
 	for _, n := range []int{1, rnnChunk + 1} {
 		for _, tc := range cases {
@@ -165,7 +166,7 @@ func TestRecurrentBatchOne(t *testing.T) {
 // sample) through Bidirectional LSTMs of one, several and a ragged number of
 // 16-unit blocks, every merge mode.
 func TestBidirectionalBatchOne(t *testing.T) {
-	for _, units := range []int{3, 40, 72} {
+	for _, units := range []int{3, 32, 40, 72} {
 		for _, seq := range []bool{false, true} {
 			for _, mode := range []string{"concat", "sum", "ave", "mul"} {
 				for _, n := range []int{1, rnnChunk + 1} {
@@ -187,6 +188,92 @@ func TestBidirectionalBatchOne(t *testing.T) {
 						}
 						checkClose(t, got, want)
 					})
+				}
+			}
+		}
+	}
+}
+
+// TestLSTMSeqKernel runs the whole-sequence kernels (lstmSeqR16, 32, 64)
+// against their Go twin, lstmStepRowsGo step after step, with z rows read
+// forwards and backwards and outputs to one buffer or to strided rows.
+func TestLSTMSeqKernel(t *testing.T) {
+	if !haveAVX512 {
+		t.Log("lstmSeqR: not run: this CPU (or build) lacks AVX-512F; its Go twin lstmStepRowsGo is tested in TestLSTMStep")
+		return
+	}
+	rng := rand.New(rand.NewPCG(26, 27))
+	for _, up := range []int{16, 32, 64} {
+		for _, T := range []int{1, 2, 5} {
+			for _, back := range []bool{false, true} {
+				for _, seq := range []bool{false, true} {
+					g := 4 * up
+					ur := packRows(randSlice(rng, up*g, 0.3), up, up)
+					z := randSlice(rng, T*g, 2)
+					// The Go twin, processing order.
+					c := make([]float32, up)
+					h := make([]float32, up)
+					want := make([][]float32, T)
+					for i := 0; i < T; i++ {
+						tt := i
+						if back {
+							tt = T - 1 - i
+						}
+						zi := append([]float32(nil), z[tt*g:][:g]...)
+						hn := make([]float32, up)
+						k := up
+						if i == 0 {
+							k = 0
+						}
+						lstmStepRowsGo(k, h, ur, zi, c, hn, up)
+						h, want[i] = hn, hn
+					}
+					// The kernel, outputs in rows of ldo with a gap.
+					ldo := up + 3
+					out := make([]float32, T*ldo)
+					ck := make([]float32, up)
+					gs := make([]float32, g)
+					zz := append([]float32(nil), z...)
+					zp, zs := &zz[0], 4*g
+					if back {
+						zp, zs = &zz[(T-1)*g], -4*g
+					}
+					hp, hs := &out[0], 4*ldo
+					if !seq {
+						hp, hs = &out[0], 0
+					}
+					switch up {
+					case 64:
+						lstmSeqR64(T, zp, zs, &ur[0], &ck[0], hp, hs, &gs[0])
+					case 32:
+						lstmSeqR32(T, zp, zs, &ur[0], &ck[0], hp, hs, &gs[0])
+					default:
+						lstmSeqR16(T, zp, zs, &ur[0], &ck[0], hp, hs, &gs[0])
+					}
+					for i := 0; i < T; i++ {
+						row := 0
+						if seq {
+							row = i
+						} else if i < T-1 {
+							continue
+						}
+						for j := 0; j < up; j++ {
+							got := out[row*ldo+j]
+							if d := math.Abs(float64(got - want[i][j])); d > 1e-5 {
+								t.Fatalf("up=%d T=%d back=%v seq=%v: step %d unit %d = %v, want %v", up, T, back, seq, i, j, got, want[i][j])
+							}
+						}
+						for j := up; j < ldo && row*ldo+j < len(out); j++ {
+							if out[row*ldo+j] != 0 {
+								t.Fatalf("up=%d T=%d: gap after row %d written", up, T, row)
+							}
+						}
+					}
+					for j := range ck {
+						if math.Abs(float64(ck[j]-c[j])) > 1e-5 {
+							t.Fatalf("up=%d T=%d back=%v: c[%d] = %v, want %v", up, T, back, j, ck[j], c[j])
+						}
+					}
 				}
 			}
 		}

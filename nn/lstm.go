@@ -74,7 +74,8 @@ func (l *LSTM) Prepare() error {
 }
 
 // ScratchSize is the chunk's pre-activations plus its h and c states.
-// A lone sample with sigmoid/tanh runs step by step (lstmSeq).
+// A lone sample with sigmoid/tanh runs step by step (lstmSeq), or in one
+// kernel call (runSeq).
 func (l *LSTM) ScratchSize(n int) int {
 	nb := min(n, rnnChunk)
 	s := nb*l.steps*l.g + 2*nb*l.up
@@ -101,6 +102,10 @@ func (l *LSTM) run(dst []float32, ldo, off int, revOut bool, x, mask []float32, 
 
 // chunk runs nb <= rnnChunk samples.
 func (l *LSTM) chunk(dst []float32, ldo, off int, revOut bool, x, mask []float32, nb int, scratch []float32) {
+	if nb == 1 && mask == nil && l.seqKernel() {
+		l.runSeq(dst, ldo, off, revOut, x, scratch)
+		return
+	}
 	if nb == 1 && l.fastGates() {
 		s := l.newSeq(dst, ldo, off, revOut, x, scratch)
 		for i := 0; i < l.steps; i++ {

@@ -12,11 +12,16 @@ package nn
 // contiguous row, so a step streams its block front to back. In panels (the
 // layout of the batched GEMMs) the 16 panels of a 64-unit block are 4 KiB
 // apart, all on the same L1 set; on an AMD EPYC (Zen 4, 32 KiB L1) that made
-// a step 1.6x slower. Odd steps stream the rows last to first: a 64-unit
-// layer's kernel (64 KiB) does not fit in L1, but the part the previous
-// step read last is still there when the next step starts with it (another
-// 18% per step there). The sums are then added in the other order, which
-// changes their rounding, not their accuracy.
+// a step 1.6x slower. Layers of 16, 32 or 64 units run all their steps in
+// one call (lstmSeqR, runSeq), which also overlaps each block's gate math
+// with the next step's multiply-adds by the rows of U that block's outputs
+// multiply.
+//
+// Every path adds the rows of U first to last and computes the gates with
+// the same instructions, so a sample's outputs are the same bits alone and
+// in a batch (TestGoldBatchBitExact). Streaming every other step's rows last
+// to first, which keeps in L1 the part of a 64 KiB kernel read last, was 18%
+// faster per step on the EPYC but rounds the sums differently.
 //
 // Bidirectional runs its two directions one after the other. Alternating
 // their steps (two independent dependency chains) was measured on the gold
@@ -39,8 +44,52 @@ type lstmSeq struct {
 	rev      bool
 }
 
-// seqScratch is the scratch an lstmSeq takes.
-func (l *LSTM) seqScratch() int { return l.steps*l.g + 3*l.up }
+// seqScratch is the scratch an lstmSeq or runSeq takes.
+func (l *LSTM) seqScratch() int { return l.steps*l.g + 3*l.up + l.g }
+
+// seqKernel reports whether a lone sample without a mask runs through the
+// whole-sequence kernel lstmSeqR (runSeq): with AVX-512, sigmoid/tanh, and
+// 16, 32 or 64 units (a single unit block without padding).
+func (l *LSTM) seqKernel() bool {
+	return haveAVX512 && l.ur != nil && l.Units == l.up && l.up <= 64
+}
+
+// runSeq is run for one sample without a mask when seqKernel holds: every
+// step in one call of lstmSeqR, outputs where run puts them.
+func (l *LSTM) runSeq(dst []float32, ldo, off int, revOut bool, x []float32, scratch []float32) {
+	T, g, up := l.steps, l.g, l.up
+	z := scratch[:T*g]
+	c := scratch[T*g:][:up]
+	hb := scratch[T*g+up:][:up]
+	gs := scratch[T*g+2*up:][:g]
+	l.project(z, x, 1)
+	clear(c)
+	zp, zs := &z[0], 4*g
+	if l.GoBackwards {
+		zp, zs = &z[(T-1)*g], -4*g
+	}
+	hp, hs := &hb[0], 0
+	if l.ReturnSequences {
+		_ = dst[(T-1)*ldo+off+up-1] // every output row
+		p0, ps := 0, ldo
+		if revOut {
+			p0, ps = T-1, -ldo
+		}
+		hp, hs = &dst[p0*ldo+off], 4*ps
+	}
+	_ = l.ur[up*g-1]
+	switch up {
+	case 64:
+		lstmSeqR64(T, zp, zs, &l.ur[0], &c[0], hp, hs, &gs[0])
+	case 32:
+		lstmSeqR32(T, zp, zs, &l.ur[0], &c[0], hp, hs, &gs[0])
+	default:
+		lstmSeqR16(T, zp, zs, &l.ur[0], &c[0], hp, hs, &gs[0])
+	}
+	if !l.ReturnSequences {
+		copy(dst[off:][:up], hb)
+	}
+}
 
 // fastGates reports whether the cell has the sigmoid/tanh kernels (valid
 // after Build).
@@ -75,7 +124,7 @@ func (s *lstmSeq) step(i int) {
 	if i == 0 { // h is zero before the first step
 		k = 0
 	}
-	lstmStep(k, s.h, l.u, l.ur, s.z[t*l.g:][:l.g], s.c, s.hn, l.up, i%2 == 1)
+	lstmStep(k, s.h, l.u, l.ur, s.z[t*l.g:][:l.g], s.c, s.hn, l.up)
 	s.h, s.hn = s.hn, s.h
 	if l.ReturnSequences {
 		p := i
@@ -97,9 +146,9 @@ func (s *lstmSeq) finish() {
 // pre-activations (4*up values, i, f, c, o blocks), z += h[0:k]·U, then the
 // cell update of lstmGatesFast from c into c and hn. U is the recurrent
 // kernel (k rows), packed twice: u in panels (packPanels), which the split
-// path reads, and ur in rows (packRows), which the AVX-512 kernels read, last
-// row first with rev. hn must not overlap h. z may be overwritten.
-func lstmStep(k int, h, u, ur, z, c, hn []float32, up int, rev bool) {
+// path reads, and ur in rows (packRows), which the AVX-512 kernels read.
+// hn must not overlap h. z may be overwritten.
+func lstmStep(k int, h, u, ur, z, c, hn []float32, up int) {
 	_ = z[4*up-1]
 	_ = c[up-1]
 	_ = hn[up-1]
@@ -113,28 +162,10 @@ func lstmStep(k int, h, u, ur, z, c, hn []float32, up int, rev bool) {
 		_ = ur[k*4*up-1]
 		hp = &h[0]
 	}
-	if !rev {
-		for ub := 0; ub < up; {
-			w := stepBlock(up - ub)
-			lstmStepRows(w, false, k, hp, &ur[k*4*ub], up, &z[ub], &c[ub], &hn[ub])
-			ub += w
-		}
-		return
-	}
-	// The blocks of stepBlock from the last: at most one of 16 units, one
-	// of 32, then those of 64.
-	ue, tail := up, up%64
-	if tail == 16 || tail == 48 {
-		ue -= 16
-		lstmStepRows(16, true, k, hp, &ur[k*4*ue], up, &z[ue], &c[ue], &hn[ue])
-	}
-	if tail >= 32 {
-		ue -= 32
-		lstmStepRows(32, true, k, hp, &ur[k*4*ue], up, &z[ue], &c[ue], &hn[ue])
-	}
-	for ue > 0 {
-		ue -= 64
-		lstmStepRows(64, true, k, hp, &ur[k*4*ue], up, &z[ue], &c[ue], &hn[ue])
+	for ub := 0; ub < up; {
+		w := stepBlock(up - ub)
+		lstmStepRows(w, k, hp, &ur[k*4*ub], up, &z[ub], &c[ub], &hn[ub])
+		ub += w
 	}
 }
 
@@ -152,21 +183,15 @@ func stepBlock(rem int) int {
 }
 
 // lstmStepRows runs the step kernel for a block of w units (u the block's
-// rows, z, c and hn its first unit), last row first with rev.
-func lstmStepRows(w int, rev bool, k int, h, u *float32, up int, z, c, hn *float32) {
-	switch {
-	case w == 64 && !rev:
+// rows, z, c and hn its first unit).
+func lstmStepRows(w int, k int, h, u *float32, up int, z, c, hn *float32) {
+	switch w {
+	case 64:
 		lstmStepR64(k, h, u, up, z, c, hn)
-	case w == 64:
-		lstmStepRr64(k, h, u, up, z, c, hn)
-	case w == 32 && !rev:
+	case 32:
 		lstmStepR32(k, h, u, up, z, c, hn)
-	case w == 32:
-		lstmStepRr32(k, h, u, up, z, c, hn)
-	case !rev:
-		lstmStepR16(k, h, u, up, z, c, hn)
 	default:
-		lstmStepRr16(k, h, u, up, z, c, hn)
+		lstmStepR16(k, h, u, up, z, c, hn)
 	}
 }
 
@@ -192,16 +217,12 @@ func packRows(p []float32, k, up int) []float32 {
 }
 
 // lstmStepRowsGo is the AVX-512 step kernels' computation in Go, on the
-// same layout (packRows) and in the same row order: their portable twin.
-func lstmStepRowsGo(k int, h, ur, z, c, hn []float32, up int, rev bool) {
+// same layout (packRows) and in the same order: their portable twin.
+func lstmStepRowsGo(k int, h, ur, z, c, hn []float32, up int) {
 	for ub := 0; ub < up; {
 		w := stepBlock(up - ub)
 		blk := ur[k*4*ub:][:k*4*w]
-		for i := 0; i < k; i++ {
-			r := i
-			if rev {
-				r = k - 1 - i
-			}
+		for r := 0; r < k; r++ {
 			hr := h[r]
 			for q := 0; q < 4; q++ {
 				zq := z[q*up+ub:][:w]

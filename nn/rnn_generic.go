@@ -53,12 +53,12 @@ func lstmStepR32(k int, h *float32, u *float32, up int, z *float32, c *float32, 
 func lstmStepR16(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32) {
 	panic("nn: no asm")
 }
-func lstmStepRr64(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32) {
+func lstmSeqR64(T int, z *float32, zstride int, u *float32, c *float32, h *float32, hstride int, gs *float32) {
 	panic("nn: no asm")
 }
-func lstmStepRr32(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32) {
+func lstmSeqR32(T int, z *float32, zstride int, u *float32, c *float32, h *float32, hstride int, gs *float32) {
 	panic("nn: no asm")
 }
-func lstmStepRr16(k int, h *float32, u *float32, up int, z *float32, c *float32, hout *float32) {
+func lstmSeqR16(T int, z *float32, zstride int, u *float32, c *float32, h *float32, hstride int, gs *float32) {
 	panic("nn: no asm")
 }
