@@ -19,6 +19,7 @@ import (
 	"github.com/seqcast/seqcast/internal/pyjson"
 	"github.com/seqcast/seqcast/kerasconfig"
 	"github.com/seqcast/seqcast/kerasfile"
+	"github.com/seqcast/seqcast/layers"
 	"github.com/seqcast/seqcast/scaler/skpickle"
 	"github.com/seqcast/seqcast/weights"
 )
@@ -57,8 +58,13 @@ type KerasOptions struct {
 	// Pickles bounds reading the scaler pickles (zero: skpickle's defaults).
 	Pickles skpickle.Limits
 	// Builders is the layer table whose classes are named when a layer's
-	// class is unsupported; nil means kerasconfig.Default().
+	// class is unsupported; nil means kerasconfig.Default(), with Layers'
+	// classes.
 	Builders kerasconfig.Builders
+	// Layers adds layer classes of the program's own (package layers): how
+	// their weights are stored, unless Keras.Layers is set, and their names
+	// in the supported list.
+	Layers layers.Set
 }
 
 // UnsupportedLayerError is a layer of a Keras file whose class seqcast
@@ -70,8 +76,8 @@ type UnsupportedLayerError struct {
 }
 
 func (e *UnsupportedLayerError) Error() string {
-	return fmt.Sprintf("bundle %s: layer %q has class %s, which seqcast does not support (supported: %s)",
-		e.File, e.Layer, e.Class, strings.Join(e.Supported, ", "))
+	return fmt.Sprintf("bundle %s: layer %q has class %s, which seqcast does not support (supported: %s); %s",
+		e.File, e.Layer, e.Class, strings.Join(e.Supported, ", "), kerasconfig.CustomLayers)
 }
 
 func (e *UnsupportedLayerError) Unwrap() error { return e.Err }
@@ -105,13 +111,22 @@ func FromKeras(path string, opts KerasOptions) (*Bundle, error) {
 	if (opts.SelfTestInput == "") != (opts.SelfTestOutput == "") {
 		return nil, fail(nil, "--self-test-input and --self-test-output go together")
 	}
-	m, err := readKeras(path, opts.Keras)
+	kopts := opts.Keras
+	if opts.Layers != nil && (kopts == nil || kopts.Layers == nil) {
+		k := kerasfile.Options{}
+		if kopts != nil {
+			k = *kopts
+		}
+		k.Layers = opts.Layers.Table()
+		kopts = &k
+	}
+	m, err := readKeras(path, kopts)
 	if err != nil {
 		var uc *kerasfile.UnsupportedClassError
 		if errors.As(err, &uc) {
 			b := opts.Builders
 			if b == nil {
-				b = kerasconfig.Default()
+				b = opts.Layers.Builders()
 			}
 			return nil, &UnsupportedLayerError{File: path, Layer: uc.Layer, Class: uc.Class, Supported: b.Classes(), Err: err}
 		}

@@ -90,7 +90,7 @@ func (p *parser) build(c *LayerConfig) (nn.Layer, error) {
 	if r := registeredName(c.spec); r != "" {
 		key = r
 		if _, ok := p.builders[key]; !ok {
-			return nil, c.refuse(fmt.Sprintf("custom object %q (registered_name)", r), p.builders.Classes())
+			return nil, c.refuseClass(fmt.Sprintf("custom object %q (registered_name)", r), p.builders.Classes())
 		}
 	}
 	if err := checkDType(c.name, c.class, c.m); err != nil {
@@ -98,7 +98,7 @@ func (p *parser) build(c *LayerConfig) (nn.Layer, error) {
 	}
 	b, ok := p.builders[key]
 	if !ok {
-		return nil, c.refuse("class "+c.class, p.builders.Classes())
+		return nil, c.refuseClass("class "+c.class, p.builders.Classes())
 	}
 	return b(c)
 }
@@ -106,6 +106,12 @@ func (p *parser) build(c *LayerConfig) (nn.Layer, error) {
 // refuse reports that the layer itself (what) is unsupported.
 func (c *LayerConfig) refuse(what string, supported []string) error {
 	return &Error{Layer: c.name, Class: c.class, Supported: supported, Err: unsupported(what, supported)}
+}
+
+// refuseClass reports a class the table lacks, and how a program adds it.
+func (c *LayerConfig) refuseClass(what string, supported []string) error {
+	return &Error{Layer: c.name, Class: c.class, Supported: supported,
+		Err: fmt.Errorf("%w; %s", unsupported(what, supported), CustomLayers)}
 }
 
 func conv1D(c *LayerConfig) (nn.Layer, error) {

@@ -10,6 +10,10 @@ import (
 // value that seqcast cannot run.
 var ErrUnsupported = errors.New("not supported")
 
+// CustomLayers is what an error about an unknown layer class says after the
+// supported list: how a program adds a class of its own.
+const CustomLayers = "a program can add a layer class of its own with package github.com/seqcast/seqcast/layers (docs/byo-model.md, Custom layers)"
+
 // Error is what Parse returns when a config cannot be built: every error
 // Parse returns is an *Error (find it with errors.As). Its message names
 // the file (when Options.File does), the layer and its class, the option

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/seqcast/seqcast/kerasconfig"
+	"github.com/seqcast/seqcast/layers"
 	"github.com/seqcast/seqcast/nn"
 )
 
@@ -43,13 +44,26 @@ func Load(dir string) (*Bundle, error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("weights: %s is not a directory", dir)
 	}
-	return load(os.DirFS(dir), dir)
+	return load(os.DirFS(dir), dir, LoadOptions{})
 }
 
 // LoadFS is Load reading from fsys (for example an embed.FS subtree made
 // with fs.Sub), whose root is the bundle.
 func LoadFS(fsys fs.FS) (*Bundle, error) {
-	return load(fsys, "")
+	return load(fsys, "", LoadOptions{})
+}
+
+// LoadOptions tunes LoadFSWith.
+type LoadOptions struct {
+	// Layers adds layer classes of the program's own (package layers) to
+	// the built-in ones the model config may use.
+	Layers layers.Set
+}
+
+// LoadFSWith is LoadFS with options: a model that uses a layer class of
+// the program's own loads when o.Layers supplies it.
+func LoadFSWith(fsys fs.FS, o LoadOptions) (*Bundle, error) {
+	return load(fsys, "", o)
 }
 
 // loader carries one Load.
@@ -95,7 +109,7 @@ func (l *loader) readSmall(name string) (data []byte, ok bool, err error) {
 	return data, true, nil
 }
 
-func load(fsys fs.FS, dir string) (*Bundle, error) {
+func load(fsys fs.FS, dir string, o LoadOptions) (*Bundle, error) {
 	l := &loader{fsys: fsys, dir: dir}
 	b := &Bundle{SelfTestError: -1}
 
@@ -125,7 +139,11 @@ func load(fsys fs.FS, dir string) (*Bundle, error) {
 	if b.Manifest != nil {
 		version = b.Manifest.KerasVersion
 	}
-	b.Model, b.Info, err = kerasconfig.Parse(data, kerasconfig.Options{KerasVersion: version, File: l.show("model.json")})
+	var builders kerasconfig.Builders // nil: kerasconfig.Default()
+	if o.Layers != nil {
+		builders = o.Layers.Builders()
+	}
+	b.Model, b.Info, err = kerasconfig.Parse(data, kerasconfig.Options{KerasVersion: version, File: l.show("model.json"), Builders: builders})
 	if err != nil {
 		return nil, l.fail("%w", err) // the *kerasconfig.Error names the file
 	}
