@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seqcast/seqcast/bundle"
+	"github.com/seqcast/seqcast/layers"
 	"github.com/seqcast/seqcast/weights"
 )
 
@@ -48,7 +49,12 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, version int64, obs For
 // give finite values) before it is returned. obs, if not nil, is told about
 // every forward pass.
 func New(ctx context.Context, b *bundle.Bundle, name string, version int64, obs ForwardObserver) (*Model, error) {
-	wb, err := weights.LoadFS(b.FS())
+	return newModel(ctx, b, name, version, obs, nil)
+}
+
+// newModel is New with the layer classes custom adds (Options.Layers).
+func newModel(ctx context.Context, b *bundle.Bundle, name string, version int64, obs ForwardObserver, custom layers.Set) (*Model, error) {
+	wb, err := weights.LoadFSWith(b.FS(), weights.LoadOptions{Layers: custom})
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seqcast/seqcast/kerasconfig"
+	"github.com/seqcast/seqcast/layers"
 )
 
 // Version states, as TensorFlow Serving reports them.
@@ -55,6 +56,10 @@ type Options struct {
 	// source) keeps being reported in Status with state END, unless it is
 	// loaded again first (default DefaultEndRetention; at most 32 per model).
 	EndRetention time.Duration
+	// Layers adds layer classes of the program's own (package layers) to
+	// the built-in ones, for every model the registry loads: a Keras file
+	// or bundle whose config uses one then loads.
+	Layers layers.Set
 }
 
 // VersionStatus is one version's state in the TF Serving status format.
@@ -334,11 +339,11 @@ func (r *Registry) loadSet(ctx context.Context, name string, found []Found) (*mo
 			return nil, err
 		}
 		t0 := time.Now()
-		b, err := f.Read()
+		b, err := f.Read(r.opts.Layers)
 		if err != nil {
 			return nil, fmt.Errorf("serving: model %q version %d (%s): %w", f.Name, f.Version, f.Origin, err)
 		}
-		m, err := New(ctx, b, f.Name, f.Version, r.opts.Observer)
+		m, err := newModel(ctx, b, f.Name, f.Version, r.opts.Observer, r.opts.Layers)
 		if err != nil {
 			return nil, fmt.Errorf("serving: model %q version %d (%s): %w", f.Name, f.Version, f.Origin, err)
 		}

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/seqcast/seqcast/bundle"
+	"github.com/seqcast/seqcast/layers"
 )
 
 // Found is one model version a Source offers: its name, its version, and a
@@ -25,7 +26,9 @@ type Found struct {
 	Version int64
 	Origin  string // a path or "embedded:NAME", for logs and status
 	Kind    string // "bundle", "keras" or "embedded", for logs
-	Read    func() (*bundle.Bundle, error)
+	// Read reads the version; custom (Options.Layers) supplies the layer
+	// classes of the program's own that a Keras file may use.
+	Read func(custom layers.Set) (*bundle.Bundle, error)
 	// Options holds the model's settings from its configuration file
 	// (NAME/model.yaml in a models dir); nil when it has none.
 	Options     *ModelOptions
@@ -202,7 +205,7 @@ func (d modelsDir) scanModel(log *slog.Logger, name, dir string) ([]Found, error
 		f := Found{Name: name, Version: v, Origin: vp, Kind: "bundle", Options: opts, OptionsFile: optsFile}
 		if cfgErr != nil {
 			err := cfgErr
-			f.Read = func() (*bundle.Bundle, error) { return nil, err }
+			f.Read = func(layers.Set) (*bundle.Bundle, error) { return nil, err }
 		} else {
 			var k *KerasConfig
 			if cfg != nil {
@@ -211,7 +214,7 @@ func (d modelsDir) scanModel(log *slog.Logger, name, dir string) ([]Found, error
 			if kf, _ := kerasFileIn(vp); kf != "" {
 				f.Kind = "keras"
 			}
-			f.Read = func() (*bundle.Bundle, error) { return readVersion(vp, name, v, k) }
+			f.Read = func(custom layers.Set) (*bundle.Bundle, error) { return readVersion(vp, name, v, k, custom) }
 		}
 		out = append(out, f)
 	}
@@ -258,8 +261,8 @@ func kerasFileIn(dir string) (string, error) {
 }
 
 // readVersion reads one version folder: a bundle, or its one Keras file with
-// the preprocessing k describes (nil: none).
-func readVersion(dir, name string, version int64, k *KerasConfig) (*bundle.Bundle, error) {
+// the preprocessing k describes (nil: none) and the layers custom adds.
+func readVersion(dir, name string, version int64, k *KerasConfig, custom layers.Set) (*bundle.Bundle, error) {
 	kf, err := kerasFileIn(dir)
 	if err != nil {
 		return nil, &bundle.Error{Origin: dir, Reason: err.Error()}
@@ -269,6 +272,7 @@ func readVersion(dir, name string, version int64, k *KerasConfig) (*bundle.Bundl
 	}
 	opts := k.options(dir)
 	opts.Name, opts.Version = name, strconv.FormatInt(version, 10)
+	opts.Layers = custom
 	return readKeras(kf, opts, KerasSettle)
 }
 
@@ -321,19 +325,26 @@ func readKeras(path string, opts bundle.KerasOptions, settle time.Duration) (*bu
 // manifest's version if it is an integer, else 1).
 func BundleDir(name string, version int64, dir string) Source {
 	return single{f: Found{Name: name, Version: version, Origin: dir, Kind: "bundle",
-		Read: func() (*bundle.Bundle, error) { return bundle.ReadDir(dir, bundle.Options{}) }}, check: dir}
+		Read: func(layers.Set) (*bundle.Bundle, error) { return bundle.ReadDir(dir, bundle.Options{}) }}, check: dir}
 }
 
 // KerasFile serves a Keras .h5 or .keras file under name, at version (0:
 // 1), with the preprocessing opts describes (scaler pickles or window
-// z-score, as `seqcast import` takes them). Each load reads the file again.
+// z-score, as `seqcast import` takes them). Each load reads the file again,
+// with the registry's Options.Layers unless opts.Layers is set.
 func KerasFile(name string, version int64, path string, opts bundle.KerasOptions) Source {
 	opts.Name = name
 	if version > 0 {
 		opts.Version = strconv.FormatInt(version, 10)
 	}
 	return single{f: Found{Name: name, Version: version, Origin: path, Kind: "keras",
-		Read: func() (*bundle.Bundle, error) { return readKeras(path, opts, KerasSettle) }}, check: path}
+		Read: func(custom layers.Set) (*bundle.Bundle, error) {
+			o := opts
+			if o.Layers == nil {
+				o.Layers = custom
+			}
+			return readKeras(path, o, KerasSettle)
+		}}, check: path}
 }
 
 // Embedded serves a bundle compiled into the binary (see package models),
@@ -341,7 +352,8 @@ func KerasFile(name string, version int64, path string, opts bundle.KerasOptions
 func Embedded(name string, version int64, fsys fs.FS) Source {
 	origin := "embedded:" + name
 	read := sync.OnceValues(func() (*bundle.Bundle, error) { return bundle.FromFS(fsys, origin, bundle.Options{}) })
-	return single{f: Found{Name: name, Version: version, Origin: origin, Kind: "embedded", Read: read}}
+	return single{f: Found{Name: name, Version: version, Origin: origin, Kind: "embedded",
+		Read: func(layers.Set) (*bundle.Bundle, error) { return read() }}}
 }
 
 // single is a source of one model version.
