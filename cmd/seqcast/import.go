@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/seqcast/seqcast/internal/kerasflags"
 )
 
 // runImport turns a Keras file into a bundle directory, in pure Go: the
@@ -20,8 +22,8 @@ import (
 func runImport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var kf kerasFlags
-	kf.register(fs)
+	var kf kerasflags.Flags
+	kf.Register(fs)
 	out := fs.String("out", "", "bundle directory to write (required)")
 	stIn := fs.String("self-test-input", "", ".npy (N, T, F): model inputs, already scaled")
 	stOut := fs.String("self-test-output", "", ".npy: what model.predict returned for them")
@@ -37,7 +39,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	kf.set = set
+	kf.Set = set
 	usage := func(msg string) int {
 		fmt.Fprintf(stderr, "seqcast import: %s\n", msg)
 		fs.Usage()
@@ -53,10 +55,10 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	case set["self-test-tolerance"] && *stIn == "":
 		return usage("--self-test-tolerance needs --self-test-input and --self-test-output")
 	}
-	if err := kf.check(); err != nil {
+	if err := kf.Check(); err != nil {
 		return usage(err.Error())
 	}
-	opts := kf.options()
+	opts := kf.Options()
 	opts.SelfTestInput, opts.SelfTestOutput = *stIn, *stOut
 	if *stIn != "" {
 		opts.SelfTestTolerance = stTol

@@ -11,51 +11,6 @@ import (
 	"github.com/seqcast/seqcast/weights"
 )
 
-// kerasFlags are the preprocessing flags a Keras file takes (import; the
-// same names as tools/export_keras.py's).
-type kerasFlags struct {
-	scalerX, scalerY string
-	windowZScore     bool
-	epsilon          float64
-	targetFeature    int
-	window           int
-	set              map[string]bool // flags given on the command line
-}
-
-func (k *kerasFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&k.scalerX, "scaler-x", "", "scikit-learn scaler pickle (pickle.dump or joblib.dump) fitted on the model inputs")
-	fs.StringVar(&k.scalerY, "scaler-y", "", "scikit-learn scaler pickle fitted on the targets (its inverse is applied to outputs)")
-	fs.BoolVar(&k.windowZScore, "window-zscore", false, "per-window z-score of the input, outputs de-normalized with the same window's stats")
-	fs.Float64Var(&k.epsilon, "epsilon", 1e-8, "window z-score: added to the population std")
-	fs.IntVar(&k.targetFeature, "target-feature", 0, "window z-score: input feature whose stats de-normalize the output")
-	fs.IntVar(&k.window, "window", 0, "time steps per window (default: the model's input length)")
-}
-
-// check reports a usage error: exclusive flags, or window z-score options
-// without --window-zscore (which the Python exporter silently ignores).
-func (k *kerasFlags) check() error {
-	if k.windowZScore && (k.scalerX != "" || k.scalerY != "") {
-		return fmt.Errorf("--window-zscore and --scaler-x/--scaler-y are exclusive")
-	}
-	if !k.windowZScore && (k.set["epsilon"] || k.set["target-feature"]) {
-		return fmt.Errorf("--epsilon and --target-feature need --window-zscore")
-	}
-	if k.set["window"] && k.window <= 0 {
-		return fmt.Errorf("--window must be positive")
-	}
-	return nil
-}
-
-func (k *kerasFlags) options() bundle.KerasOptions {
-	o := bundle.KerasOptions{ScalerX: k.scalerX, ScalerY: k.scalerY, WindowZScore: k.windowZScore,
-		TargetFeature: k.targetFeature, Window: k.window}
-	if k.windowZScore {
-		eps := k.epsilon
-		o.Epsilon = &eps
-	}
-	return o
-}
-
 // parseInterspersed parses args with fs allowing flags after positional
 // arguments (seqcast import MODEL.keras --out DIR), and returns the
 // positional ones and the names of the flags set.
