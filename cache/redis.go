@@ -53,7 +53,18 @@ type Redis struct {
 	timeout time.Duration
 	mode    string
 	closed  atomic.Bool
+
+	// reload, set for a Cluster client, asks go-redis to re-read the slot
+	// map; lastReload (UnixNano) throttles it to one per clusterReloadEvery.
+	reload     func()
+	lastReload atomic.Int64
 }
+
+// clusterReloadEvery bounds how often failed operations on a Cluster make
+// the client re-read the slot map (go-redis coalesces the reloads and runs
+// them in the background; this keeps a cluster that is wholly down from
+// being asked in a tight loop).
+const clusterReloadEvery = 100 * time.Millisecond
 
 // Redis modes reported by (*Redis).Mode.
 const (
@@ -87,7 +98,11 @@ const (
 // the whole OpTimeout when the server refuses connections) and does not
 // retry failed commands (max_retries=-1; a cache miss is cheaper than a
 // retry). While the server is down operations fail fast; go-redis probes it
-// about once a second and resumes by itself. Unless SkipPing is set,
+// about once a second and resumes by itself. On a Cluster, a failed
+// operation also makes the client re-read the slot map (at most every
+// 100ms), so the replica promoted after a master crashed gets that master's
+// keys within a reload, not at go-redis's periodic one a minute later.
+// Unless SkipPing is set,
 // NewRedis sends PING (bounded by ctx and DialTimeout) and fails if the
 // server does not answer; the error never contains the password.
 func NewRedis(ctx context.Context, rawURL string, opts RedisOptions) (*Redis, error) {
@@ -127,7 +142,12 @@ func NewRedisClient(client redis.UniversalClient, opts RedisOptions) *Redis {
 	if opts.OpTimeout <= 0 {
 		opts.OpTimeout = DefaultRedisOpTimeout
 	}
-	return &Redis{client: client, prefix: opts.Prefix, timeout: opts.OpTimeout, mode: RedisStandalone}
+	r := &Redis{client: client, prefix: opts.Prefix, timeout: opts.OpTimeout, mode: RedisStandalone}
+	if cc, ok := client.(*redis.ClusterClient); ok {
+		r.mode = RedisCluster
+		r.reload = func() { cc.ReloadState(context.Background()) }
+	}
+	return r
 }
 
 // Backend returns "redis".
@@ -189,7 +209,26 @@ func (r *Redis) wrap(op string, err error) error {
 	if errors.Is(err, redis.ErrClosed) {
 		return ErrClosed
 	}
+	r.reloadSlots()
 	return fmt.Errorf("cache: redis %s: %w", op, err)
+}
+
+// reloadSlots makes a Cluster client re-read the slot map after a failed
+// operation, at most once per clusterReloadEvery. go-redis re-reads it by
+// itself on a MOVED reply, but not when a master stops answering: without
+// this, the slots of a master that crashed keep failing (as misses) until
+// go-redis's periodic reload, a minute later, although a replica took them
+// over within seconds.
+func (r *Redis) reloadSlots() {
+	if r.reload == nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := r.lastReload.Load()
+	if now-last < int64(clusterReloadEvery) || !r.lastReload.CompareAndSwap(last, now) {
+		return
+	}
+	r.reload()
 }
 
 // redisConfig is a parsed NewRedis URL: exactly one of the option pointers

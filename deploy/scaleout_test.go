@@ -1,12 +1,9 @@
 package deploy
 
 import (
-	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -145,56 +142,13 @@ func testScaleOut(t *testing.T, bin, redisURL string) {
 	}
 }
 
-// startCluster starts n redis-server processes in cluster mode on free
-// loopback ports (client and bus port chosen explicitly with cluster-port),
-// joins them as n masters with redis-cli --cluster create and waits until
-// every node reports cluster_state:ok. It returns the nodes' addresses;
-// they are stopped when the test ends.
+// startCluster starts a Redis Cluster of n masters without replicas (see
+// startRedisCluster) and returns the nodes' addresses.
 func startCluster(t *testing.T, cli string, n int) []string {
 	t.Helper()
 	var addrs []string
-	for i := range n {
-		dir := t.TempDir()
-		port, bus := freePort(t), freePort(t)
-		cmd := exec.Command("redis-server",
-			"--port", strconv.Itoa(port),
-			"--cluster-port", strconv.Itoa(bus),
-			"--bind", "127.0.0.1",
-			"--cluster-enabled", "yes",
-			"--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-			"--cluster-node-timeout", "5000",
-			"--save", "", "--appendonly", "no",
-			"--dir", dir, "--daemonize", "no", "--protected-mode", "yes",
-			"--logfile", filepath.Join(dir, "redis.log"))
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("cluster node %d: %v", i, err)
-		}
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		})
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		addrs = append(addrs, addr)
-		waitFor(t, 15*time.Second, "cluster node "+addr+" answering PING", func() bool {
-			out, err := exec.Command(cli, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "ping").Output()
-			return err == nil && strings.TrimSpace(string(out)) == "PONG"
-		}, func() string { b, _ := os.ReadFile(filepath.Join(dir, "redis.log")); return string(b) })
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	args := append([]string{"--cluster", "create"}, addrs...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
-	if out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput(); err != nil {
-		t.Fatalf("redis-cli %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	for _, a := range addrs {
-		host, port, _ := net.SplitHostPort(a)
-		var last string
-		waitFor(t, 30*time.Second, "cluster_state:ok on "+a, func() bool {
-			out, _ := exec.Command(cli, "-h", host, "-p", port, "cluster", "info").Output()
-			last = string(out)
-			return strings.Contains(last, "cluster_state:ok")
-		}, func() string { return last })
+	for _, node := range startRedisCluster(t, cli, n, 0, 5*time.Second) {
+		addrs = append(addrs, node.addr)
 	}
 	return addrs
 }
