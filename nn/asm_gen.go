@@ -374,104 +374,149 @@ func gates(w func(string, ...any), nb int, acc func(q, j int) string) {
 }
 
 // kernelSeq writes lstmSeqR{16*nb}: every step of one sample through an
-// LSTM of 16*nb units (no padding), pipelined: after the gates of each
-// block of 16 units, the next step's GEMV takes the rows of U those units'
-// new outputs multiply, so that the gate math of one block overlaps the
-// next step's multiply-adds of the block before. Rows are added first to
-// last, as the batched kernels add them.
+// LSTM of 16*nb units (no padding). A step computes the gate sums of one
+// block of 16 units at a time (all rows of U for its columns), and the gate
+// math of each block while the next block's sums are computed (the two are
+// independent, so the core overlaps them). Steps alternate the block order
+// (first to last, then last to first): the blocks a step ends with are
+// still in L1 when the next one starts with them, which matters when U (64
+// KiB at 64 units) does not fit in L1. For that, U is packed by blocks
+// (packSeqRows: each block's rows one contiguous run, which uses every L1
+// set). Each sum still adds the rows first to last, as the batched kernels
+// do.
 func kernelSeq(w func(string, ...any), nb int) {
 	units := 16 * nb
 	name := fmt.Sprintf("lstmSeqR%d", units)
-	acc := func(q, j int) string { return fmt.Sprintf("Z%d", q*nb+j) }
-	rb := 4 * nb * 64 // bytes per row of U
-	gb := 64 * nb     // bytes per gate block of z
+	gb := 64 * nb                                     // bytes per gate block of z
+	const rb = 4 * 64                                 // bytes per row of a block of U
+	ub := units * rb                                  // bytes per block of U
+	ushift := map[int]int{16: 6, 32: 7, 64: 8}[units] // ub / 64 = 2^ushift
+	acc := func(q int) string { return fmt.Sprintf("Z%d", q) }
+	bcs := []string{"Z8", "Z9", "Z10", "Z11"}
 	w("// func %s(T int, z *float32, zstride int, u *float32, c *float32, h *float32, hstride int, gs *float32)", name)
 	w(`// AVX-512: T >= 1 steps (sigmoid/tanh) of one sample through an LSTM of
 // %d units. z is the first processed step's pre-activations (x·W + b, four
 // gate blocks of %d), the next ones zstride bytes apart; u the recurrent
-// kernel in rows (packRows); c the cell state (zero on entry, updated); h
-// where step 0's output goes, step i's at h + i*hstride bytes (hstride 0:
-// one buffer, overwritten); gs scratch for 4*%d values.`, units, units, units)
+// kernel (packSeqRows); c the cell state (zero on entry, updated); h where
+// step 0's output goes, step i's at h + i*hstride bytes (hstride must not
+// be 0: a step reads the previous output while writing its own); gs scratch
+// for 4*%d values.`, units, units, units)
 	w("TEXT ·%s(SB), NOSPLIT, $0-64", name)
 	w("\tMOVQ T+0(FP), CX")
 	w("\tMOVQ z+8(FP), DX")
 	w("\tMOVQ zstride+16(FP), R8")
 	w("\tMOVQ u+24(FP), AX")
 	w("\tMOVQ c+32(FP), DI")
-	w("\tMOVQ h+40(FP), SI")
+	w("\tMOVQ h+40(FP), R14")
 	w("\tMOVQ hstride+48(FP), R9")
 	w("\tMOVQ gs+56(FP), BX")
-	loadZ := func() {
+	// gate is the cell update of the unit block at byte offset ix (a
+	// register) from the sums in gs: c and the output at R14 there.
+	gate := func(ix string) []string {
+		return []string{
+			fmt.Sprintf("VMOVUPS (BX)(%s*1), Z16", ix),
+			fmt.Sprintf("VMOVUPS %d(BX)(%s*1), Z17", gb, ix),
+			fmt.Sprintf("VMOVUPS %d(BX)(%s*1), Z18", 2*gb, ix),
+			fmt.Sprintf("VMOVUPS %d(BX)(%s*1), Z19", 3*gb, ix),
+			"SIGMOIDZ(Z16, Z20, Z21)",
+			"TANHZ(Z18, Z22, Z23, Z24)",
+			"VMULPS Z16, Z18, Z18",
+			"SIGMOIDZ(Z17, Z25, Z26)",
+			fmt.Sprintf("VMOVUPS (DI)(%s*1), Z30", ix),
+			"VFMADD213PS Z18, Z17, Z30",
+			fmt.Sprintf("VMOVUPS Z30, (DI)(%s*1)", ix),
+			"SIGMOIDZ(Z19, Z20, Z21)",
+			"TANHZ(Z30, Z22, Z23, Z24)",
+			"VMULPS Z19, Z30, Z30",
+			fmt.Sprintf("VMOVUPS Z30, (R14)(%s*1)", ix),
+		}
+	}
+	emit := func(l []string) {
+		for _, x := range l {
+			w("\t%s", x)
+		}
+	}
+	// loadZ loads the step's z of the block at ix into the sums; storeG
+	// stores them to gs.
+	loadZ := func(ix string) {
 		for q := 0; q < 4; q++ {
-			for j := 0; j < nb; j++ {
-				w("\tVMOVUPS %d(DX), %s", q*gb+64*j, acc(q, j))
-			}
+			w("\tVMOVUPS %d(DX)(%s*1), %s", q*gb, ix, acc(q))
 		}
 	}
-	loadZ()
-	w("%sstep:", name)
-	for q := 0; q < 4; q++ {
-		for j := 0; j < nb; j++ {
-			w("\tVMOVUPS %s, %d(BX)", acc(q, j), q*gb+64*j)
+	storeG := func(ix string) {
+		for q := 0; q < 4; q++ {
+			w("\tVMOVUPS %s, %d(BX)(%s*1)", acc(q), q*gb, ix)
 		}
 	}
-	w("\tDECQ CX")
-	w("\tJZ   %slast", name)
-	w("\tADDQ R8, DX")
-	loadZ()
-	// gate writes the cell update of the block at byte offset R12 from
-	// the sums in g: c and h updated there.
-	gate := func() {
-		w("\tVMOVUPS (BX)(R12*1), Z16")
-		w("\tVMOVUPS %d(BX)(R12*1), Z17", gb)
-		w("\tVMOVUPS %d(BX)(R12*1), Z18", 2*gb)
-		w("\tVMOVUPS %d(BX)(R12*1), Z19", 3*gb)
-		w("\tSIGMOIDZ(Z16, Z20, Z21)")
-		w("\tTANHZ(Z18, Z22, Z23, Z24)")
-		w("\tVMULPS Z16, Z18, Z18")
-		w("\tSIGMOIDZ(Z17, Z25, Z26)")
-		w("\tVMOVUPS (DI)(R12*1), Z30")
-		w("\tVFMADD213PS Z18, Z17, Z30")
-		w("\tVMOVUPS Z30, (DI)(R12*1)")
-		w("\tSIGMOIDZ(Z19, Z20, Z21)")
-		w("\tTANHZ(Z30, Z22, Z23, Z24)")
-		w("\tVMULPS Z19, Z30, Z30")
-		w("\tVMOVUPS Z30, (SI)(R12*1)")
-	}
-	bcs := []string{"Z27", "Z28", "Z29", "Z31"}
-	// rows writes the next step's multiply-adds by the 16 rows of U of the
-	// block (R11 its first row, R12 its byte offset in h).
-	rows := func() {
-		for r := 0; r < 16; r++ {
+	// gemv adds h (at SI)·U for the block whose rows of U start at AX+ix,
+	// rows first to last, with the lines of other spread between the rows.
+	gemv := func(ix string, other []string) {
+		per := (len(other) + units - 1) / units
+		for r := 0; r < units; r++ {
 			bc := bcs[r%len(bcs)]
-			w("\tVBROADCASTSS %d(SI)(R12*1), %s", 4*r, bc)
+			w("\tVBROADCASTSS %d(SI), %s", 4*r, bc)
 			for q := 0; q < 4; q++ {
-				for j := 0; j < nb; j++ {
-					w("\tVFMADD231PS %d(R11), %s, %s", r*rb+(q*nb+j)*64, bc, acc(q, j))
-				}
+				w("\tVFMADD231PS %d(AX)(%s*1), %s, %s", r*rb+q*64, ix, bc, acc(q))
+			}
+			for i := 0; i < per && len(other) > 0; i++ {
+				w("\t%s", other[0])
+				other = other[1:]
 			}
 		}
+		emit(other)
 	}
-	w("\tMOVQ $%d, R13", nb)
+	// Step 0: the previous output is zero, so the sums are z. R12 ends at
+	// the last block, where step 1 starts.
 	w("\tXORQ R12, R12")
-	w("\tMOVQ AX, R11")
-	w("%sblock:", name)
-	gate()
-	rows()
-	w("\tADDQ $64, R12")
-	w("\tADDQ $%d, R11", 16*rb)
-	w("\tDECQ R13")
-	w("\tJNZ  %sblock", name)
-	w("\tADDQ R9, SI")
+	for j := 0; j < nb; j++ {
+		if j > 0 {
+			w("\tADDQ $64, R12")
+		}
+		loadZ("R12")
+		storeG("R12")
+		emit(gate("R12"))
+	}
+	w("%sstep:", name)
+	w("\tDECQ CX")
+	w("\tJZ   %sdone", name)
+	w("\tADDQ R8, DX")
+	w("\tMOVQ R14, SI // the previous output")
+	w("\tADDQ R9, R14")
+	// R12: the block whose sums go first (where the step before ended), R11
+	// its rows' offset in U.
+	w("\tMOVQ R12, R11")
+	w("\tSHLQ $%d, R11", ushift)
+	loadZ("R12")
+	gemv("R11", nil)
+	storeG("R12")
+	if nb > 1 {
+		w("\tMOVQ $%d, R10", nb-1)
+		w("\tTESTQ R12, R12")
+		w("\tJNZ  %sback", name)
+		for _, dir := range []string{"fwd", "back"} {
+			op := "ADDQ"
+			if dir == "back" {
+				op = "SUBQ"
+				w("%sback:", name)
+			}
+			w("%s%sloop:", name, dir)
+			w("\tMOVQ R12, R13")
+			w("\t%s $64, R12", op)
+			w("\t%s $%d, R11", op, ub)
+			loadZ("R12")
+			gemv("R11", gate("R13"))
+			storeG("R12")
+			w("\tDECQ R10")
+			w("\tJNZ  %s%sloop", name, dir)
+			if dir == "fwd" {
+				w("\tJMP  %slast", name)
+			}
+		}
+		w("%slast:", name)
+	}
+	emit(gate("R12"))
 	w("\tJMP  %sstep", name)
-	w("%slast:", name)
-	w("\tMOVQ $%d, R13", nb)
-	w("\tXORQ R12, R12")
-	w("%slastloop:", name)
-	gate()
-	w("\tADDQ $64, R12")
-	w("\tDECQ R13")
-	w("\tJNZ  %slastloop", name)
+	w("%sdone:", name)
 	w("\tVZEROUPPER")
 	w("\tRET")
 	w("")

@@ -196,7 +196,7 @@ func TestBidirectionalBatchOne(t *testing.T) {
 
 // TestLSTMSeqKernel runs the whole-sequence kernels (lstmSeqR16, 32, 64)
 // against their Go twin, lstmStepRowsGo step after step, with z rows read
-// forwards and backwards and outputs to one buffer or to strided rows.
+// forwards and backwards and outputs to rows forwards and backwards.
 func TestLSTMSeqKernel(t *testing.T) {
 	if !haveAVX512 {
 		t.Log("lstmSeqR: not run: this CPU (or build) lacks AVX-512F; its Go twin lstmStepRowsGo is tested in TestLSTMStep")
@@ -206,9 +206,10 @@ func TestLSTMSeqKernel(t *testing.T) {
 	for _, up := range []int{16, 32, 64} {
 		for _, T := range []int{1, 2, 5} {
 			for _, back := range []bool{false, true} {
-				for _, seq := range []bool{false, true} {
+				for _, neg := range []bool{false, true} {
 					g := 4 * up
-					ur := packRows(randSlice(rng, up*g, 0.3), up, up)
+					uk := randSlice(rng, up*g, 0.3)
+					ur, us := packRows(uk, up, up), packSeqRows(uk, up, up)
 					z := randSlice(rng, T*g, 2)
 					// The Go twin, processing order.
 					c := make([]float32, up)
@@ -239,28 +240,26 @@ func TestLSTMSeqKernel(t *testing.T) {
 						zp, zs = &zz[(T-1)*g], -4*g
 					}
 					hp, hs := &out[0], 4*ldo
-					if !seq {
-						hp, hs = &out[0], 0
+					if neg { // step i's output in row T-1-i
+						hp, hs = &out[(T-1)*ldo], -4*ldo
 					}
 					switch up {
 					case 64:
-						lstmSeqR64(T, zp, zs, &ur[0], &ck[0], hp, hs, &gs[0])
+						lstmSeqR64(T, zp, zs, &us[0], &ck[0], hp, hs, &gs[0])
 					case 32:
-						lstmSeqR32(T, zp, zs, &ur[0], &ck[0], hp, hs, &gs[0])
+						lstmSeqR32(T, zp, zs, &us[0], &ck[0], hp, hs, &gs[0])
 					default:
-						lstmSeqR16(T, zp, zs, &ur[0], &ck[0], hp, hs, &gs[0])
+						lstmSeqR16(T, zp, zs, &us[0], &ck[0], hp, hs, &gs[0])
 					}
 					for i := 0; i < T; i++ {
-						row := 0
-						if seq {
-							row = i
-						} else if i < T-1 {
-							continue
+						row := i
+						if neg {
+							row = T - 1 - i
 						}
 						for j := 0; j < up; j++ {
 							got := out[row*ldo+j]
 							if d := math.Abs(float64(got - want[i][j])); d > 1e-5 {
-								t.Fatalf("up=%d T=%d back=%v seq=%v: step %d unit %d = %v, want %v", up, T, back, seq, i, j, got, want[i][j])
+								t.Fatalf("up=%d T=%d back=%v neg=%v: step %d unit %d = %v, want %v", up, T, back, neg, i, j, got, want[i][j])
 							}
 						}
 						for j := up; j < ldo && row*ldo+j < len(out); j++ {

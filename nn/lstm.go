@@ -32,6 +32,7 @@ type LSTM struct {
 
 	rnnCore
 	ur []float32 // recurrent kernel in rows (packRows) for lstmStep, with AVX-512
+	us []float32 // the same for lstmSeqR (packSeqRows), when seqKernel
 }
 
 // Class returns "LSTM".
@@ -66,9 +67,13 @@ func (l *LSTM) Prepare() error {
 		l.bi = l.pad(l.params[2].Value, 1, l.Units)
 	}
 	l.raKind, l.actKind = kindOf(l.RecurrentActivation), kindOf(l.Activation)
-	l.ur = nil
+	l.ur, l.us = nil, nil
 	if haveAVX512 && l.fastGates() {
-		l.ur = packRows(l.pad(l.params[1].Value, l.Units, l.Units), l.Units, l.up)
+		p := l.pad(l.params[1].Value, l.Units, l.Units)
+		l.ur = packRows(p, l.Units, l.up)
+		if l.Units == l.up && l.up <= 64 {
+			l.us = packSeqRows(p, l.Units, l.up)
+		}
 	}
 	return nil
 }

@@ -13,15 +13,17 @@ package nn
 // layout of the batched GEMMs) the 16 panels of a 64-unit block are 4 KiB
 // apart, all on the same L1 set; on an AMD EPYC (Zen 4, 32 KiB L1) that made
 // a step 1.6x slower. Layers of 16, 32 or 64 units run all their steps in
-// one call (lstmSeqR, runSeq), which also overlaps each block's gate math
-// with the next step's multiply-adds by the rows of U that block's outputs
-// multiply.
+// one call (lstmSeqR, runSeq), 16 units at a time: the gate math of one
+// block runs while the next block's sums are computed, and steps take the
+// blocks first to last, then last to first, so that the blocks a step ends
+// with (the part of a 64 KiB kernel still in L1) are the ones the next step
+// starts with. On the EPYC that took the gold model's batch-1 pass from 85
+// (the step kernels alone) to 74 cpu-us.
 //
 // Every path adds the rows of U first to last and computes the gates with
 // the same instructions, so a sample's outputs are the same bits alone and
-// in a batch (TestGoldBatchBitExact). Streaming every other step's rows last
-// to first, which keeps in L1 the part of a 64 KiB kernel read last, was 18%
-// faster per step on the EPYC but rounds the sums differently.
+// in a batch (TestGoldBatchBitExact). Reversing the row order of every
+// other step instead would reuse L1 as well but round the sums differently.
 //
 // Bidirectional runs its two directions one after the other. Alternating
 // their steps (two independent dependency chains) was measured on the gold
@@ -45,13 +47,13 @@ type lstmSeq struct {
 }
 
 // seqScratch is the scratch an lstmSeq or runSeq takes.
-func (l *LSTM) seqScratch() int { return l.steps*l.g + 3*l.up + l.g }
+func (l *LSTM) seqScratch() int { return l.steps*(l.g+l.up) + 3*l.up + l.g }
 
 // seqKernel reports whether a lone sample without a mask runs through the
 // whole-sequence kernel lstmSeqR (runSeq): with AVX-512, sigmoid/tanh, and
-// 16, 32 or 64 units (a single unit block without padding).
+// 16, 32 or 64 units (no padding); Prepare packs us then.
 func (l *LSTM) seqKernel() bool {
-	return haveAVX512 && l.ur != nil && l.Units == l.up && l.up <= 64
+	return l.us != nil
 }
 
 // runSeq is run for one sample without a mask when seqKernel holds: every
@@ -60,15 +62,15 @@ func (l *LSTM) runSeq(dst []float32, ldo, off int, revOut bool, x []float32, scr
 	T, g, up := l.steps, l.g, l.up
 	z := scratch[:T*g]
 	c := scratch[T*g:][:up]
-	hb := scratch[T*g+up:][:up]
-	gs := scratch[T*g+2*up:][:g]
+	gs := scratch[T*g+up:][:g]
+	hb := scratch[T*g+up+g:][:T*up] // every step's output, without return_sequences
 	l.project(z, x, 1)
 	clear(c)
 	zp, zs := &z[0], 4*g
 	if l.GoBackwards {
 		zp, zs = &z[(T-1)*g], -4*g
 	}
-	hp, hs := &hb[0], 0
+	hp, hs := &hb[0], 4*up
 	if l.ReturnSequences {
 		_ = dst[(T-1)*ldo+off+up-1] // every output row
 		p0, ps := 0, ldo
@@ -77,17 +79,17 @@ func (l *LSTM) runSeq(dst []float32, ldo, off int, revOut bool, x []float32, scr
 		}
 		hp, hs = &dst[p0*ldo+off], 4*ps
 	}
-	_ = l.ur[up*g-1]
+	_ = l.us[up*g-1]
 	switch up {
 	case 64:
-		lstmSeqR64(T, zp, zs, &l.ur[0], &c[0], hp, hs, &gs[0])
+		lstmSeqR64(T, zp, zs, &l.us[0], &c[0], hp, hs, &gs[0])
 	case 32:
-		lstmSeqR32(T, zp, zs, &l.ur[0], &c[0], hp, hs, &gs[0])
+		lstmSeqR32(T, zp, zs, &l.us[0], &c[0], hp, hs, &gs[0])
 	default:
-		lstmSeqR16(T, zp, zs, &l.ur[0], &c[0], hp, hs, &gs[0])
+		lstmSeqR16(T, zp, zs, &l.us[0], &c[0], hp, hs, &gs[0])
 	}
 	if !l.ReturnSequences {
-		copy(dst[off:][:up], hb)
+		copy(dst[off:][:up], hb[(T-1)*up:])
 	}
 }
 
@@ -201,10 +203,20 @@ func lstmStepRows(w int, k int, h, u *float32, up int, z, c, hn *float32) {
 // four gates' columns for those units, so that a block is one contiguous
 // stream of k*4*w values starting at k*4*ub.
 func packRows(p []float32, k, up int) []float32 {
+	return packRowBlocks(p, k, up, stepBlock)
+}
+
+// packSeqRows is packRows for lstmSeqR, in blocks of 16 units.
+func packSeqRows(p []float32, k, up int) []float32 {
+	return packRowBlocks(p, k, up, func(int) int { return panelWidth })
+}
+
+// packRowBlocks is packRows in blocks of block(units left) units.
+func packRowBlocks(p []float32, k, up int, block func(rem int) int) []float32 {
 	g := 4 * up
 	dst := make([]float32, k*g)
 	for ub := 0; ub < up; {
-		w := stepBlock(up - ub)
+		w := block(up - ub)
 		blk := dst[k*4*ub:][:k*4*w]
 		for r := 0; r < k; r++ {
 			for q := 0; q < 4; q++ {
