@@ -52,10 +52,10 @@ func epidemicCompare(t *testing.T, f *kerasfile.Model, got []float32, xt ref64.T
 	rwCompareRef(t, f, cfg, xt, got)
 }
 
-// TestEpidemicExampleOutput: the outputs examples/positional's Example
+// TestRealWorldEpidemicExampleOutput: the outputs examples/positional's Example
 // prints (rounded to 5 decimals) are those of the float64 reference on the
 // same two windows, within 1e-5 + 1e-5*|ref| plus the rounding.
-func TestEpidemicExampleOutput(t *testing.T) {
+func TestRealWorldEpidemicExampleOutput(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join("..", "examples", "positional", "example_test.go"))
 	if err != nil {
 		t.Fatal(err)

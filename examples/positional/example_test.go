@@ -14,7 +14,7 @@ import (
 // PositionalEncoding, by registering that class in a layers.Set and
 // passing the Set to the loaders; then forecast two windows. The outputs
 // agree with an independent float64 evaluation of the model within
-// 1e-5 (parity's TestEpidemicExampleOutput checks the printed values).
+// 1e-5 (parity's TestRealWorldEpidemicExampleOutput checks the printed values).
 func Example() {
 	custom := layers.Set{
 		// No weights: Build alone. A layer with weights also lists their
