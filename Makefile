@@ -80,6 +80,8 @@ fuzz:
 		echo "== $$pkg $$name ($(FUZZTIME))"; \
 		CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
 
-## reliability: the hostile-input catalogue plus the long fault, reload, shutdown and soak runs (loopback only)
-reliability:
+## reliability: the hostile-input catalogue plus the long fault, reload, shutdown and soak runs, and the long
+## failover run (HAProxy, three replicas, a 3+3 Redis Cluster; deploy/failover_test.go), loopback only
+reliability: prepare
 	CGO_ENABLED=0 SEQCAST_RELIABILITY_LONG=1 $(GO) test -count=1 -timeout 30m -v ./reliability/
+	CGO_ENABLED=0 SEQCAST_RELIABILITY_LONG=1 $(GO) test -count=1 -timeout 15m -v -run '^TestFailoverHAProxyRedisCluster$$' ./deploy/

@@ -6,6 +6,9 @@
 //	../Dockerfile      multi-stage build: `make build` in golang, then FROM scratch
 //	compose.yaml       seqcast + Redis for docker compose
 //	k8s/               kustomize base: Deployment, Service, HPA, PDB, ConfigMap
+//	kserve/            KServe ClusterServingRuntimes (a bundle; a models directory of Keras
+//	                   files or bundles), InferenceServices (Knative concurrency autoscaling;
+//	                   RawDeployment with an HPA on the queued-work gauge)
 //
 // The tests build bin/seqcast exactly as `make build` does (they run the
 // Makefile's build target into a temporary directory) and then:
@@ -20,8 +23,22 @@
 //     on the others and survives the first replica stopping;
 //   - parse the Dockerfile, compose.yaml and every manifest in k8s/ and check
 //     their ports, probe paths, environment variables and build steps against
-//     the Makefile and the running binary.
+//     the Makefile and the running binary;
+//   - parse every manifest in kserve/ and run each runtime's own command line
+//     with /mnt/models pointing at a model of its kind: its flags, port,
+//     probes, metrics path and /v2 (Open Inference Protocol) routes must work,
+//     each InferenceService must name a runtime and format that exist, and
+//     the HPA must scale KServe's Deployment on a gauge the server exports.
+//     No Kubernetes or KServe runs here: the checks are static plus the real
+//     binary;
+//   - run HAProxy in front of three replicas sharing a Redis Cluster of three
+//     masters with a replica each, under load, crash a replica and a master
+//     (SIGKILL) and bring them back: no request fails, every answer equals an
+//     uncached reference server's, and cache hits resume
+//     (failover_test.go; a few seconds here, the long run under
+//     `make reliability`).
 //
-// They need make, redis-server and redis-cli, and root for chroot: missing
-// ones fail the tests when CI is set and skip them otherwise.
+// They need make, redis-server, redis-cli and haproxy (make prepare installs
+// them), and root or user namespaces for chroot: a missing one fails the
+// tests; go test -short skips them all.
 package deploy
