@@ -5,8 +5,9 @@
 #  1. Debian packages: redis-server, redis-tools (real Redis for the cache, API, deploy and
 #     reliability tests), haproxy (the load balancer of deploy/'s failover test), nodejs and npm
 #     (TF.js golden generator tests), and for Debian's /usr/bin/python3: python3-numpy,
-#     python3-h5py, python3-sklearn, python3-joblib, python3-pytest (exporter tests). What is missing is installed with apt-get when running as root; otherwise
-#     the script prints the exact apt-get command and exits 1.
+#     python3-h5py, python3-sklearn, python3-joblib, python3-pytest (exporter tests). What is
+#     missing is installed with apt-get when running as root; otherwise the script prints the
+#     exact apt-get command and exits 1.
 #  2. tools/golden/node_modules: `npm ci` when it is missing or was installed from another
 #     package-lock.json / package.json (a stamp inside node_modules holds their sha256).
 #  3. kustomize (pinned below, `go install`ed into bin/tools/): deploy/ renders the k8s base
