@@ -184,18 +184,21 @@ func TestFailoverHAProxyRedisCluster(t *testing.T) {
 	}, promoted.log)
 	promotedAfter := time.Since(killAt)
 	// Cache errors stop once the replicas' cluster clients know the new
-	// master: poll until the error count stays put for a while.
-	lastErrs, lastChange := -1.0, time.Now()
+	// master: the first second without a new error ends the outage (a
+	// later, isolated timeout on a loaded machine does not count).
+	lastErrs, lastChange := beforeRedisKill.errors, killAt
 	errorsStopped := time.Duration(-1)
-	for deadline := time.Now().Add(plan.afterFailover + 20*time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		e := sumCache(t, alive()).errors
-		if e != lastErrs {
+	for deadline := killAt.Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if e := sumCache(t, alive()).errors; e != lastErrs {
 			lastErrs, lastChange = e, time.Now()
 		}
-		if time.Since(lastChange) >= 500*time.Millisecond && time.Since(killAt) >= plan.afterFailover {
+		if time.Since(lastChange) >= time.Second && time.Since(killAt) >= promotedAfter {
 			errorsStopped = lastChange.Sub(killAt)
 			break
 		}
+	}
+	if rest := plan.afterFailover - time.Since(killAt); rest > 0 {
+		time.Sleep(rest)
 	}
 	duringFailover := sumCache(t, alive()).minus(beforeRedisKill)
 
@@ -233,7 +236,7 @@ func TestFailoverHAProxyRedisCluster(t *testing.T) {
 		ld.sent.Load(), ld.fresh.Load(), ld.failed.Load(), ld.wrong.Load(),
 		steady.hitRate(), steady, after.hitRate(), after, duringFailover)
 	t.Logf("replica B marked DOWN by HAProxy %v after SIGKILL; replica %s promoted %v after the master's SIGKILL; "+
-		"the last cache error %v after that SIGKILL; both back (B UP in HAProxy, old master a synced replica) in %v; "+
+		"cache errors ended %v after that SIGKILL; both back (B UP in HAProxy, old master a synced replica) in %v; "+
 		"HAProxy retries %s, redispatches %s; latency p50 %v p99 %v max %v",
 		bDown.Round(time.Millisecond), promoted.addr, promotedAfter.Round(time.Millisecond),
 		errorsStopped.Round(time.Millisecond), recovered.Round(time.Millisecond),
@@ -248,7 +251,7 @@ func TestFailoverHAProxyRedisCluster(t *testing.T) {
 		t.Errorf("only %d requests sent: the load did not run", ld.sent.Load())
 	}
 	if errorsStopped < 0 {
-		t.Errorf("cache errors did not stop within %v of the master's SIGKILL", plan.afterFailover+20*time.Second)
+		t.Errorf("cache errors did not stop within 30s of the master's SIGKILL")
 	}
 	if after.hitRate() < 0.5 || after.hitRate() < 0.8*steady.hitRate() {
 		t.Errorf("hit rate after recovery %.3f, before %.3f: hits did not resume", after.hitRate(), steady.hitRate())
