@@ -32,8 +32,9 @@ type Config struct {
 	MaxBatch int
 	// MaxHorizon caps "horizon" (recursive forecast steps).
 	MaxHorizon int
-	// APIKeys, if any, are required on every route except /health and
-	// /ready (X-API-Key header or Authorization: Bearer). Keys are trimmed
+	// APIKeys, if any, are required on every route except /health,
+	// /ready and the forecast page (/ui, its files, a browser's GET /)
+	// (X-API-Key header or Authorization: Bearer). Keys are trimmed
 	// of surrounding white space, as AdminKey is (a key read from a secret
 	// file keeps working with its trailing newline).
 	APIKeys []string

@@ -281,7 +281,7 @@ func keyMatches(k string, keys ...[32]byte) bool {
 }
 
 func (s *Server) auth(c *gin.Context) {
-	if len(s.keys) == 0 || open(c.Request.URL.Path) || c.Request.Method == http.MethodOptions {
+	if len(s.keys) == 0 || open(c.Request.URL.Path) || c.Request.Method == http.MethodOptions || publicPage(c.Request) {
 		c.Next()
 		return
 	}

@@ -112,6 +112,9 @@ func (s *Server) routes() error {
 	e.POST("/predict", s.predict)
 	e.POST("/predict/batch", s.predictBatch)
 	e.POST("/v1/models/*rest", s.tfServing)
+	if err := s.uiRoutes(e); err != nil { // ui.go
+		return err
+	}
 	e.NoRoute(func(c *gin.Context) {
 		abort(c, newErr(http.StatusNotFound, CodeNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -232,21 +235,21 @@ func (s *Server) health(c *gin.Context) {
 }
 
 // root answers GET /: the service's description in JSON, or a redirect to
-// /docs for a client (a browser) whose Accept prefers HTML.
+// the forecast page /ui for a client (a browser) whose Accept prefers HTML.
 func (s *Server) root(c *gin.Context) {
 	c.Header("Vary", "Accept")
 	if prefersHTML(c.Request.Header.Values("Accept")) {
-		c.Redirect(http.StatusFound, "/docs")
+		c.Redirect(http.StatusFound, "/ui")
 		return
 	}
 	writeJSON(c, http.StatusOK, gin.H{
-		"message":       "seqcast forecasting service: POST /predict; API reference at /docs",
+		"message":       "seqcast forecasting service: POST /predict; API reference at /docs; forecast page at /ui",
 		"service":       "seqcast",
 		"version":       s.cfg.Version,
 		"default_model": s.reg.Default(),
 		"models":        s.modelSummaries(),
 		"links": gin.H{
-			"docs": "/docs", "openapi": "/openapi.json", "health": "/health", "ready": "/ready",
+			"docs": "/docs", "ui": "/ui", "openapi": "/openapi.json", "health": "/health", "ready": "/ready",
 			"predict": "/predict", "predict_batch": "/predict/batch", "metrics": "/metrics",
 		},
 	})

@@ -295,8 +295,8 @@ func TestRootJSONOrRedirect(t *testing.T) {
 		"text/html", "application/json;q=0.5, text/html", "TEXT/HTML; charset=utf-8",
 	} {
 		r := ts.do("GET", "/", "", "Accept", accept)
-		if r.Code != 302 || r.Header().Get("Location") != "/docs" {
-			t.Errorf("Accept %q: %d %s, want the redirect to /docs", accept, r.Code, r.Header())
+		if r.Code != 302 || r.Header().Get("Location") != "/ui" {
+			t.Errorf("Accept %q: %d %s, want the redirect to the forecast page /ui", accept, r.Code, r.Header())
 		}
 	}
 }

@@ -41,6 +41,9 @@ type Backtest struct {
 	// N and the test-set metrics, as the file reports them.
 	N       int                `json:"n,omitempty"`
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// Naive holds the same metrics for the naive forecast (the last value)
+	// on the same test set, when backtest.json gives them ("naive_test").
+	Naive map[string]float64 `json:"naive,omitempty"`
 }
 
 // HorizonQuantiles are the error quantiles of step H of a recursive forecast.
@@ -63,9 +66,10 @@ type backtestFile struct {
 		High   float64 `json:"high"`
 		Medium float64 `json:"medium"`
 	} `json:"confidence_thresholds"`
-	TestMAE  *float64 `json:"test_mae"`
-	TestRMSE *float64 `json:"test_rmse"`
-	TestMAPE *float64 `json:"test_mape"`
+	TestMAE   *float64           `json:"test_mae"`
+	TestRMSE  *float64           `json:"test_rmse"`
+	TestMAPE  *float64           `json:"test_mape"`
+	NaiveTest map[string]float64 `json:"naive_test"`
 }
 
 // ParseBacktest reads backtest.json (format seqcast-backtest/1): "level",
@@ -112,6 +116,14 @@ func ParseBacktest(b []byte) (*Backtest, error) {
 				bt.Metrics = map[string]float64{}
 			}
 			bt.Metrics[k] = *p
+		}
+	}
+	for k, v := range f.NaiveTest {
+		if k == "mae" || k == "rmse" || k == "mape" {
+			if bt.Naive == nil {
+				bt.Naive = map[string]float64{}
+			}
+			bt.Naive[k] = v
 		}
 	}
 	return bt, nil

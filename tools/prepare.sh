@@ -3,7 +3,8 @@
 # (`make prepare` runs it; every test target depends on it). Idempotent and quick when all is there.
 #
 #  1. Debian packages: redis-server, redis-tools (real Redis for the cache, API, deploy and
-#     reliability tests), haproxy (the load balancer of deploy/'s failover test), nodejs and npm
+#     reliability tests), haproxy (the load balancer of deploy/'s failover test), chromium (the
+#     forecast page /ui tested in a real headless browser, cmd/seqcast/ui_binary_test.go), nodejs and npm
 #     (TF.js golden generator tests), and for Debian's /usr/bin/python3: python3-numpy,
 #     python3-h5py, python3-sklearn, python3-joblib, python3-pytest (exporter tests). What is
 #     missing is installed with apt-get when running as root; otherwise the script prints the
@@ -31,6 +32,7 @@ missing() {
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
   command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v node >/dev/null 2>&1 || need+=(nodejs)
   command -v npm >/dev/null 2>&1 || need+=(npm)
   if [ -x "$PYTHON" ]; then

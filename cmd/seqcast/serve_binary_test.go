@@ -325,7 +325,7 @@ func TestServeVersionsOverHTTP(t *testing.T) {
 		t.Errorf("health: %d %s", h.status, h.raw)
 	}
 
-	// GET /: JSON for API clients, the docs for browsers.
+	// GET /: JSON for API clients, the forecast page for browsers.
 	for _, accept := range []string{"", "*/*", "application/json"} {
 		r := p.call(t, "GET", "/", "", "Accept", accept)
 		if r.status != 200 || r.body["message"] == nil || r.body["version"] != version || !strings.Contains(r.raw, `"openapi":"/openapi.json"`) {
@@ -333,10 +333,10 @@ func TestServeVersionsOverHTTP(t *testing.T) {
 		}
 	}
 	browser := p.call(t, "GET", "/", "", "Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-	if browser.status != 302 || browser.header.Get("Location") != "/docs" {
+	if browser.status != 302 || browser.header.Get("Location") != "/ui" {
 		t.Errorf("GET / from a browser: %d %v", browser.status, browser.header)
 	}
-	for _, path := range []string{"/docs", "/openapi.json", "/metrics", "/ready", "/nope"} {
+	for _, path := range []string{"/docs", "/ui", "/openapi.json", "/metrics", "/ready", "/nope"} {
 		p.call(t, "GET", path, "") // X-Process-Time is checked in call
 	}
 }
