@@ -559,6 +559,35 @@ func TestForecastPageInChromium(t *testing.T) {
 	if e.Series != "" || !strings.Contains(e.Form, "API key") || e.Invalid != "true" || e.Active != "apikey" {
 		t.Errorf("API error on the key: %+v", e)
 	}
+	// A CSV upload: the numeric column is picked and fills the series; a
+	// column that is not numbers is an error at the upload, naming the line.
+	csvPath := filepath.Join(t.TempDir(), "prices.csv")
+	csv := "date,price,note\n"
+	for i := 0; i < 70; i++ {
+		csv += fmt.Sprintf("2024-01-%02d,%d.5,n%d\n", i%28+1, 1800+i, i)
+	}
+	if err := os.WriteFile(csvPath, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct{ Root struct{ NodeID int } }
+	_ = json.Unmarshal(pg.do("DOM.getDocument", map[string]any{}), &doc)
+	var input struct{ NodeID int }
+	_ = json.Unmarshal(pg.do("DOM.querySelector", map[string]any{"nodeId": doc.Root.NodeID, "selector": "#csv"}), &input)
+	pg.do("DOM.setFileInputFiles", map[string]any{"nodeId": input.NodeID, "files": []string{csvPath}})
+	pg.waitFor(`!document.getElementById("column").disabled && document.getElementById("series-info").textContent === "70 values"`, 10*time.Second)
+	var picked struct{ Column, First, Last string }
+	pg.eval(`(() => { const s = document.getElementById("column"), v = document.getElementById("series").value.split("\n");
+		return {column: s.options[s.selectedIndex].textContent, first: v[0], last: v[v.length - 1]}; })()`, &picked)
+	if picked.Column != "price" || picked.First != "1800.5" || picked.Last != "1869.5" {
+		t.Errorf("CSV upload: %+v, want the price column, 1800.5 to 1869.5", picked)
+	}
+	pg.eval(`(() => { const s = document.getElementById("column"); s.value = "2"; s.dispatchEvent(new Event("change")); })()`, nil)
+	var csvErr string
+	pg.eval(`document.getElementById("csv-error").textContent`, &csvErr)
+	if !strings.Contains(csvErr, `column note, line 2: "n0" is not a number`) {
+		t.Errorf("CSV column of words: error %q", csvErr)
+	}
+
 	// The built-in demo series: the last 250 days of the gold data, of which
 	// the chart shows the last 120, then a 10-step forecast.
 	pg.typeInto("apikey", key)
