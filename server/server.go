@@ -169,7 +169,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 	fs.Float64Var(&c.RateLimit, "rate-limit", 0, "requests per second per client IP; 0: unlimited (env SEQCAST_RATE_LIMIT)")
 	env["rate-limit"] = "SEQCAST_RATE_LIMIT"
 	num(&c.RateBurst, "rate-burst", "SEQCAST_RATE_BURST", 0, "burst per client IP (default: twice the rate, at least 1)")
-	str(&c.APIKeys, "api-keys", "SEQCAST_API_KEYS", "", "comma-separated API keys required on every route but /health and /ready (prefer the env var: flags show in ps)")
+	str(&c.APIKeys, "api-keys", "SEQCAST_API_KEYS", "", "comma-separated API keys required on every route but /health, /ready and the forecast page /ui (prefer the env var: flags show in ps)")
 	str(&c.AdminKey, "admin-key", "SEQCAST_ADMIN_KEY", "", "key enabling POST /v1/models/{name}:reload (prefer the env var)")
 	str(&c.CORSOrigins, "cors-origins", "SEQCAST_CORS_ORIGINS", "", `comma-separated browser origins allowed by CORS ("*": any); empty: no CORS`)
 	str(&c.TrustedProxies, "trusted-proxies", "SEQCAST_TRUSTED_PROXIES", "", "comma-separated proxy IPs/CIDRs whose X-Forwarded-For identifies the client; empty: none")
