@@ -1,6 +1,7 @@
 // Package api is seqcast's HTTP layer (Gin): the seed-compatible /predict
 // endpoints, TensorFlow Serving's REST predict/status/metadata API, health,
-// readiness, Prometheus metrics and the API docs, with request ids, JSON
+// readiness, Prometheus metrics, the API docs and the forecast page (/ui,
+// ui.go: embedded HTML, CSS and JavaScript that call the API), with request ids, JSON
 // logs, API keys, rate limiting, CORS and a prediction cache. Requests name a
 // model version by number ("2", "2.0") or label, in the body or the query
 // string (version.go); /health reports the models and, through a background
