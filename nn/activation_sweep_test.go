@@ -338,6 +338,30 @@ func gateKernels() []gateKernel {
 		{"lstmGatesZ/avx512", haveAVX512, "AVX-512F", boundAVX512, func(z, c, h []float32, up int) { lstmGatesZ(&z[0], &c[0], &h[0], up) }},
 		// up = 112 runs lstmStepR64, lstmStepR32 and lstmStepR16.
 		{"lstmStepR64+32+16/avx512", haveAVX512, "AVX-512F", boundAVX512, func(z, c, h []float32, up int) { lstmStep(0, nil, u1, u1, z, c, h, up) }},
+		{"lstmSeqR64+32+16/avx512", haveAVX512, "AVX-512F", boundAVX512, seqGates},
+	}
+}
+
+// seqGates is the cell update of the whole-sequence kernels (lstmSeqR64,
+// 32 and 16, one step each) over up = 112 units in blocks of 64, 32 and 16
+// (each kernel wants its own units' four gate blocks side by side).
+func seqGates(z, c, h []float32, up int) {
+	for ub := 0; ub < up; {
+		w := stepBlock(up - ub)
+		zb := make([]float32, 4*w)
+		for q := 0; q < 4; q++ {
+			copy(zb[q*w:][:w], z[q*up+ub:][:w])
+		}
+		u, gs := make([]float32, w*4*w), make([]float32, 4*w)
+		switch w {
+		case 64:
+			lstmSeqR64(1, &zb[0], 0, &u[0], &c[ub], &h[ub], 4*w, &gs[0])
+		case 32:
+			lstmSeqR32(1, &zb[0], 0, &u[0], &c[ub], &h[ub], 4*w, &gs[0])
+		default:
+			lstmSeqR16(1, &zb[0], 0, &u[0], &c[ub], &h[ub], 4*w, &gs[0])
+		}
+		ub += w
 	}
 }
 
