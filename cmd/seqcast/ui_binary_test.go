@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -48,10 +49,17 @@ func chromiumBinary(t *testing.T) string {
 // WebSocket URL of its blank page.
 func startChromium(t *testing.T) string {
 	t.Helper()
+	// The profile is removed by the cleanup below once every Chromium
+	// process is gone (t.TempDir's removal could race its helpers' writes).
+	profile, err := os.MkdirTemp("", "seqcast-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(chromiumBinary(t), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
 		"--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-extensions", "--hide-scrollbars", "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
-		"--user-data-dir="+t.TempDir(), "--window-size=1280,900", "about:blank")
+		"--user-data-dir="+profile, "--window-size=1280,900", "about:blank")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its helpers in one group, ended with it
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -62,8 +70,20 @@ func startChromium(t *testing.T) string {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
+		pgid := cmd.Process.Pid
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+		_ = syscall.Kill(-pgid, syscall.SIGKILL) // helpers that outlived the browser
 		<-done
+		for i := 0; ; i++ {
+			if err := os.RemoveAll(profile); err == nil || i == 20 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 	found := make(chan string, 1)
 	var log bytes.Buffer
