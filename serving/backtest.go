@@ -41,6 +41,12 @@ type Backtest struct {
 	// N and the test-set metrics, as the file reports them.
 	N       int                `json:"n,omitempty"`
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// Absolute: the quantiles are of actual - predicted, in the series'
+	// units (backtest.json's "interval": "absolute", for series near or
+	// crossing zero): a forecast p gets [p + q_lo, p + q_hi], labelled by
+	// the width over Scale (backtest_abs.go).
+	Absolute bool    `json:"absolute,omitempty"`
+	Scale    float64 `json:"scale,omitempty"`
 	// Naive holds the same metrics for the naive forecast (the last value)
 	// on the same test set, when backtest.json gives them ("naive_test").
 	Naive map[string]float64 `json:"naive,omitempty"`
@@ -61,7 +67,11 @@ type backtestFile struct {
 	RelativeErrorQuantiles map[string]float64 `json:"relative_error_quantiles"`
 	RecursiveHorizons      map[string]struct {
 		RelativeErrorQuantiles map[string]float64 `json:"relative_error_quantiles"`
+		ErrorQuantiles         map[string]float64 `json:"error_quantiles"`
 	} `json:"recursive_horizons"`
+	Interval             string             `json:"interval"`
+	ErrorQuantiles       map[string]float64 `json:"error_quantiles"`
+	Scale                *float64           `json:"scale"`
 	ConfidenceThresholds *struct {
 		High   float64 `json:"high"`
 		Medium float64 `json:"medium"`
@@ -88,9 +98,12 @@ func ParseBacktest(b []byte) (*Backtest, error) {
 		return nil, fmt.Errorf("level %g: want a coverage in (0, 1)", f.Level)
 	}
 	bt := &Backtest{Level: f.Level, N: f.N, HighWidth: DefaultHighWidth, MediumWidth: DefaultMediumWidth}
-	var err error
+	key, err := bt.absolute(&f)
+	if err != nil {
+		return nil, err
+	}
 	if bt.Lower, bt.Upper, err = pickQuantiles(f.RelativeErrorQuantiles, f.Level); err != nil {
-		return nil, fmt.Errorf("relative_error_quantiles: %w", err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	for k, v := range f.RecursiveHorizons {
 		h, err := strconv.Atoi(k)
@@ -178,13 +191,15 @@ func (b *Backtest) quantilesAt(h int) (float64, float64) {
 // interval brackets forecast v at step h (1-based).
 func (b *Backtest) interval(v float64, h int) Interval {
 	lo, hi := b.quantilesAt(h)
-	a := math.Abs(v)
-	return Interval{Lower: v + a*lo, Upper: v + a*hi, Level: b.Level}
+	return Interval{Lower: b.offset(v, lo), Upper: b.offset(v, hi), Level: b.Level}
 }
 
 // confidence labels an interval around v by its relative width.
 func (b *Backtest) confidence(iv Interval, v float64) string {
 	a := math.Abs(v)
+	if b.Absolute {
+		a = b.Scale
+	}
 	if a == 0 {
 		return "low"
 	}

@@ -93,7 +93,8 @@ func ParseVersionDir(s string) (int64, error) {
 //     model's default unless its configuration says otherwise.
 //   - A version folder holds a bundle (model.json, weights/, ...), or exactly
 //     one Keras .h5 or .keras file (with, optionally, the scaler pickles
-//     NAME/model.yaml names).
+//     NAME/model.yaml names, and a backtest.json for intervals, as
+//     `seqcast backtest --out` writes it).
 //   - NAME/model.yaml (or model.yml, model.json) configures the model; see
 //     ModelConfig.
 //   - Symbolic links are followed, for NAME and VERSION folders as for the
@@ -288,7 +289,8 @@ const KerasSettle = 300 * time.Millisecond
 // files changed while it was read, or within settle after their last change.
 func readKeras(path string, opts bundle.KerasOptions, settle time.Duration) (*bundle.Bundle, error) {
 	files := []string{path}
-	for _, p := range []string{opts.ScalerX, opts.ScalerY} {
+	bt := backtestBeside(path)
+	for _, p := range []string{opts.ScalerX, opts.ScalerY, bt} {
 		if p != "" {
 			files = append(files, p)
 		}
@@ -318,7 +320,7 @@ func readKeras(path string, opts bundle.KerasOptions, settle time.Duration) (*bu
 	if err != nil {
 		return nil, err
 	}
-	return b, nil
+	return withBacktest(b, bt)
 }
 
 // BundleDir serves the single bundle in dir under name, at version (0: the

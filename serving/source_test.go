@@ -225,14 +225,7 @@ func sprint(o ModelOptions) string {
 // scaler pickles, configured by NAME/model.yaml, is served with the
 // preprocessing; two Keras files in one folder are refused naming them.
 func TestKerasVersionFolder(t *testing.T) {
-	root := t.TempDir()
-	v1 := filepath.Join(root, "air", "1")
-	for _, f := range []string{"cnn_bilstm_model.keras", "scaler_X.pkl", "scaler_y.pkl"} {
-		b, err := os.ReadFile(filepath.Join(airQuality, f))
-		must(t, err)
-		write(t, filepath.Join(v1, f), string(b))
-	}
-	write(t, filepath.Join(root, "air", "model.yaml"), "keras:\n  scaler_x: scaler_X.pkl\n  scaler_y: scaler_y.pkl\n")
+	root, v1 := airKerasFolder(t)
 	reg := NewRegistry(Options{}, ModelsDir(root))
 	must(t, reg.Load(context.Background()))
 	m, err := reg.Get("air", 0)
