@@ -48,6 +48,7 @@ func commands() map[string]command {
 		"import":      {"turn a Keras .h5/.keras file (and scaler pickles) into a bundle directory, without Python", runImport},
 		"serve":       {"serve forecasts over HTTP (the embedded gold model by default)", runServe},
 		"inspect":     {"print a bundle's or Keras file's layers, output shapes and parameter counts", runInspect},
+		"backtest":    {"measure a model on a CSV series (rolling origin vs naive), write backtest.json for intervals and an SVG plot", runBacktest},
 		"bench":       {"time the forward pass in-process: per-call latency percentiles, samples/s, allocs/call", runBench},
 		"healthcheck": {"exit 0 when the local server's /ready answers 200 (container HEALTHCHECK without curl)", runHealthcheck},
 		"version":     {"print the version, commit and build date", runVersion},

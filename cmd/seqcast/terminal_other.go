@@ -1,0 +1,12 @@
+//go:build !linux
+
+package main
+
+import "os"
+
+// isTerminal reports whether f is a character device, taken for a
+// terminal.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
