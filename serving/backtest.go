@@ -50,6 +50,9 @@ type Backtest struct {
 	// Naive holds the same metrics for the naive forecast (the last value)
 	// on the same test set, when backtest.json gives them ("naive_test").
 	Naive map[string]float64 `json:"naive,omitempty"`
+	// measured holds every relative-error quantile backtest.json gives, by
+	// step (quantiles.go).
+	measured map[int]map[float64]float64
 }
 
 // HorizonQuantiles are the error quantiles of step H of a recursive forecast.
@@ -117,6 +120,11 @@ func ParseBacktest(b []byte) (*Backtest, error) {
 		bt.Horizons = append(bt.Horizons, HorizonQuantiles{H: h, Lower: lo, Upper: hi})
 	}
 	sort.Slice(bt.Horizons, func(i, j int) bool { return bt.Horizons[i].H < bt.Horizons[j].H })
+	bt.measure(1, f.RelativeErrorQuantiles)
+	for k, v := range f.RecursiveHorizons {
+		h, _ := strconv.Atoi(k) // checked above
+		bt.measure(h, v.RelativeErrorQuantiles)
+	}
 	if t := f.ConfidenceThresholds; t != nil {
 		if !(t.High > 0 && t.High <= t.Medium) {
 			return nil, fmt.Errorf("confidence_thresholds: want 0 < high <= medium, got %g, %g", t.High, t.Medium)
