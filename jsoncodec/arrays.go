@@ -258,31 +258,15 @@ func (r *reader) row(dst []float64) *Error {
 // and returns its last b.Steps values; a longer history costs no more
 // memory than a window.
 func Series(raw []byte, field string, b Bounds) ([]float64, error) {
-	r := newReader(raw, field, b)
-	ring := make([]float64, b.Steps)
-	n, e := r.series(ring, fmt.Sprintf("an array of at least %d numbers", b.Steps))
-	if e != nil {
-		return nil, e
-	}
-	if n < b.Steps {
-		return nil, r.fail("need at least %d values (the model's window), got %d", b.Steps, n)
-	}
-	return ring, nil
+	w, _, err := SeriesCount(raw, field, b)
+	return w, err
 }
 
 // Rows reads a multivariate window (an array of at least b.Steps rows of
 // b.Features numbers) and returns its last b.Steps rows, flat.
 func Rows(raw []byte, field string, b Bounds) ([]float64, error) {
-	r := newReader(raw, field, b)
-	ring := make([]float64, b.Steps*b.Features)
-	n, e := r.rows(ring, fmt.Sprintf("an array of at least %d rows of %d features", b.Steps, b.Features))
-	if e != nil {
-		return nil, e
-	}
-	if n < b.Steps {
-		return nil, r.fail("need at least %d rows of %d features (the model's window), got %d rows", b.Steps, b.Features, n)
-	}
-	return ring, nil
+	w, _, err := RowsCount(raw, field, b)
+	return w, err
 }
 
 // Multivariate reports whether a raw batch holds multivariate windows

@@ -194,41 +194,5 @@ func List(raw []byte, field string, shape []int, b Bounds) ([]float32, int, erro
 
 // tensor appends one value of the given shape, read at idx[:depth], to dst.
 func (r *reader) tensor(shape []int, dst []float32) ([]float32, *Error) {
-	if len(shape) == 0 {
-		v, e := r.value()
-		if e != nil {
-			return nil, e
-		}
-		return append(dst, float32(v)), nil
-	}
-	d := r.depth
-	if e := r.open(fmt.Sprintf("an array of %d (shape %s)", shape[0], shapeText(shape))); e != nil {
-		return nil, e
-	}
-	k := 0
-	if !r.empty() {
-		for {
-			if k == shape[0] {
-				return nil, r.fail("more than %d elements: the model takes %d here", shape[0], shape[0])
-			}
-			r.idx[d], r.depth = k, d+1
-			var e *Error
-			if dst, e = r.tensor(shape[1:], dst); e != nil {
-				return nil, e
-			}
-			r.depth = d
-			k++
-			more, e := r.next()
-			if e != nil {
-				return nil, e
-			}
-			if !more {
-				break
-			}
-		}
-	}
-	if k != shape[0] {
-		return nil, r.fail("%d elements: the model takes %d here", k, shape[0])
-	}
-	return dst, nil
+	return r.nested(shape, Datatype{Name: "FP32"}, dst)
 }
