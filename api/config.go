@@ -65,6 +65,11 @@ type Config struct {
 	// CachePingInterval is how often MonitorCache PINGs a Redis cache for
 	// /health's redis_connected.
 	CachePingInterval time.Duration
+	// RequestTimeout, when positive, is the deadline of every request that
+	// computes (a client's X-Request-Timeout may shorten it); work that
+	// cannot finish before it is shed with 503 and Retry-After. cmd/seqcast
+	// sets it a little below the write timeout.
+	RequestTimeout time.Duration
 }
 
 func (c *Config) setDefaults() error {

@@ -30,6 +30,8 @@ type Metrics struct {
 	panics    prometheus.Counter
 	queueWait *prometheus.HistogramVec
 	batchReqs *prometheus.HistogramVec
+	queued    *prometheus.GaugeVec   // samples waiting for admission, by model
+	shed      *prometheus.CounterVec // requests not computed, by model and reason
 
 	// Children resolved once per label set: WithLabelValues hashes its
 	// labels on every call.
@@ -104,19 +106,34 @@ func NewMetrics() *Metrics {
 			Name: "seqcast_batch_requests", Help: "Requests merged into one forward pass by dynamic batching.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
 		}, []string{"model", "version"}),
+		queued: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "seqcast_queued_samples", Help: "Samples (windows, instances) of requests waiting for admission control, by model.",
+		}, []string{"model"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seqcast_shed_requests_total", Help: "Requests not computed or not delivered, by model and reason (deadline, queue_full: answered 503 with Retry-After; client_gone: the client left before its work started or its response could not be written).",
+		}, []string{"model", "reason"}),
 		reqCount: map[reqLabels]prometheus.Counter{},
 		reqLat:   map[string]prometheus.Observer{},
 		reqBatch: map[string]prometheus.Observer{},
 		fwd:      map[modelLabels]batchChildren{},
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.forward, m.fwdBatch, m.batch, m.cacheOps,
-		m.cacheSets, m.reloads, m.panics, m.queueWait, m.batchReqs,
+		m.cacheSets, m.reloads, m.panics, m.queueWait, m.batchReqs, m.queued, m.shed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
 // Registry is the Prometheus registry the metrics live on.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Admission fills o's Queued and Shed hooks with the seqcast_queued_samples
+// gauge and the seqcast_shed_requests_total counter; hand the result to
+// serving.NewAdmission.
+func (m *Metrics) Admission(o serving.AdmissionOptions) serving.AdmissionOptions {
+	o.Queued = func(model string, samples int) { m.queued.WithLabelValues(model).Set(float64(samples)) }
+	o.Shed = func(model string, reason serving.ShedReason) { m.shed.WithLabelValues(model, string(reason)).Inc() }
+	return o
+}
 
 // ObserveForward records one forward pass (a serving.ForwardObserver).
 func (m *Metrics) ObserveForward(model string, version int64, batch int, d time.Duration) {

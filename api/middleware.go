@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/seqcast/seqcast/serving"
 )
 
 const stateKey = "seqcast.state"
@@ -34,7 +37,9 @@ type reqState struct {
 	cacheDur  time.Duration
 	modelDur  time.Duration
 	errCode   string
-	w         timedWriter // c.Writer while the request runs
+	w         timedWriter     // c.Writer while the request runs
+	base      context.Context // the request's context as net/http gave it
+	writeErr  error           // the response could not be written (deadline.go)
 }
 
 func (st *reqState) setCached(v bool) { st.cachedSet, st.cached = true, v }
@@ -130,6 +135,7 @@ func (s *Server) observe(c *gin.Context) {
 	} else {
 		st.id = s.ids.next()
 	}
+	st.base = c.Request.Context()
 	st.route = c.FullPath()
 	if st.route == "" {
 		st.route = "unmatched"
@@ -190,12 +196,16 @@ func (w *timedWriter) Flush() { w.stamp(); w.ResponseWriter.Flush() }
 func (s *Server) finish(c *gin.Context, st *reqState) {
 	status := c.Writer.Status()
 	d := time.Since(st.start)
+	if st.clientGone() { // never logged or counted as what it would have been
+		status, st.errCode = statusClientGone, string(serving.ShedClientGone)
+		s.metrics.shed.WithLabelValues(st.model, string(serving.ShedClientGone)).Inc()
+	}
 	s.metrics.observeRequest(st.route, c.Request.Method, status, d)
 	level := slog.LevelInfo
 	switch {
 	case status == http.StatusServiceUnavailable: // loading or draining: expected
 		level = slog.LevelWarn
-	case status >= 500:
+	case status >= 500, status == statusClientGone:
 		level = slog.LevelError
 	}
 	ctx := c.Request.Context()

@@ -344,6 +344,12 @@ func (fs *flights) do(ctx context.Context, key string, fn func(context.Context) 
 	// cancellation (followers share it) but cancelled when every waiter,
 	// this one included, has gone.
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if d, ok := ctx.Deadline(); ok { // the leader's deadline bounds the work (admission control)
+		var cancelCause context.CancelFunc
+		cctx, cancelCause = context.WithDeadline(cctx, d)
+		stopDeadline := cancel
+		cancel = func() { cancelCause(); stopDeadline() }
+	}
 	f := &flight{done: make(chan struct{}), waiters: 1, cancel: cancel}
 	if fs.m == nil {
 		fs.m = map[string]*flight{}

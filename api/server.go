@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,12 +110,10 @@ func (s *Server) routes() error {
 		e.GET(path, h)
 		e.HEAD(path, h)
 	}
-	e.POST("/predict", s.predict)
-	e.POST("/predict/batch", s.predictBatch)
-	e.POST("/v1/models/*rest", s.tfServing)
-	if err := s.uiRoutes(e); err != nil { // ui.go
-		return err
-	}
+	// Routes that compute run under a deadline (deadline.go).
+	e.POST("/predict", s.withDeadline, s.predict)
+	e.POST("/predict/batch", s.withDeadline, s.predictBatch)
+	e.POST("/v1/models/*rest", s.withDeadline, s.tfServing)
 	e.NoRoute(func(c *gin.Context) {
 		abort(c, newErr(http.StatusNotFound, CodeNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -235,21 +234,21 @@ func (s *Server) health(c *gin.Context) {
 }
 
 // root answers GET /: the service's description in JSON, or a redirect to
-// the forecast page /ui for a client (a browser) whose Accept prefers HTML.
+// /docs for a client (a browser) whose Accept prefers HTML.
 func (s *Server) root(c *gin.Context) {
 	c.Header("Vary", "Accept")
 	if prefersHTML(c.Request.Header.Values("Accept")) {
-		c.Redirect(http.StatusFound, "/ui")
+		c.Redirect(http.StatusFound, "/docs")
 		return
 	}
 	writeJSON(c, http.StatusOK, gin.H{
-		"message":       "seqcast forecasting service: POST /predict; API reference at /docs; forecast page at /ui",
+		"message":       "seqcast forecasting service: POST /predict; API reference at /docs",
 		"service":       "seqcast",
 		"version":       s.cfg.Version,
 		"default_model": s.reg.Default(),
 		"models":        s.modelSummaries(),
 		"links": gin.H{
-			"docs": "/docs", "ui": "/ui", "openapi": "/openapi.json", "health": "/health", "ready": "/ready",
+			"docs": "/docs", "openapi": "/openapi.json", "health": "/health", "ready": "/ready",
 			"predict": "/predict", "predict_batch": "/predict/batch", "metrics": "/metrics",
 		},
 	})
@@ -307,6 +306,11 @@ func writeRaw(c *gin.Context, status int, b []byte) {
 	h := c.Writer.Header()
 	state(c).setTiming(h)
 	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	c.Status(status)
-	_, _ = c.Writer.Write(b)
+	if _, err := c.Writer.Write(b); err != nil {
+		writeFailed(c, err)
+		return
+	}
+	writeFailed(c, flushError(c.Writer)) // a response nobody received is not a 200
 }

@@ -154,7 +154,7 @@ func (a *Admission) Admit(ctx context.Context, model string, n, steps int) (func
 	}
 	work := max(1, n*max(1, steps))
 	if err := ctx.Err(); err != nil {
-		return nil, a.shed(model, work, ctxReason(err), 0, err)
+		return nil, a.shed(model, work, ctxReason(ctx), 0, err)
 	}
 	l := &a.large
 	if work <= a.o.SmallWork {
@@ -206,13 +206,13 @@ func (a *Admission) Admit(ctx context.Context, model string, n, steps int) (func
 			a.addQueued(model, -n)
 			wait := l.wait()
 			a.mu.Unlock()
-			return nil, a.shed(model, work, ctxReason(ctx.Err()), wait, ctx.Err())
+			return nil, a.shed(model, work, ctxReason(ctx), wait, ctx.Err())
 		}
 		a.mu.Unlock()
 		<-w.ready
 		if w.granted { // granted as the client left: give the slot back
 			a.releaser(l, work)()
-			return nil, a.shed(model, work, ctxReason(ctx.Err()), 0, ctx.Err())
+			return nil, a.shed(model, work, ctxReason(ctx), 0, ctx.Err())
 		}
 	}
 	if w.err != nil {
@@ -221,8 +221,11 @@ func (a *Admission) Admit(ctx context.Context, model string, n, steps int) (func
 	return a.releaser(l, work), nil
 }
 
-func ctxReason(err error) ShedReason {
-	if errors.Is(err, context.DeadlineExceeded) {
+// ctxReason says why ctx ended: its deadline (also when a cancellation
+// raced with it, as when the HTTP layer leaves a shared computation as its
+// deadline passes) or its client.
+func ctxReason(ctx context.Context) ShedReason {
+	if dl, ok := ctx.Deadline(); errors.Is(ctx.Err(), context.DeadlineExceeded) || ok && !time.Now().Before(dl) {
 		return ShedDeadline
 	}
 	return ShedClientGone
