@@ -1,13 +1,14 @@
 // Command seqcast runs Keras-trained time-series forecasters: it loads a
 // model bundle (see docs/bundle-format.md) or a Keras .h5/.keras file,
-// predicts on .npy arrays, describes models, and imports Keras files into
-// bundles.
+// predicts on .npy arrays, describes models, imports Keras files into
+// bundles, and backtests a model on a CSV series.
 //
 // Usage:
 //
 //	seqcast import MODEL.h5|MODEL.keras --out DIR [--scaler-x X.pkl] [--scaler-y Y.pkl] ...
 //	seqcast predict --model DIR|MODEL.h5|MODEL.keras --input X.npy --output Y.npy
 //	seqcast inspect DIR|MODEL.h5|MODEL.keras
+//	seqcast backtest --model DIR|MODEL.keras --csv DATA.csv [--column NAME] [--test-from DATE] [--horizon H] [--out DIR]
 //	seqcast version
 //
 // Each subcommand lives in its own file and is listed in commands.
