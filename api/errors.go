@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,6 +30,7 @@ const (
 	CodeRateLimited      = "rate_limited"           // 429
 	CodeInternal         = "internal"               // 500
 	CodeNotReady         = "not_ready"              // 503
+	CodeOverloaded       = "overloaded"             // 503 with Retry-After (admission control)
 )
 
 // Error is the one error shape every endpoint returns.
@@ -37,6 +40,8 @@ type Error struct {
 	Message   string `json:"message"`
 	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
+	// RetryAfter, when positive, is sent as the Retry-After header (seconds).
+	RetryAfter int `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
@@ -58,6 +63,9 @@ func abort(c *gin.Context, e *Error) {
 	st := state(c)
 	e.RequestID = st.id
 	st.errCode = e.Code
+	if e.RetryAfter > 0 {
+		c.Writer.Header()["Retry-After"] = []string{strconv.Itoa(e.RetryAfter)}
+	}
 	if oipRoute(c.Request.URL.Path) { // the Open Inference Protocol's shape (oip.go)
 		status, b := oipError(e)
 		writeJSON(c, status, b)
@@ -74,7 +82,12 @@ func abort(c *gin.Context, e *Error) {
 func fromServing(err error, field string) *Error {
 	var ie *serving.InputError
 	var nf *serving.NotFoundError
+	var oe *serving.OverloadError
 	switch {
+	case errors.As(err, &oe):
+		e := newErr(http.StatusServiceUnavailable, CodeOverloaded, "", "%v", oe)
+		e.RetryAfter = int(math.Ceil(oe.RetryAfter.Seconds()))
+		return e
 	case errors.As(err, &ie):
 		f := ie.Field
 		if f == "" {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -109,11 +110,12 @@ func (s *Server) routes() error {
 		e.GET(path, h)
 		e.HEAD(path, h)
 	}
-	e.POST("/predict", s.predict)
-	e.POST("/predict/batch", s.predictBatch)
-	e.POST("/v1/models/*rest", s.tfServing)
-	s.oipRoutes(e) // the Open Inference Protocol (oip.go)
-	e.POST("/v1/timeseries/forecast", s.forecast)
+	// Routes that compute run under a deadline (deadline.go).
+	e.POST("/predict", s.withDeadline, s.predict)
+	e.POST("/predict/batch", s.withDeadline, s.predictBatch)
+	e.POST("/v1/models/*rest", s.withDeadline, s.tfServing)
+	s.oipRoutes(e, s.withDeadline) // the Open Inference Protocol (oip.go)
+	e.POST("/v1/timeseries/forecast", s.withDeadline, s.forecast)
 	if err := s.uiRoutes(e); err != nil { // ui.go
 		return err
 	}
@@ -309,6 +311,11 @@ func writeRaw(c *gin.Context, status int, b []byte) {
 	h := c.Writer.Header()
 	state(c).setTiming(h)
 	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	c.Status(status)
-	_, _ = c.Writer.Write(b)
+	if _, err := c.Writer.Write(b); err != nil {
+		writeFailed(c, err)
+		return
+	}
+	writeFailed(c, flushError(c.Writer)) // a response nobody received is not a 200
 }
