@@ -23,6 +23,9 @@ const salesCSV = "../../backtest/testdata/sales_weekly.csv"
 // MAE equals the one of Keras's own predictions on the same 72 test
 // windows.
 func TestBacktestKerasThenServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: builds the binary and serves over loopback")
+	}
 	root := t.TempDir()
 	v1 := filepath.Join(root, "sales", "1")
 	b, err := os.ReadFile(filepath.Join(salesDir, "nb10_bilstm_baseline_80_20.keras"))
