@@ -122,6 +122,9 @@ type serveConfig struct {
 	BatchWindow       time.Duration
 	BatchSize         int
 	BatchWorkers      int
+	Admission         bool // admission control on forward work (serving/admission.go)
+	MaxQueuedWork     int
+	ComputeSlots      int
 	PprofAddr         string
 	GCPercent         int
 
@@ -186,6 +189,10 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 	dur(&c.BatchWindow, "batch-window", "SEQCAST_BATCH_WINDOW", serving.DefaultBatchWindow, "with --batching, how long a request may wait for companions while a worker is free; 0 disables batching")
 	num(&c.BatchSize, "batch-size", "SEQCAST_BATCH_SIZE", serving.DefaultBatchMax, "with --batching, most samples in one merged forward pass")
 	num(&c.BatchWorkers, "batch-workers", "SEQCAST_BATCH_WORKERS", 0, "with --batching, merged passes running at once (0: GOMAXPROCS)")
+	fs.BoolVar(&c.Admission, "admission", true, "admission control: bound the forward work in flight and queued, shed what cannot finish before its deadline (503, Retry-After) (env SEQCAST_ADMISSION)")
+	env["admission"] = "SEQCAST_ADMISSION"
+	num(&c.MaxQueuedWork, "max-queued-work", "SEQCAST_MAX_QUEUED_WORK", serving.DefaultMaxQueuedWork, "with --admission, most sample-steps (windows × horizon) waiting in each lane; more is 503 queue_full")
+	num(&c.ComputeSlots, "compute-slots", "SEQCAST_COMPUTE_SLOTS", 0, "with --admission, large requests computing at once (0: GOMAXPROCS)")
 	str(&c.PprofAddr, "pprof-addr", "SEQCAST_PPROF_ADDR", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty: off")
 	// The preprocessing of a Keras file given to --model: import's flags.
 	c.keras.Register(fs)
@@ -367,8 +374,11 @@ func serve(ctx context.Context, c serveConfig, logger *slog.Logger, hup <-chan o
 		return err
 	}
 	metrics := api.NewMetrics()
+	adm := serving.NewAdmission(metrics.Admission(serving.AdmissionOptions{Disabled: !c.Admission,
+		MaxQueuedWork: c.MaxQueuedWork, LargeSlots: c.ComputeSlots}))
 	reg := serving.NewRegistry(serving.Options{
-		Default: c.DefaultModel, Observer: metrics.ObserveForward, Logger: logger,
+		Admission: adm,
+		Default:   c.DefaultModel, Observer: metrics.ObserveForward, Logger: logger,
 		Batch: serving.BatchOptions{Enabled: c.Batching && c.BatchWindow > 0, Window: c.BatchWindow,
 			MaxBatch: c.BatchSize, Workers: c.BatchWorkers},
 		BatchObserver: metrics.ObserveBatch,
@@ -425,6 +435,7 @@ func serve(ctx context.Context, c serveConfig, logger *slog.Logger, hup <-chan o
 		Logger:         logger,
 		Version:        c.opts.Version,
 		Metrics:        metrics,
+		RequestTimeout: requestTimeout(c.WriteTimeout),
 	}, reg, store)
 	if err != nil {
 		if store != nil {
@@ -515,4 +526,14 @@ func shutdown(hs *http.Server, srv *api.Server, c serveConfig, logger *slog.Logg
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// requestTimeout is the deadline of a request that computes: 90% of the
+// write timeout, so that an answer computed in time is still written (the
+// rest covers encoding and writing it); 0 (no write timeout) means none.
+func requestTimeout(write time.Duration) time.Duration {
+	if write <= 0 {
+		return 0
+	}
+	return write * 9 / 10
 }
