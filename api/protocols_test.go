@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/seqcast/seqcast/models"
+	"github.com/seqcast/seqcast/serving"
 )
 
 func TestOIPRoutesAndErrorShape(t *testing.T) {
@@ -161,5 +164,29 @@ func TestForecastRoute(t *testing.T) {
 	// Another set of good series is another cache entry.
 	if r := ts.do("POST", "/v1/timeseries/forecast", strings.Replace(body, `"horizon":3`, `"horizon":2`, 1)); r.body["cached"] != false {
 		t.Errorf("horizon 2 answered from horizon 3's entry: %s", r.Body)
+	}
+}
+
+// TestProtocolsBeforeLoad: while models load, /v2 answers 503 in the
+// protocol's shape and the forecast route in seqcast's.
+func TestProtocolsBeforeLoad(t *testing.T) {
+	reg := serving.NewRegistry(serving.Options{}, serving.Embedded("gold", 0, models.Gold()))
+	ts := newServer(t, reg, nil)
+	for _, path := range []string{"/v2/models/gold", "/v2/models/gold/ready"} {
+		if r := ts.do("GET", path, ""); r.Code != 503 || r.body["error"] != "models are still loading" {
+			t.Errorf("%s: %d %s", path, r.Code, r.Body)
+		}
+	}
+	if r := ts.do("POST", "/v2/models/gold/infer", `{"inputs":[]}`); r.Code != 503 || r.body["error"] != "models are still loading" {
+		t.Errorf("infer: %d %s", r.Code, r.Body)
+	}
+	if r := ts.do("GET", "/v2/health/ready", ""); r.Code != 503 || r.body["ready"] != false {
+		t.Errorf("ready: %d %s", r.Code, r.Body)
+	}
+	if r := ts.do("GET", "/v2/health/live", ""); r.Code != 200 {
+		t.Errorf("live: %d %s", r.Code, r.Body)
+	}
+	if r := ts.do("POST", "/v1/timeseries/forecast", `{"model":"gold","inputs":[{}],"options":{"horizon":1}}`); r.Code != 503 || r.errField("code") != CodeNotReady {
+		t.Errorf("forecast: %d %s", r.Code, r.Body)
 	}
 }
