@@ -119,7 +119,11 @@ func Plot(r *Result) []byte {
 	}
 	for j := 0; j <= 4; j++ {
 		v := elo + (ehi-elo)*float64(j)/4
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="#444">%.3g%s</text>`+"\n", ex(v), top2+h2+32, v, unit)
+		anchor := map[int]string{0: "start", 4: "end"}[j]
+		if anchor == "" {
+			anchor = "middle"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="%s" fill="#444">%.3g%s</text>`+"\n", ex(v), top2+h2+32, anchor, v, unit)
 	}
 
 	// Panel 3: MAE per step, model vs naive.
