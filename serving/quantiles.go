@@ -6,7 +6,7 @@ import (
 	"strconv"
 )
 
-// measure records the relative-error quantiles backtest.json gives for step
+// measure records the error quantiles backtest.json gives for step
 // h (keys that are not a probability in (0, 1), and non-finite values, are
 // left out).
 func (b *Backtest) measure(h int, q map[string]float64) {
@@ -29,7 +29,8 @@ func (b *Backtest) measure(h int, q map[string]float64) {
 // 0.1 as the client and backtest.json write them).
 func sameP(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
-// Quantile returns the relative-error quantile p at forecast step h
+// Quantile returns the error quantile p (relative, or absolute for an
+// absolute backtest) at forecast step h
 // (1-based) as the backtest gives it: the level's two quantiles, (1-Level)/2
 // and (1+Level)/2, at every step, exactly as the prediction intervals use
 // them (measured, interpolated between measured steps, widened past the
@@ -56,29 +57,15 @@ func (b *Backtest) Quantile(p float64, h int) (rel float64, ok bool) {
 }
 
 // QuantileValue is forecast v's quantile p at step h, by the rule the
-// prediction intervals follow: the level's two quantiles are exactly the
-// interval's bounds; another measured quantile q is v + |v|*q, given only
-// when the intervals scale the relative errors by |v| (they are read off
-// the interval, so quantiles and intervals cannot follow two rules).
+// prediction intervals follow (offset: v + |v|*q for relative errors, v + q
+// for an absolute backtest), so that the level's two quantiles are exactly
+// the intervals' bounds.
 func (b *Backtest) QuantileValue(v, p float64, h int) (float64, bool) {
-	rel, ok := b.Quantile(p, h)
+	q, ok := b.Quantile(p, h)
 	if !ok {
 		return 0, false
 	}
-	iv := b.interval(v, h)
-	switch {
-	case sameP(p, (1-b.Level)/2):
-		return iv.Lower, true
-	case sameP(p, (1+b.Level)/2):
-		return iv.Upper, true
-	}
-	a := math.Abs(v)
-	if lo, hi := b.quantilesAt(h); hi > lo {
-		if s := (iv.Upper - iv.Lower) / (hi - lo); math.Abs(s-a) > 1e-9*max(1, a) {
-			return 0, false // the intervals are not relative to v
-		}
-	}
-	return v + a*rel, true
+	return b.offset(v, q), true
 }
 
 // QuantilesAt lists, ascending, the quantiles Quantile gives at step h.

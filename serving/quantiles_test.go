@@ -53,4 +53,18 @@ func TestBacktestQuantiles(t *testing.T) {
 	if iv.Lower != lo || iv.Upper != hi {
 		t.Errorf("interval %+v, quantiles %g %g", iv, lo, hi)
 	}
+	// An absolute backtest: quantiles in the series' units, v + q.
+	abs, err := ParseBacktest([]byte(`{"format": "seqcast-backtest/1", "level": 0.8, "interval": "absolute", "scale": 10,
+ "error_quantiles": {"0.1": -2, "0.5": 0.5, "0.9": 3}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[float64]float64{0.1: -7, 0.5: -4.5, 0.9: -2} {
+		if v, ok := abs.QuantileValue(-5, p, 1); !ok || v != want {
+			t.Errorf("absolute QuantileValue(-5, %g) = %g, %v; want %g", p, v, ok, want)
+		}
+	}
+	if iv := abs.interval(-5, 1); iv.Lower != -7 || iv.Upper != -2 {
+		t.Errorf("absolute interval %+v", iv)
+	}
 }
