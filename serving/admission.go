@@ -81,7 +81,8 @@ type AdmissionOptions struct {
 	// DefaultSmallWork).
 	SmallWork int
 	// SmallSlots is how many small requests compute at once (default
-	// 4×GOMAXPROCS: small passes are merged by dynamic batching anyway).
+	// 16×GOMAXPROCS: their passes are merged by dynamic batching, whose
+	// merged passes carry up to --batch-size samples).
 	SmallSlots int
 	// LargeSlots is how many large requests compute at once (default
 	// GOMAXPROCS: a forward pass runs on one core).
@@ -134,7 +135,7 @@ func NewAdmission(o AdmissionOptions) *Admission {
 		o.SmallWork = DefaultSmallWork
 	}
 	if o.SmallSlots <= 0 {
-		o.SmallSlots = 4 * procs
+		o.SmallSlots = 16 * procs
 	}
 	if o.LargeSlots <= 0 {
 		o.LargeSlots = procs
@@ -318,4 +319,24 @@ func (a *Admission) dispatch(l *lane) {
 		l.running++
 		l.runningWork += w.work
 	}
+}
+
+// stopped turns the error of admitted work that its context ended part-way
+// (the deadline passed, or the client left) into an *OverloadError, counted
+// as shed: the HTTP layer answers 503 with Retry-After, not a bare
+// cancellation. Any other error is returned as it is.
+func (a *Admission) stopped(ctx context.Context, model string, work int, err error) error {
+	if err == nil || ctx.Err() == nil || !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if a == nil {
+		return &OverloadError{Model: model, Reason: ctxReason(ctx), Work: work, RetryAfter: time.Second, err: err}
+	}
+	a.mu.Lock()
+	wait := a.large.wait()
+	if work <= a.o.SmallWork {
+		wait = a.small.wait()
+	}
+	a.mu.Unlock()
+	return a.shed(model, work, ctxReason(ctx), wait, err)
 }

@@ -177,3 +177,45 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestAdmissionStopped: work its context ended part-way is an
+// *OverloadError (deadline or client_gone) with a Retry-After, counted as
+// shed; other errors pass through.
+func TestAdmissionStopped(t *testing.T) {
+	r := newRecorder()
+	a := NewAdmission(r.options(AdmissionOptions{}))
+	past, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	gone, cancelGone := context.WithCancel(context.Background())
+	cancelGone()
+	other := errors.New("a bug")
+	for _, tc := range []struct {
+		name string
+		a    *Admission
+		ctx  context.Context
+		err  error
+		want ShedReason // "": err itself
+	}{
+		{"deadline", a, past, context.DeadlineExceeded, ShedDeadline},
+		{"client gone", a, gone, context.Canceled, ShedClientGone},
+		{"no admission control", nil, gone, context.Canceled, ShedClientGone},
+		{"other error", a, gone, other, ""},
+		{"live context", a, context.Background(), context.Canceled, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := tc.a.stopped(tc.ctx, "m", 30000, tc.err)
+			if tc.want == "" {
+				if got != tc.err {
+					t.Fatalf("got %v, want %v unchanged", got, tc.err)
+				}
+				return
+			}
+			if shedReason(t, got) != tc.want || !errors.Is(got, tc.err) {
+				t.Fatalf("got %v, want %s wrapping %v", got, tc.want, tc.err)
+			}
+		})
+	}
+	if r.get(ShedDeadline) != 1 || r.get(ShedClientGone) != 1 {
+		t.Fatalf("shed %v, want one deadline and one client_gone (the nil Admission counts nothing)", r.shed)
+	}
+}

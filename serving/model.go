@@ -204,7 +204,7 @@ func (m *Model) Forecast(ctx context.Context, windows [][]float64, horizon int) 
 	out := make([]float64, n)
 	for step := 0; step < horizon; step++ {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, m.adm.stopped(ctx, m.name, n*horizon, err)
 		}
 		if err := m.pipe.scaleInput(x, cur, n); err != nil {
 			// The pipeline was checked at load: what fails now is the values
@@ -212,7 +212,7 @@ func (m *Model) Forecast(ctx context.Context, windows [][]float64, horizon int) 
 			return nil, &InputError{Msg: fmt.Sprintf("the values cannot be scaled for model %q (step %d): %v", m.name, step+1, err)}
 		}
 		if err := m.forward(ctx, y, x, n); err != nil {
-			return nil, err
+			return nil, m.adm.stopped(ctx, m.name, n*horizon, err)
 		}
 		if err := m.pipe.inverseOutput(out, y, cur, n); err != nil {
 			return nil, fmt.Errorf("serving: model %q: %w", m.name, err)
@@ -300,7 +300,7 @@ func (m *Model) PredictWindows(ctx context.Context, windows [][]float64, horizon
 	}
 	y := make([]float32, n*m.outSize)
 	if err := m.forward(ctx, y, x, n); err != nil {
-		return nil, err
+		return nil, m.adm.stopped(ctx, m.name, n, err)
 	}
 	out := make([]float64, n*m.outSize)
 	if err := m.pipe.inverseOutput(out, y, raw, n); err != nil {
@@ -351,7 +351,7 @@ func (m *Model) Raw(ctx context.Context, x []float32, n int) ([]float32, error) 
 	defer release()
 	y := make([]float32, n*m.outSize)
 	if err := m.forward(ctx, y, x, n); err != nil {
-		return nil, err
+		return nil, m.adm.stopped(ctx, m.name, n, err)
 	}
 	for _, v := range y {
 		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
