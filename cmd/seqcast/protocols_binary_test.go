@@ -330,6 +330,18 @@ func TestOpenInferenceProtocolMiddlewareErrors(t *testing.T) {
 	}
 }
 
+// TestOpenInferenceProtocolShed: work that cannot be done before the
+// request's deadline (X-Request-Timeout) is a 503 in the protocol's shape.
+func TestOpenInferenceProtocolShed(t *testing.T) {
+	p := startBinary(t, nil, "--model", gold)
+	body := `{"inputs":[{"name":"input","shape":[1,60,1],"datatype":"FP32","data":` + series() + `}]}`
+	oipErr(t, "deadline", p.call(t, "POST", "/v2/models/gold/infer", body, "X-Request-Timeout", "1ns"), 503, "")
+	oipErr(t, "bad X-Request-Timeout", p.call(t, "POST", "/v2/models/gold/infer", body, "X-Request-Timeout", "soon"), 400, "X-Request-Timeout")
+	if r := p.call(t, "POST", "/v2/models/gold/infer", body); r.status != 200 {
+		t.Errorf("without a deadline: %d %s", r.status, r.raw)
+	}
+}
+
 // tsReply is a forecast response.
 type tsReply struct {
 	ID        string `json:"id"`
