@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -37,15 +38,34 @@ func (s *Server) withDeadline(c *gin.Context) {
 			d = cd
 		}
 	}
-	if d <= 0 {
-		c.Next()
-		return
+	if d > 0 {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), d)
+		defer cancel()
+		c.Request = c.Request.WithContext(ctx)
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), d)
-	defer cancel()
-	c.Request = c.Request.WithContext(ctx)
+	// A large body waits, unread, until admission control's byte budget has
+	// room for it: a flood of large requests is read and decoded a bounded
+	// number at a time (serving.Admission.AdmitBytes).
+	if n := c.Request.ContentLength; n >= bodyGateMin || n < 0 {
+		if n < 0 || n > s.cfg.BodyLimit { // chunked: charge the most it may be
+			n = s.cfg.BodyLimit
+		}
+		release, err := s.reg.Admission().AdmitBytes(c.Request.Context(), "", n)
+		if err != nil {
+			// Take what the client sends (at most the body limit, unparsed)
+			// so that it reads the 503 rather than a reset connection.
+			_, _ = io.CopyN(io.Discard, c.Request.Body, s.cfg.BodyLimit+1)
+			abort(c, s.computeError(err, ""))
+			return
+		}
+		defer release()
+	}
 	c.Next()
 }
+
+// bodyGateMin is the smallest body that waits for admission control's byte
+// budget: smaller ones (every /predict of a few windows) go straight on.
+const bodyGateMin = 64 << 10
 
 func parseRequestTimeout(v string) (time.Duration, bool) {
 	d, err := time.ParseDuration(v)

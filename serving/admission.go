@@ -15,6 +15,9 @@ const (
 	// goes in the small lane: a /predict of up to 256 steps, or a batch of 8
 	// windows at horizon 30.
 	DefaultSmallWork = 256
+	// DefaultMaxBodyBytes bounds the request bytes being read, decoded,
+	// queued or computed at once (AdmitBytes).
+	DefaultMaxBodyBytes = 24 << 20
 	// DefaultMaxQueuedWork bounds the sample-steps waiting in the large
 	// lane: about 17 maximum batches (1,000 windows, horizon 30).
 	DefaultMaxQueuedWork = 1 << 19
@@ -90,6 +93,10 @@ type AdmissionOptions struct {
 	// MaxQueuedWork bounds the sample-steps waiting in each lane (default
 	// DefaultMaxQueuedWork).
 	MaxQueuedWork int
+	// MaxBodyBytes bounds the bytes of the request bodies in progress at
+	// once, from before they are read until their answer is written
+	// (default DefaultMaxBodyBytes; see AdmitBytes).
+	MaxBodyBytes int64
 	// Queued, if set, is told the samples (windows, instances) waiting for
 	// a model whenever that number changes: the seqcast_queued_samples gauge.
 	Queued func(model string, samples int)
@@ -105,6 +112,19 @@ type Admission struct {
 	small  lane
 	large  lane
 	queued map[string]int // samples waiting, by model
+	bytes  byteGate
+}
+
+// byteGate is a first-come-first-served semaphore over request bytes.
+type byteGate struct {
+	max, used int64
+	queue     []*byteWaiter
+}
+
+type byteWaiter struct {
+	n     int64
+	ready chan struct{}
+	done  bool // granted (guarded by Admission.mu)
 }
 
 type lane struct {
@@ -143,7 +163,10 @@ func NewAdmission(o AdmissionOptions) *Admission {
 	if o.MaxQueuedWork <= 0 {
 		o.MaxQueuedWork = DefaultMaxQueuedWork
 	}
-	return &Admission{o: o, small: lane{slots: o.SmallSlots}, large: lane{slots: o.LargeSlots}, queued: map[string]int{}}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return &Admission{o: o, bytes: byteGate{max: o.MaxBodyBytes}, small: lane{slots: o.SmallSlots}, large: lane{slots: o.LargeSlots}, queued: map[string]int{}}
 }
 
 // Admit waits until a request of n samples and steps horizon steps for model
@@ -339,4 +362,80 @@ func (a *Admission) stopped(ctx context.Context, model string, work int, err err
 	}
 	a.mu.Unlock()
 	return a.shed(model, work, ctxReason(ctx), wait, err)
+}
+
+// AdmitBytes waits until a request body of n bytes may be read (the HTTP
+// layer calls it before reading and decoding a large body, and calls the
+// function it returns once the answer is written): the bodies in progress
+// stay within MaxBodyBytes, first come first served, so a flood of large
+// requests costs memory and CPU for a bounded number of them at a time (the
+// rest wait unread). A body larger than the whole budget goes alone. It
+// returns an *OverloadError (ShedDeadline, or ShedClientGone) when ctx ends
+// first. model labels the shed counter ("" before the body names one).
+func (a *Admission) AdmitBytes(ctx context.Context, model string, n int64) (func(), error) {
+	if a == nil || n <= 0 {
+		return func() {}, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, a.shed(model, 0, ctxReason(ctx), 0, err)
+	}
+	g := &a.bytes
+	a.mu.Lock()
+	if len(g.queue) == 0 && (g.used+n <= g.max || g.used == 0) {
+		g.used += n
+		a.mu.Unlock()
+		return a.bytesReleaser(n), nil
+	}
+	w := &byteWaiter{n: n, ready: make(chan struct{})}
+	g.queue = append(g.queue, w)
+	a.mu.Unlock()
+	select {
+	case <-w.ready:
+		return a.bytesReleaser(n), nil
+	case <-ctx.Done():
+	}
+	a.mu.Lock()
+	if w.done { // granted as ctx ended: give it back
+		a.mu.Unlock()
+		a.bytesReleaser(n)()
+	} else {
+		for i, q := range g.queue {
+			if q == w {
+				g.queue = append(g.queue[:i], g.queue[i+1:]...)
+				break
+			}
+		}
+		a.grantBytes()
+		a.mu.Unlock()
+	}
+	return nil, a.shed(model, 0, ctxReason(ctx), time.Second, ctx.Err())
+}
+
+func (a *Admission) bytesReleaser(n int64) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			a.mu.Lock()
+			a.bytes.used -= n
+			a.grantBytes()
+			a.mu.Unlock()
+		})
+	}
+}
+
+// grantBytes admits waiting bodies in order while they fit (a.mu held).
+func (a *Admission) grantBytes() {
+	g := &a.bytes
+	for len(g.queue) > 0 {
+		w := g.queue[0]
+		if g.used+w.n > g.max && g.used > 0 {
+			return
+		}
+		g.queue[0] = nil
+		g.queue = g.queue[1:]
+		g.used += w.n
+		w.done = true
+		close(w.ready)
+	}
+	g.queue = nil
 }

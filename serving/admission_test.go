@@ -219,3 +219,47 @@ func TestAdmissionStopped(t *testing.T) {
 		t.Fatalf("shed %v, want one deadline and one client_gone (the nil Admission counts nothing)", r.shed)
 	}
 }
+
+// TestAdmitBytes: bodies wait, first come first served, while the byte
+// budget is spent; one whose deadline comes first is shed; a body larger
+// than the whole budget goes alone.
+func TestAdmitBytes(t *testing.T) {
+	r := newRecorder()
+	a := NewAdmission(r.options(AdmissionOptions{MaxBodyBytes: 100}))
+	bg := context.Background()
+	rel1, err := a.AdmitBytes(bg, "", 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(bg, 30*time.Millisecond)
+	defer cancel()
+	if _, err := a.AdmitBytes(ctx, "", 60); shedReason(t, err) != ShedDeadline {
+		t.Fatalf("over the budget past the deadline: %v", err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		rel, err := a.AdmitBytes(bg, "", 60)
+		if err == nil {
+			rel()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("admitted over the budget: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	rel1()
+	rel1() // twice is once
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	relBig, err := a.AdmitBytes(bg, "", 500)
+	if err != nil {
+		t.Fatalf("a body over the whole budget, alone: %v", err)
+	}
+	relBig()
+	if a.bytes.used != 0 || len(a.bytes.queue) != 0 {
+		t.Fatalf("budget left used %d, queue %d", a.bytes.used, len(a.bytes.queue))
+	}
+}

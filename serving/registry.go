@@ -402,6 +402,10 @@ func (r *Registry) Ready() bool { return r.loaded.Load() }
 // Default is the name of the model served when a request names none.
 func (r *Registry) Default() string { return r.state.Load().def }
 
+// Admission is the admission control every model's work goes through (nil:
+// none).
+func (r *Registry) Admission() *Admission { return r.opts.Admission }
+
 // Names lists the served model names in alphabetical order.
 func (r *Registry) Names() []string { return append([]string(nil), r.state.Load().names...) }
 
