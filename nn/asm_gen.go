@@ -39,6 +39,9 @@ func main() {
 	for r := 1; r < 8; r++ {
 		gemmTile(w, r)
 	}
+	for r := 1; r <= 8; r++ {
+		gemmTileIdx(w, r)
+	}
 	if err := os.WriteFile("gen_amd64.s", b.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -550,32 +553,6 @@ func gemmTile(w func(string, ...any), r int) {
 		w("\tVMOVAPS Z0, Z%d", 2*i)
 		w("\tVMOVAPS Z1, Z%d", 2*i+1)
 	}
-	row := func(base string, i int) string {
-		switch i % 4 {
-		case 0:
-			return fmt.Sprintf("(%s)", base)
-		case 1:
-			return fmt.Sprintf("(%s)(R8*1)", base)
-		case 2:
-			return fmt.Sprintf("(%s)(R8*2)", base)
-		}
-		return fmt.Sprintf("(%s)(R9*1)", base)
-	}
-	crow := func(i int, disp string) string {
-		base := "DX"
-		if i >= 4 {
-			base = "R14"
-		}
-		switch i % 4 {
-		case 0:
-			return fmt.Sprintf("%s(%s)", disp, base)
-		case 1:
-			return fmt.Sprintf("%s(%s)(R12*1)", disp, base)
-		case 2:
-			return fmt.Sprintf("%s(%s)(R12*2)", disp, base)
-		}
-		return fmt.Sprintf("%s(%s)(R13*1)", disp, base)
-	}
 	w("\tTESTQ CX, CX")
 	w("\tJZ   %sstore", name)
 	w("%sloop:", name)
@@ -586,7 +563,7 @@ func gemmTile(w func(string, ...any), r int) {
 		if i >= 4 {
 			base = "R11"
 		}
-		w("\tVBROADCASTSS %s, Z%d", row(base, i), 18+i)
+		w("\tVBROADCASTSS %s, Z%d", tileRow(base, i), 18+i)
 		w("\tVFMADD231PS Z16, Z%d, Z%d", 18+i, 2*i)
 		w("\tVFMADD231PS Z17, Z%d, Z%d", 18+i, 2*i+1)
 	}
@@ -599,10 +576,109 @@ func gemmTile(w func(string, ...any), r int) {
 	w("\tJNZ  %sloop", name)
 	w("%sstore:", name)
 	for i := 0; i < r; i++ {
-		w("\tVMOVUPS Z%d, %s", 2*i, crow(i, ""))
-		w("\tVMOVUPS Z%d, %s", 2*i+1, crow(i, "64"))
+		w("\tVMOVUPS Z%d, %s", 2*i, tileCRow(i, ""))
+		w("\tVMOVUPS Z%d, %s", 2*i+1, tileCRow(i, "64"))
 	}
 	w("\tVZEROUPPER")
 	w("\tRET")
 	w("")
+}
+
+// gemmTileIdx writes gemm{r}x32zbi (gen_amd64.s): gemm{r}x32zb over the
+// rows of B (and columns of A) listed in idx, in that order, for r <= 8
+// rows. With idx the columns where A is not zero, C gets the same bits as
+// gemm{r}x32zb would give (see gemmBiasSkip).
+func gemmTileIdx(w func(string, ...any), r int) {
+	name := fmt.Sprintf("gemm%dx32zbi", r)
+	w("// func %s(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)", name)
+	w("// AVX-512: C[0:%d, 0:32] = bias[0:32] + sum over k in idx[0:n], in order,", r)
+	w("// of A[0:%d, k] * (row k of two packed panels at b, pstride elements", r)
+	w("// apart); leading dimensions in elements; n >= 0.")
+	w("TEXT ·%s(SB), NOSPLIT, $0-72", name)
+	w("\tMOVQ n+0(FP), CX")
+	w("\tMOVQ a+8(FP), SI")
+	w("\tMOVQ lda+16(FP), R8")
+	w("\tMOVQ b+24(FP), DI")
+	w("\tMOVQ pstride+32(FP), R10")
+	w("\tMOVQ bias+56(FP), AX")
+	w("\tMOVQ idx+64(FP), BX")
+	w("\tSHLQ $2, R8")
+	w("\tSHLQ $2, R10")
+	w("\tLEAQ (R8)(R8*2), R9")
+	w("\tLEAQ (SI)(R8*4), R11")
+	w("\tVMOVUPS (AX), Z0")
+	w("\tVMOVUPS 64(AX), Z1")
+	for i := 1; i < r; i++ {
+		w("\tVMOVAPS Z0, Z%d", 2*i)
+		w("\tVMOVAPS Z1, Z%d", 2*i+1)
+	}
+	w("\tTESTQ CX, CX")
+	w("\tJZ   %sstore", name)
+	w("%sloop:", name)
+	w("\tMOVL (BX), AX")
+	w("\tLEAQ (SI)(AX*4), R13")
+	if r > 4 {
+		w("\tLEAQ (R11)(AX*4), R14")
+	}
+	w("\tSHLQ $6, AX")
+	w("\tADDQ DI, AX")
+	w("\tVMOVUPS (AX), Z16")
+	w("\tVMOVUPS (AX)(R10*1), Z17")
+	for i := 0; i < r; i++ {
+		base := "R13"
+		if i >= 4 {
+			base = "R14"
+		}
+		w("\tVBROADCASTSS %s, Z%d", tileRow(base, i), 18+i)
+		w("\tVFMADD231PS Z16, Z%d, Z%d", 18+i, 2*i)
+		w("\tVFMADD231PS Z17, Z%d, Z%d", 18+i, 2*i+1)
+	}
+	w("\tADDQ $4, BX")
+	w("\tDECQ CX")
+	w("\tJNZ  %sloop", name)
+	w("%sstore:", name)
+	w("\tMOVQ c+40(FP), DX")
+	w("\tMOVQ ldc+48(FP), R12")
+	w("\tSHLQ $2, R12")
+	w("\tLEAQ (R12)(R12*2), R13")
+	w("\tLEAQ (DX)(R12*4), R14")
+	for i := 0; i < r; i++ {
+		w("\tVMOVUPS Z%d, %s", 2*i, tileCRow(i, ""))
+		w("\tVMOVUPS Z%d, %s", 2*i+1, tileCRow(i, "64"))
+	}
+	w("\tVZEROUPPER")
+	w("\tRET")
+	w("")
+}
+
+// tileRow is the address of A's row i (of 4 from base, lda bytes in R8,
+// 3*lda in R9) in the gemm tiles.
+func tileRow(base string, i int) string {
+	switch i % 4 {
+	case 0:
+		return fmt.Sprintf("(%s)", base)
+	case 1:
+		return fmt.Sprintf("(%s)(R8*1)", base)
+	case 2:
+		return fmt.Sprintf("(%s)(R8*2)", base)
+	}
+	return fmt.Sprintf("(%s)(R9*1)", base)
+}
+
+// tileCRow is the address of C's row i plus disp in the gemm tiles (rows 0
+// to 3 from DX, 4 to 7 from R14, ldc bytes in R12, 3*ldc in R13).
+func tileCRow(i int, disp string) string {
+	base := "DX"
+	if i >= 4 {
+		base = "R14"
+	}
+	switch i % 4 {
+	case 0:
+		return fmt.Sprintf("%s(%s)", disp, base)
+	case 1:
+		return fmt.Sprintf("%s(%s)(R12*1)", disp, base)
+	case 2:
+		return fmt.Sprintf("%s(%s)(R12*2)", disp, base)
+	}
+	return fmt.Sprintf("%s(%s)(R13*1)", disp, base)
 }

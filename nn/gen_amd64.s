@@ -2781,3 +2781,555 @@ gemm7x32zbstore:
 	VZEROUPPER
 	RET
 
+// func gemm1x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+// AVX-512: C[0:1, 0:32] = bias[0:32] + sum over k in idx[0:n], in order,
+// of A[0:1, k] * (row k of two packed panels at b, pstride elements
+// apart); leading dimensions in elements; n >= 0.
+TEXT ·gemm1x32zbi(SB), NOSPLIT, $0-72
+	MOVQ n+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ pstride+32(FP), R10
+	MOVQ bias+56(FP), AX
+	MOVQ idx+64(FP), BX
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	TESTQ CX, CX
+	JZ   gemm1x32zbistore
+gemm1x32zbiloop:
+	MOVL (BX), AX
+	LEAQ (SI)(AX*4), R13
+	SHLQ $6, AX
+	ADDQ DI, AX
+	VMOVUPS (AX), Z16
+	VMOVUPS (AX)(R10*1), Z17
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  gemm1x32zbiloop
+gemm1x32zbistore:
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	LEAQ (DX)(R12*4), R14
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VZEROUPPER
+	RET
+
+// func gemm2x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+// AVX-512: C[0:2, 0:32] = bias[0:32] + sum over k in idx[0:n], in order,
+// of A[0:2, k] * (row k of two packed panels at b, pstride elements
+// apart); leading dimensions in elements; n >= 0.
+TEXT ·gemm2x32zbi(SB), NOSPLIT, $0-72
+	MOVQ n+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ pstride+32(FP), R10
+	MOVQ bias+56(FP), AX
+	MOVQ idx+64(FP), BX
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z1, Z3
+	TESTQ CX, CX
+	JZ   gemm2x32zbistore
+gemm2x32zbiloop:
+	MOVL (BX), AX
+	LEAQ (SI)(AX*4), R13
+	SHLQ $6, AX
+	ADDQ DI, AX
+	VMOVUPS (AX), Z16
+	VMOVUPS (AX)(R10*1), Z17
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VBROADCASTSS (R13)(R8*1), Z19
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  gemm2x32zbiloop
+gemm2x32zbistore:
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	LEAQ (DX)(R12*4), R14
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, (DX)(R12*1)
+	VMOVUPS Z3, 64(DX)(R12*1)
+	VZEROUPPER
+	RET
+
+// func gemm3x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+// AVX-512: C[0:3, 0:32] = bias[0:32] + sum over k in idx[0:n], in order,
+// of A[0:3, k] * (row k of two packed panels at b, pstride elements
+// apart); leading dimensions in elements; n >= 0.
+TEXT ·gemm3x32zbi(SB), NOSPLIT, $0-72
+	MOVQ n+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ pstride+32(FP), R10
+	MOVQ bias+56(FP), AX
+	MOVQ idx+64(FP), BX
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z1, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z1, Z5
+	TESTQ CX, CX
+	JZ   gemm3x32zbistore
+gemm3x32zbiloop:
+	MOVL (BX), AX
+	LEAQ (SI)(AX*4), R13
+	SHLQ $6, AX
+	ADDQ DI, AX
+	VMOVUPS (AX), Z16
+	VMOVUPS (AX)(R10*1), Z17
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VBROADCASTSS (R13)(R8*1), Z19
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	VBROADCASTSS (R13)(R8*2), Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  gemm3x32zbiloop
+gemm3x32zbistore:
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	LEAQ (DX)(R12*4), R14
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, (DX)(R12*1)
+	VMOVUPS Z3, 64(DX)(R12*1)
+	VMOVUPS Z4, (DX)(R12*2)
+	VMOVUPS Z5, 64(DX)(R12*2)
+	VZEROUPPER
+	RET
+
+// func gemm4x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+// AVX-512: C[0:4, 0:32] = bias[0:32] + sum over k in idx[0:n], in order,
+// of A[0:4, k] * (row k of two packed panels at b, pstride elements
+// apart); leading dimensions in elements; n >= 0.
+TEXT ·gemm4x32zbi(SB), NOSPLIT, $0-72
+	MOVQ n+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ pstride+32(FP), R10
+	MOVQ bias+56(FP), AX
+	MOVQ idx+64(FP), BX
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z1, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z1, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z1, Z7
+	TESTQ CX, CX
+	JZ   gemm4x32zbistore
+gemm4x32zbiloop:
+	MOVL (BX), AX
+	LEAQ (SI)(AX*4), R13
+	SHLQ $6, AX
+	ADDQ DI, AX
+	VMOVUPS (AX), Z16
+	VMOVUPS (AX)(R10*1), Z17
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VBROADCASTSS (R13)(R8*1), Z19
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	VBROADCASTSS (R13)(R8*2), Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	VBROADCASTSS (R13)(R9*1), Z21
+	VFMADD231PS Z16, Z21, Z6
+	VFMADD231PS Z17, Z21, Z7
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  gemm4x32zbiloop
+gemm4x32zbistore:
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	LEAQ (DX)(R12*4), R14
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, (DX)(R12*1)
+	VMOVUPS Z3, 64(DX)(R12*1)
+	VMOVUPS Z4, (DX)(R12*2)
+	VMOVUPS Z5, 64(DX)(R12*2)
+	VMOVUPS Z6, (DX)(R13*1)
+	VMOVUPS Z7, 64(DX)(R13*1)
+	VZEROUPPER
+	RET
+
+// func gemm5x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+// AVX-512: C[0:5, 0:32] = bias[0:32] + sum over k in idx[0:n], in order,
+// of A[0:5, k] * (row k of two packed panels at b, pstride elements
+// apart); leading dimensions in elements; n >= 0.
+TEXT ·gemm5x32zbi(SB), NOSPLIT, $0-72
+	MOVQ n+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ pstride+32(FP), R10
+	MOVQ bias+56(FP), AX
+	MOVQ idx+64(FP), BX
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z1, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z1, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z1, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z1, Z9
+	TESTQ CX, CX
+	JZ   gemm5x32zbistore
+gemm5x32zbiloop:
+	MOVL (BX), AX
+	LEAQ (SI)(AX*4), R13
+	LEAQ (R11)(AX*4), R14
+	SHLQ $6, AX
+	ADDQ DI, AX
+	VMOVUPS (AX), Z16
+	VMOVUPS (AX)(R10*1), Z17
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VBROADCASTSS (R13)(R8*1), Z19
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	VBROADCASTSS (R13)(R8*2), Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	VBROADCASTSS (R13)(R9*1), Z21
+	VFMADD231PS Z16, Z21, Z6
+	VFMADD231PS Z17, Z21, Z7
+	VBROADCASTSS (R14), Z22
+	VFMADD231PS Z16, Z22, Z8
+	VFMADD231PS Z17, Z22, Z9
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  gemm5x32zbiloop
+gemm5x32zbistore:
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	LEAQ (DX)(R12*4), R14
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, (DX)(R12*1)
+	VMOVUPS Z3, 64(DX)(R12*1)
+	VMOVUPS Z4, (DX)(R12*2)
+	VMOVUPS Z5, 64(DX)(R12*2)
+	VMOVUPS Z6, (DX)(R13*1)
+	VMOVUPS Z7, 64(DX)(R13*1)
+	VMOVUPS Z8, (R14)
+	VMOVUPS Z9, 64(R14)
+	VZEROUPPER
+	RET
+
+// func gemm6x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+// AVX-512: C[0:6, 0:32] = bias[0:32] + sum over k in idx[0:n], in order,
+// of A[0:6, k] * (row k of two packed panels at b, pstride elements
+// apart); leading dimensions in elements; n >= 0.
+TEXT ·gemm6x32zbi(SB), NOSPLIT, $0-72
+	MOVQ n+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ pstride+32(FP), R10
+	MOVQ bias+56(FP), AX
+	MOVQ idx+64(FP), BX
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z1, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z1, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z1, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z1, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z1, Z11
+	TESTQ CX, CX
+	JZ   gemm6x32zbistore
+gemm6x32zbiloop:
+	MOVL (BX), AX
+	LEAQ (SI)(AX*4), R13
+	LEAQ (R11)(AX*4), R14
+	SHLQ $6, AX
+	ADDQ DI, AX
+	VMOVUPS (AX), Z16
+	VMOVUPS (AX)(R10*1), Z17
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VBROADCASTSS (R13)(R8*1), Z19
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	VBROADCASTSS (R13)(R8*2), Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	VBROADCASTSS (R13)(R9*1), Z21
+	VFMADD231PS Z16, Z21, Z6
+	VFMADD231PS Z17, Z21, Z7
+	VBROADCASTSS (R14), Z22
+	VFMADD231PS Z16, Z22, Z8
+	VFMADD231PS Z17, Z22, Z9
+	VBROADCASTSS (R14)(R8*1), Z23
+	VFMADD231PS Z16, Z23, Z10
+	VFMADD231PS Z17, Z23, Z11
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  gemm6x32zbiloop
+gemm6x32zbistore:
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	LEAQ (DX)(R12*4), R14
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, (DX)(R12*1)
+	VMOVUPS Z3, 64(DX)(R12*1)
+	VMOVUPS Z4, (DX)(R12*2)
+	VMOVUPS Z5, 64(DX)(R12*2)
+	VMOVUPS Z6, (DX)(R13*1)
+	VMOVUPS Z7, 64(DX)(R13*1)
+	VMOVUPS Z8, (R14)
+	VMOVUPS Z9, 64(R14)
+	VMOVUPS Z10, (R14)(R12*1)
+	VMOVUPS Z11, 64(R14)(R12*1)
+	VZEROUPPER
+	RET
+
+// func gemm7x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+// AVX-512: C[0:7, 0:32] = bias[0:32] + sum over k in idx[0:n], in order,
+// of A[0:7, k] * (row k of two packed panels at b, pstride elements
+// apart); leading dimensions in elements; n >= 0.
+TEXT ·gemm7x32zbi(SB), NOSPLIT, $0-72
+	MOVQ n+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ pstride+32(FP), R10
+	MOVQ bias+56(FP), AX
+	MOVQ idx+64(FP), BX
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z1, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z1, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z1, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z1, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z1, Z11
+	VMOVAPS Z0, Z12
+	VMOVAPS Z1, Z13
+	TESTQ CX, CX
+	JZ   gemm7x32zbistore
+gemm7x32zbiloop:
+	MOVL (BX), AX
+	LEAQ (SI)(AX*4), R13
+	LEAQ (R11)(AX*4), R14
+	SHLQ $6, AX
+	ADDQ DI, AX
+	VMOVUPS (AX), Z16
+	VMOVUPS (AX)(R10*1), Z17
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VBROADCASTSS (R13)(R8*1), Z19
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	VBROADCASTSS (R13)(R8*2), Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	VBROADCASTSS (R13)(R9*1), Z21
+	VFMADD231PS Z16, Z21, Z6
+	VFMADD231PS Z17, Z21, Z7
+	VBROADCASTSS (R14), Z22
+	VFMADD231PS Z16, Z22, Z8
+	VFMADD231PS Z17, Z22, Z9
+	VBROADCASTSS (R14)(R8*1), Z23
+	VFMADD231PS Z16, Z23, Z10
+	VFMADD231PS Z17, Z23, Z11
+	VBROADCASTSS (R14)(R8*2), Z24
+	VFMADD231PS Z16, Z24, Z12
+	VFMADD231PS Z17, Z24, Z13
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  gemm7x32zbiloop
+gemm7x32zbistore:
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	LEAQ (DX)(R12*4), R14
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, (DX)(R12*1)
+	VMOVUPS Z3, 64(DX)(R12*1)
+	VMOVUPS Z4, (DX)(R12*2)
+	VMOVUPS Z5, 64(DX)(R12*2)
+	VMOVUPS Z6, (DX)(R13*1)
+	VMOVUPS Z7, 64(DX)(R13*1)
+	VMOVUPS Z8, (R14)
+	VMOVUPS Z9, 64(R14)
+	VMOVUPS Z10, (R14)(R12*1)
+	VMOVUPS Z11, 64(R14)(R12*1)
+	VMOVUPS Z12, (R14)(R12*2)
+	VMOVUPS Z13, 64(R14)(R12*2)
+	VZEROUPPER
+	RET
+
+// func gemm8x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+// AVX-512: C[0:8, 0:32] = bias[0:32] + sum over k in idx[0:n], in order,
+// of A[0:8, k] * (row k of two packed panels at b, pstride elements
+// apart); leading dimensions in elements; n >= 0.
+TEXT ·gemm8x32zbi(SB), NOSPLIT, $0-72
+	MOVQ n+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ pstride+32(FP), R10
+	MOVQ bias+56(FP), AX
+	MOVQ idx+64(FP), BX
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z1, Z3
+	VMOVAPS Z0, Z4
+	VMOVAPS Z1, Z5
+	VMOVAPS Z0, Z6
+	VMOVAPS Z1, Z7
+	VMOVAPS Z0, Z8
+	VMOVAPS Z1, Z9
+	VMOVAPS Z0, Z10
+	VMOVAPS Z1, Z11
+	VMOVAPS Z0, Z12
+	VMOVAPS Z1, Z13
+	VMOVAPS Z0, Z14
+	VMOVAPS Z1, Z15
+	TESTQ CX, CX
+	JZ   gemm8x32zbistore
+gemm8x32zbiloop:
+	MOVL (BX), AX
+	LEAQ (SI)(AX*4), R13
+	LEAQ (R11)(AX*4), R14
+	SHLQ $6, AX
+	ADDQ DI, AX
+	VMOVUPS (AX), Z16
+	VMOVUPS (AX)(R10*1), Z17
+	VBROADCASTSS (R13), Z18
+	VFMADD231PS Z16, Z18, Z0
+	VFMADD231PS Z17, Z18, Z1
+	VBROADCASTSS (R13)(R8*1), Z19
+	VFMADD231PS Z16, Z19, Z2
+	VFMADD231PS Z17, Z19, Z3
+	VBROADCASTSS (R13)(R8*2), Z20
+	VFMADD231PS Z16, Z20, Z4
+	VFMADD231PS Z17, Z20, Z5
+	VBROADCASTSS (R13)(R9*1), Z21
+	VFMADD231PS Z16, Z21, Z6
+	VFMADD231PS Z17, Z21, Z7
+	VBROADCASTSS (R14), Z22
+	VFMADD231PS Z16, Z22, Z8
+	VFMADD231PS Z17, Z22, Z9
+	VBROADCASTSS (R14)(R8*1), Z23
+	VFMADD231PS Z16, Z23, Z10
+	VFMADD231PS Z17, Z23, Z11
+	VBROADCASTSS (R14)(R8*2), Z24
+	VFMADD231PS Z16, Z24, Z12
+	VFMADD231PS Z17, Z24, Z13
+	VBROADCASTSS (R14)(R9*1), Z25
+	VFMADD231PS Z16, Z25, Z14
+	VFMADD231PS Z17, Z25, Z15
+	ADDQ $4, BX
+	DECQ CX
+	JNZ  gemm8x32zbiloop
+gemm8x32zbistore:
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R12
+	SHLQ $2, R12
+	LEAQ (R12)(R12*2), R13
+	LEAQ (DX)(R12*4), R14
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, (DX)(R12*1)
+	VMOVUPS Z3, 64(DX)(R12*1)
+	VMOVUPS Z4, (DX)(R12*2)
+	VMOVUPS Z5, 64(DX)(R12*2)
+	VMOVUPS Z6, (DX)(R13*1)
+	VMOVUPS Z7, 64(DX)(R13*1)
+	VMOVUPS Z8, (R14)
+	VMOVUPS Z9, 64(R14)
+	VMOVUPS Z10, (R14)(R12*1)
+	VMOVUPS Z11, 64(R14)(R12*1)
+	VMOVUPS Z12, (R14)(R12*2)
+	VMOVUPS Z13, 64(R14)(R12*2)
+	VMOVUPS Z14, (R14)(R13*1)
+	VMOVUPS Z15, 64(R14)(R13*1)
+	VZEROUPPER
+	RET
+

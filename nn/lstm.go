@@ -66,6 +66,7 @@ func (l *LSTM) Prepare() error {
 	if l.UseBias {
 		l.bi = l.pad(l.params[2].Value, 1, l.Units)
 	}
+	l.setSkipZero()
 	l.raKind, l.actKind = kindOf(l.RecurrentActivation), kindOf(l.Activation)
 	l.ur, l.us = nil, nil
 	if haveAVX512 && l.fastGates() {

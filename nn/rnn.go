@@ -1,5 +1,7 @@
 package nn
 
+import "math"
+
 // Shared machinery of LSTM and GRU (and of Bidirectional over them).
 //
 // A recurrent layer runs in chunks of at most rnnChunk samples. For each
@@ -31,6 +33,10 @@ type rnnCore struct {
 	br []float32 // GRU reset_after: packed recurrent bias (g)
 
 	raKind, actKind actKind
+
+	// skipZero: w has no Inf or NaN and bi no -0, so project may leave out
+	// columns of x that are zero (gemmBiasSkip); set by setSkipZero.
+	skipZero bool
 }
 
 // recurrent is what Bidirectional needs from an LSTM or a GRU.
@@ -166,5 +172,25 @@ func (r *rnnCore) prepareCore(l Layer, units int) error {
 // project fills z (nb*T rows of g) with x·W + bias for a chunk of nb
 // samples: the one big matrix product of a recurrent layer.
 func (r *rnnCore) project(z, x []float32, nb int) {
+	if r.skipZero {
+		gemmBiasSkip(nb*r.steps, r.feat, x, r.feat, r.w, z, r.g, r.bi)
+		return
+	}
 	gemmBias(nb*r.steps, r.feat, x, r.feat, r.w, z, r.g, r.bi)
+}
+
+// setSkipZero sets skipZero from w and bi (after they are packed).
+func (r *rnnCore) setSkipZero() {
+	r.skipZero = false
+	for _, v := range r.w {
+		if math.IsInf(float64(v), 0) || v != v {
+			return
+		}
+	}
+	for _, v := range r.bi {
+		if math.Float32bits(v) == 0x80000000 {
+			return
+		}
+	}
+	r.skipZero = true
 }

@@ -80,3 +80,27 @@ func lstmSeqR32(T int, z *float32, zstride int, u *float32, c *float32, h *float
 
 //go:noescape
 func lstmSeqR16(T int, z *float32, zstride int, u *float32, c *float32, h *float32, hstride int, gs *float32)
+
+//go:noescape
+func gemm1x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+
+//go:noescape
+func gemm2x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+
+//go:noescape
+func gemm3x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+
+//go:noescape
+func gemm4x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+
+//go:noescape
+func gemm5x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+
+//go:noescape
+func gemm6x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+
+//go:noescape
+func gemm7x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+
+//go:noescape
+func gemm8x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)

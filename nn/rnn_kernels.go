@@ -1,5 +1,7 @@
 package nn
 
+import "math"
+
 // Kernels shared by the recurrent layers: an accumulating matrix product
 // over packed panels and the fused LSTM cell update (its sigmoid and tanh
 // are those of activation_kernels.go).
@@ -120,6 +122,126 @@ func gemmBiasAsm(m, n, k int, a []float32, lda int, bp []float32, c []float32, l
 			if i < i1 {
 				gemmTailZB(i1-i, k, &a[i*lda], lda, b, ps, &c[i*ldc+j], ldc, &bias[j])
 			}
+		}
+	}
+}
+
+// gemmBiasSkip is gemmBias where a column of A that is zero in every row
+// of an 8-row tile (ReLU outputs: a filter that did not fire anywhere in
+// those steps) is left out of the tile's sums. Its products are all ±0,
+// and adding ±0 to a sum leaves it unchanged unless the sum is -0, which
+// it never is when no bias is -0 (a sum starts from the bias, and from +0
+// only ±0 terms give +0, while rounding never gives -0 for terms of
+// opposite signs). B must hold no Inf or NaN (0 × Inf is NaN, not ±0):
+// the caller checks both once (rnnCore.skipZero). So C gets the same bits
+// as gemmBias gives, with fewer multiply-adds. A tile takes the skipping
+// kernels only when its first row has a zero, so other inputs pay one
+// pass over that row.
+func gemmBiasSkip(m, k int, a []float32, lda int, bp []float32, c []float32, ldc int, bias []float32) {
+	n := len(bias)
+	if !haveAVX512 || k == 0 || k > maxSkipK || n%(2*panelWidth) != 0 {
+		gemmBias(m, k, a, lda, bp, c, ldc, bias)
+		return
+	}
+	_ = a[(m-1)*lda+k-1]
+	_ = bp[k*n-1]
+	_ = c[(m-1)*ldc+n-1]
+	var idx [maxSkipK]int32
+	ps := k * panelWidth
+	for i := 0; i < m; i += skipRows {
+		r := min(skipRows, m-i)
+		at := a[i*lda:]
+		cnt := nonZeroCols(idx[:k], at, lda, r, k)
+		if cnt == k {
+			for j := 0; j < n; j += 2 * panelWidth {
+				b := &bp[j/panelWidth*ps]
+				if r == 8 {
+					gemm8x32zb(k, &at[0], lda, b, ps, &c[i*ldc+j], ldc, &bias[j])
+				} else {
+					gemmTailZB(r, k, &at[0], lda, b, ps, &c[i*ldc+j], ldc, &bias[j])
+				}
+			}
+			continue
+		}
+		for j := 0; j < n; j += 2 * panelWidth {
+			gemmTileIdx(r, cnt, &at[0], lda, &bp[j/panelWidth*ps], ps, &c[i*ldc+j], ldc, &bias[j], &idx[0])
+		}
+	}
+}
+
+// skipRows is the rows of gemmBiasSkip's tiles.
+const skipRows = 8
+
+// maxSkipK is the most columns of A gemmBiasSkip skips in (its index list
+// is on the stack).
+const maxSkipK = 1024
+
+// nonZeroCols writes to idx the columns j < k, in order, where some of the
+// r rows of a (leading dimension lda) is not ±0, and returns how many. It
+// returns k without writing idx when the first row has no zero.
+func nonZeroCols(idx []int32, a []float32, lda, r, k int) int {
+	row0 := a[:k]
+	zero := false
+	for _, v := range row0 {
+		if v == 0 {
+			zero = true
+			break
+		}
+	}
+	if !zero {
+		return k
+	}
+	cnt := 0
+	for j := 0; j < k; j++ {
+		var bits uint32
+		for i := 0; i < r; i++ {
+			bits |= math.Float32bits(a[i*lda+j])
+		}
+		if bits&0x7fffffff != 0 {
+			idx[cnt] = int32(j)
+			cnt++
+		}
+	}
+	return cnt
+}
+
+// gemmTileIdx calls gemm{r}x32zbi.
+func gemmTileIdx(r, n int, a *float32, lda int, b *float32, ps int, c *float32, ldc int, bias *float32, idx *int32) {
+	switch r {
+	case 1:
+		gemm1x32zbi(n, a, lda, b, ps, c, ldc, bias, idx)
+	case 2:
+		gemm2x32zbi(n, a, lda, b, ps, c, ldc, bias, idx)
+	case 3:
+		gemm3x32zbi(n, a, lda, b, ps, c, ldc, bias, idx)
+	case 4:
+		gemm4x32zbi(n, a, lda, b, ps, c, ldc, bias, idx)
+	case 5:
+		gemm5x32zbi(n, a, lda, b, ps, c, ldc, bias, idx)
+	case 6:
+		gemm6x32zbi(n, a, lda, b, ps, c, ldc, bias, idx)
+	case 7:
+		gemm7x32zbi(n, a, lda, b, ps, c, ldc, bias, idx)
+	case 8:
+		gemm8x32zbi(n, a, lda, b, ps, c, ldc, bias, idx)
+	}
+}
+
+// gemmBiasIdxGo is the gemm{r}x32zbi kernels in Go, their portable twin:
+// C[0:r, 0:n] = bias + the sum over the columns k of A listed in idx, in
+// that order, of A[:, k] times row k of B (packed panels).
+func gemmBiasIdxGo(r, n int, idx []int32, a []float32, lda int, bp []float32, ps int, c []float32, ldc int, bias []float32) {
+	for i := 0; i < r; i++ {
+		for j := 0; j < n; j++ {
+			acc := bias[j]
+			for _, k := range idx {
+				bv := bp[(j/panelWidth)*ps+int(k)*panelWidth+j%panelWidth]
+				// The product is exact in float64; the sum is rounded
+				// twice (to float64, then float32), which can differ from
+				// the kernels' one rounding in the last bit.
+				acc = float32(math.FMA(float64(a[i*lda+int(k)]), float64(bv), float64(acc)))
+			}
+			c[i*ldc+j] = acc
 		}
 	}
 }
