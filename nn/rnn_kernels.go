@@ -192,6 +192,22 @@ func nonZeroCols(idx []int32, a []float32, lda, r, k int) int {
 		return k
 	}
 	cnt := 0
+	if r == 8 {
+		// The whole tiles, with the rows' bounds checked once.
+		a0 := a[:k]
+		a1, a2, a3 := a[lda:][:k], a[2*lda:][:k], a[3*lda:][:k]
+		a4, a5, a6, a7 := a[4*lda:][:k], a[5*lda:][:k], a[6*lda:][:k], a[7*lda:][:k]
+		idx = idx[:k]
+		for j := range a0 {
+			bits := math.Float32bits(a0[j]) | math.Float32bits(a1[j]) | math.Float32bits(a2[j]) | math.Float32bits(a3[j]) |
+				math.Float32bits(a4[j]) | math.Float32bits(a5[j]) | math.Float32bits(a6[j]) | math.Float32bits(a7[j])
+			if bits&0x7fffffff != 0 {
+				idx[cnt] = int32(j)
+				cnt++
+			}
+		}
+		return cnt
+	}
 	for j := 0; j < k; j++ {
 		var bits uint32
 		for i := 0; i < r; i++ {
