@@ -78,7 +78,7 @@ FUZZ_TARGETS := weights:FuzzReadNPY kerasconfig:FuzzParseConfig weights:FuzzLoad
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "== $$pkg $$name ($(FUZZTIME))"; \
-		CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$pkg/; done
+		CGO_ENABLED=0 $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./$$pkg/; done
 
 ## reliability: the hostile-input catalogue plus the long fault, reload, shutdown and soak runs, and the long
 ## failover run (HAProxy, three replicas, a 3+3 Redis Cluster; deploy/failover_test.go), loopback only
