@@ -73,7 +73,7 @@ clean:
 FUZZTIME ?= 30s
 FUZZ_TARGETS := weights:FuzzReadNPY kerasconfig:FuzzParseConfig weights:FuzzLoadBundle scaler:FuzzParseScaler hdf5:FuzzOpen kerasfile:FuzzRead \
 	scaler/skpickle:FuzzLoad api:FuzzPredict api:FuzzPredictBatch api:FuzzTFServing api:FuzzParseTFPath jsoncodec:FuzzFastDecoders \
-	serving:FuzzParseModelConfig
+	serving:FuzzParseModelConfig api:FuzzOIPInfer api:FuzzForecast jsoncodec:FuzzOIPTensor
 .PHONY: fuzz reliability
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
