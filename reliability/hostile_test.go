@@ -191,7 +191,9 @@ func catalogue() []hostileCase {
 			"Transfer-Encoding: gzip")), status: 501, plain: true},
 		// Slow clients: cut off by the read timeouts (1 s header, 2 s request).
 		{name: "slowloris headers", send: trickle([]byte("POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"), []byte(rep("X-Slow: 1\r\n", 100)), 50*time.Millisecond),
-			status: 0, slow: true, limit: 4 * sec},
+			// net/http closes silently when the header timeout strikes between reads, and answers a
+			// plain 400 when it strikes inside one (seen once on a loaded machine): both cut it off.
+			status: 400, plain: true, orClosed: true, slow: true, limit: 4 * sec},
 		{name: "slow request line", send: trickle(nil, []byte("POST /predict HTTP/1.1\r\n"), 200*time.Millisecond), status: 400, plain: true, orClosed: true, slow: true, limit: 4 * sec},
 		{name: "idle connection", send: func(net.Conn) error { return nil }, status: 0, slow: true, limit: 4 * sec},
 		{name: "slow body", send: trickle(request("POST", predict, nil, "Content-Type: application/json", "Content-Length: 2000"), []byte(rep(" ", 2000)), 100*time.Millisecond),
