@@ -42,6 +42,7 @@ func main() {
 	for r := 1; r <= 8; r++ {
 		gemmTileIdx(w, r)
 	}
+	nonZeroMask(w)
 	if err := os.WriteFile("gen_amd64.s", b.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -681,4 +682,42 @@ func tileCRow(i int, disp string) string {
 		return fmt.Sprintf("%s(%s)(R12*2)", disp, base)
 	}
 	return fmt.Sprintf("%s(%s)(R13*1)", disp, base)
+}
+
+// nonZeroMask writes nonZeroMask8 (gen_amd64.s), gemmBiasSkip's scan of a
+// tile of 8 rows.
+func nonZeroMask(w func(string, ...any)) {
+	w("// func nonZeroMask8(n int, a *float32, lda int, mask *uint16)")
+	w("// AVX-512: for n >= 1 groups of 16 columns of 8 rows of A (lda elements")
+	w("// apart), mask[i] bit j is set when column 16i+j is not ±0 in some row.")
+	w("TEXT ·nonZeroMask8(SB), NOSPLIT, $0-32")
+	w("\tMOVQ n+0(FP), CX")
+	w("\tMOVQ a+8(FP), SI")
+	w("\tMOVQ lda+16(FP), R8")
+	w("\tMOVQ mask+24(FP), DI")
+	w("\tSHLQ $2, R8")
+	w("\tLEAQ (R8)(R8*2), R9")
+	w("\tLEAQ (SI)(R8*4), R11")
+	w("\tMOVL $0x7fffffff, AX")
+	w("\tVPBROADCASTD AX, Z31")
+	w("nonZeroMask8loop:")
+	w("\tVMOVDQU32 (SI), Z0")
+	for i := 1; i < 8; i++ {
+		base := "SI"
+		if i >= 4 {
+			base = "R11"
+		}
+		w("\tVPORD %s, Z0, Z0", tileRow(base, i))
+	}
+	w("\tVPTESTMD Z31, Z0, K1")
+	w("\tKMOVW K1, AX")
+	w("\tMOVW AX, (DI)")
+	w("\tADDQ $64, SI")
+	w("\tADDQ $64, R11")
+	w("\tADDQ $2, DI")
+	w("\tDECQ CX")
+	w("\tJNZ  nonZeroMask8loop")
+	w("\tVZEROUPPER")
+	w("\tRET")
+	w("")
 }

@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -166,4 +167,35 @@ func randPanels(rng *rand.Rand, k, n int) (w, bp []float32) {
 	bp = make([]float32, k*n)
 	packPanels(bp, w, k, n, n)
 	return w, bp
+}
+
+// TestNonZeroMask8 checks the AVX-512 scan of 8-row tiles (nonZeroMask8,
+// through nonZeroCols) against its Go twin nonZeroCols8Go.
+func TestNonZeroMask8(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	negZero := float32(math.Copysign(0, -1))
+	for _, k := range []int{16, 48, 64, 128, 1024} {
+		for _, lda := range []int{k, k + 3} {
+			a := make([]float32, 8*lda)
+			for j := 0; j < k; j++ {
+				p := rng.IntN(4) // how often a row is not zero in this column
+				for i := 0; i < 8; i++ {
+					switch {
+					case rng.IntN(8) < p:
+						a[i*lda+j] = rng.Float32() - 0.5
+					case rng.IntN(2) == 0:
+						a[i*lda+j] = negZero
+					}
+				}
+			}
+			a[0] = 0 // so that the first row has a zero
+			want := make([]int32, k)
+			got := make([]int32, k)
+			nw := nonZeroCols8Go(want, a, lda, k)
+			ng := nonZeroCols(got, a, lda, 8, k)
+			if ng != nw || !slices.Equal(got[:ng], want[:nw]) {
+				t.Fatalf("k=%d lda=%d: columns %v, the Go twin %v", k, lda, got[:ng], want[:nw])
+			}
+		}
+	}
 }

@@ -3333,3 +3333,36 @@ gemm8x32zbistore:
 	VZEROUPPER
 	RET
 
+// func nonZeroMask8(n int, a *float32, lda int, mask *uint16)
+// AVX-512: for n >= 1 groups of 16 columns of 8 rows of A (lda elements
+// apart), mask[i] bit j is set when column 16i+j is not ±0 in some row.
+TEXT ·nonZeroMask8(SB), NOSPLIT, $0-32
+	MOVQ n+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ mask+24(FP), DI
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (SI)(R8*4), R11
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z31
+nonZeroMask8loop:
+	VMOVDQU32 (SI), Z0
+	VPORD (SI)(R8*1), Z0, Z0
+	VPORD (SI)(R8*2), Z0, Z0
+	VPORD (SI)(R9*1), Z0, Z0
+	VPORD (R11), Z0, Z0
+	VPORD (R11)(R8*1), Z0, Z0
+	VPORD (R11)(R8*2), Z0, Z0
+	VPORD (R11)(R9*1), Z0, Z0
+	VPTESTMD Z31, Z0, K1
+	KMOVW K1, AX
+	MOVW AX, (DI)
+	ADDQ $64, SI
+	ADDQ $64, R11
+	ADDQ $2, DI
+	DECQ CX
+	JNZ  nonZeroMask8loop
+	VZEROUPPER
+	RET
+

@@ -104,3 +104,6 @@ func gemm7x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32
 
 //go:noescape
 func gemm8x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32)
+
+//go:noescape
+func nonZeroMask8(n int, a *float32, lda int, mask *uint16)

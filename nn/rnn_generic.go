@@ -86,3 +86,4 @@ func gemm7x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32
 func gemm8x32zbi(n int, a *float32, lda int, b *float32, pstride int, c *float32, ldc int, bias *float32, idx *int32) {
 	panic("nn: no asm")
 }
+func nonZeroMask8(n int, a *float32, lda int, mask *uint16) { panic("nn: no asm") }

@@ -1,6 +1,9 @@
 package nn
 
-import "math"
+import (
+	"math"
+	"math/bits"
+)
 
 // Kernels shared by the recurrent layers: an accumulating matrix product
 // over packed panels and the fused LSTM cell update (its sigmoid and tanh
@@ -191,9 +194,42 @@ func nonZeroCols(idx []int32, a []float32, lda, r, k int) int {
 	if !zero {
 		return k
 	}
-	cnt := 0
 	if r == 8 {
-		// The whole tiles, with the rows' bounds checked once.
+		_ = a[7*lda+k-1]
+		if haveAVX512 && k%16 == 0 {
+			var masks [maxSkipK / 16]uint16
+			nonZeroMask8(k/16, &a[0], lda, &masks[0])
+			cnt := 0
+			for g, m := range masks[:k/16] {
+				for ; m != 0; m &= m - 1 {
+					idx[cnt] = int32(16*g + bits.TrailingZeros16(m))
+					cnt++
+				}
+			}
+			return cnt
+		}
+		return nonZeroCols8Go(idx, a, lda, k)
+	}
+	cnt := 0
+	for j := 0; j < k; j++ {
+		var bits uint32
+		for i := 0; i < r; i++ {
+			bits |= math.Float32bits(a[i*lda+j])
+		}
+		if bits&0x7fffffff != 0 {
+			idx[cnt] = int32(j)
+			cnt++
+		}
+	}
+	return cnt
+}
+
+// nonZeroCols8Go is nonZeroCols for a tile of 8 rows in Go, the twin of
+// nonZeroMask8.
+func nonZeroCols8Go(idx []int32, a []float32, lda, k int) int {
+	cnt := 0
+	{
+		// The rows' bounds checked once.
 		a0 := a[:k]
 		a1, a2, a3 := a[lda:][:k], a[2*lda:][:k], a[3*lda:][:k]
 		a4, a5, a6, a7 := a[4*lda:][:k], a[5*lda:][:k], a[6*lda:][:k], a[7*lda:][:k]
@@ -205,17 +241,6 @@ func nonZeroCols(idx []int32, a []float32, lda, r, k int) int {
 				idx[cnt] = int32(j)
 				cnt++
 			}
-		}
-		return cnt
-	}
-	for j := 0; j < k; j++ {
-		var bits uint32
-		for i := 0; i < r; i++ {
-			bits |= math.Float32bits(a[i*lda+j])
-		}
-		if bits&0x7fffffff != 0 {
-			idx[cnt] = int32(j)
-			cnt++
 		}
 	}
 	return cnt
