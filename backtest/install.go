@@ -25,17 +25,23 @@ import (
 // between the two renames refuses the half-written version and keeps the
 // one it had.
 func Install(out string, data []byte) ([]string, error) {
+	return InstallFile(out, serving.BacktestFile, data)
+}
+
+// InstallFile is Install for another bundle file name
+// (training_stats.json): out is a file, or a directory that gets name.
+func InstallFile(out, name string, data []byte) ([]string, error) {
 	if st, err := os.Stat(out); err == nil && st.IsDir() {
-		out = filepath.Join(out, serving.BacktestFile)
+		out = filepath.Join(out, name)
 	}
 	dir := filepath.Dir(out)
 	var manifest []byte
 	mpath := filepath.Join(dir, "manifest.json")
-	if filepath.Base(out) == serving.BacktestFile {
+	if filepath.Base(out) == name {
 		old, err := os.ReadFile(mpath)
 		switch {
 		case err == nil:
-			if manifest, err = setChecksum(old, serving.BacktestFile, data); err != nil {
+			if manifest, err = setChecksum(old, name, data); err != nil {
 				return nil, fmt.Errorf("%s: %w", mpath, err)
 			}
 		case !os.IsNotExist(err):

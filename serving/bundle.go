@@ -99,6 +99,13 @@ func newModel(ctx context.Context, b *bundle.Bundle, name string, version int64,
 		}
 		m.backtest = bt
 	}
+	if data, ok := b.File(TrainingStatsFile); ok {
+		ts, err := ParseTrainingStats(data, m.window, m.features)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", TrainingStatsFile, err)
+		}
+		m.monitor = newMonitor(ts)
+	}
 	if err := m.warmUp(ctx); err != nil {
 		return nil, fmt.Errorf("warm-up: %w", err)
 	}

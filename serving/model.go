@@ -111,6 +111,7 @@ type Model struct {
 	outSize  int // per-sample output size
 	pipe     pipeline
 	backtest *Backtest
+	monitor  *monitor // nil without training_stats.json
 	observe  ForwardObserver
 	keras    string
 	batch    *batcher   // nil: every pass runs on its own

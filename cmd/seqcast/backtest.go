@@ -48,6 +48,8 @@ func runBacktest(args []string, stdout, stderr io.Writer) int {
 	plot := fs.String("plot", "", "write an SVG chart: the test period with forecast and interval band, and the error distribution")
 	asJSON := fs.Bool("json", false, "print backtest.json to stdout instead of the table")
 	name := fs.String("name", "", "model name in backtest.json (default: the bundle folder's or Keras file's name)")
+	trainStats := fs.String("train-stats", "", "also write training_stats.json (what the model saw in training: docs/bundle-format.md) from the training part of the CSV: a file or a bundle directory (its manifest's checksum is updated)")
+	trainTo := fs.String("train-to", "", "with --train-stats: the last target date of the training part (default: the rows before the test period)")
 	var kf kerasflags.Flags
 	kf.Register(fs)
 	fs.Usage = func() {
@@ -163,6 +165,17 @@ func runBacktest(args []string, stdout, stderr io.Writer) int {
 	}
 	if *out != "" {
 		written, err := backtest.Install(*out, data)
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(msg, "wrote %s\n", strings.Join(written, ", "))
+	}
+	if *trainStats != "" {
+		data, err := trainingStats(b, m, series, cfg, *trainTo)
+		if err != nil {
+			return fail(fmt.Errorf("--train-stats: %w", err))
+		}
+		written, err := backtest.InstallFile(*trainStats, serving.TrainingStatsFile, data)
 		if err != nil {
 			return fail(err)
 		}
