@@ -70,6 +70,13 @@ type Config struct {
 	// cannot finish before it is shed with 503 and Retry-After. cmd/seqcast
 	// sets it a little below the write timeout.
 	RequestTimeout time.Duration
+	// RequestLogRate is the share (0 to 1) of successful POST /predict
+	// requests that get a "prediction" log line (request id, model, input
+	// summary, prediction, interval, cached, latency, warnings; see
+	// docs/api.md); 0, the default, logs none and costs nothing.
+	RequestLogRate float64
+	// RequestLogValues adds the input window's values to those lines.
+	RequestLogValues bool
 }
 
 func (c *Config) setDefaults() error {
@@ -110,6 +117,8 @@ func (c *Config) setDefaults() error {
 		return fmt.Errorf("api: rate clients %d: must be positive", c.RateClients)
 	case c.RateLimit < 0:
 		return fmt.Errorf("api: rate limit %g: must not be negative", c.RateLimit)
+	case !(c.RequestLogRate >= 0 && c.RequestLogRate <= 1):
+		return fmt.Errorf("api: request log rate %g: must be between 0 and 1", c.RequestLogRate)
 	}
 	c.AdminKey = strings.TrimSpace(c.AdminKey)
 	keys := make([]string, len(c.APIKeys))

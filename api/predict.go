@@ -135,6 +135,9 @@ func (s *Server) predictOne(c *gin.Context, m *serving.Model, reqHorizon *int, h
 		return
 	}
 	s.writePrediction(c, body, cached)
+	if s.sampleRequestLog() {
+		s.logPrediction(c, m, window, horizon, body, cached)
+	}
 }
 
 func (s *Server) predictBatch(c *gin.Context) {

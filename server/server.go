@@ -127,6 +127,8 @@ type serveConfig struct {
 	ComputeSlots      int
 	PprofAddr         string
 	GCPercent         int
+	RequestLogRate    float64 // share of /predict requests logged (api.Config.RequestLogRate)
+	RequestLogValues  bool
 
 	models map[string]serving.ModelOptions // from VersionLabels and DefaultVersion
 	keras  kerasflags.Flags                // preprocessing for --model FILE.h5|FILE.keras
@@ -193,6 +195,10 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 	env["admission"] = "SEQCAST_ADMISSION"
 	num(&c.MaxQueuedWork, "max-queued-work", "SEQCAST_MAX_QUEUED_WORK", serving.DefaultMaxQueuedWork, "with --admission, most sample-steps (windows × horizon) waiting in each lane; more is 503 queue_full")
 	num(&c.ComputeSlots, "compute-slots", "SEQCAST_COMPUTE_SLOTS", 0, "with --admission, large requests computing at once (0: GOMAXPROCS)")
+	fs.Float64Var(&c.RequestLogRate, "request-log-rate", 0, `share (0 to 1) of answered POST /predict requests logged as one JSON "prediction" line (request id, model, input summary, prediction, interval, cached, latency, warnings; docs/api.md); 0: none (env SEQCAST_REQUEST_LOG_RATE)`)
+	env["request-log-rate"] = "SEQCAST_REQUEST_LOG_RATE"
+	fs.BoolVar(&c.RequestLogValues, "request-log-values", false, "with --request-log-rate, also log the input window's values (env SEQCAST_REQUEST_LOG_VALUES)")
+	env["request-log-values"] = "SEQCAST_REQUEST_LOG_VALUES"
 	str(&c.PprofAddr, "pprof-addr", "SEQCAST_PPROF_ADDR", "", "serve net/http/pprof on this address (e.g. 127.0.0.1:6060); empty: off")
 	// The preprocessing of a Keras file given to --model: import's flags.
 	c.keras.Register(fs)
@@ -436,6 +442,9 @@ func serve(ctx context.Context, c serveConfig, logger *slog.Logger, hup <-chan o
 		Version:        c.opts.Version,
 		Metrics:        metrics,
 		RequestTimeout: requestTimeout(c.WriteTimeout),
+
+		RequestLogRate:   c.RequestLogRate,
+		RequestLogValues: c.RequestLogValues,
 	}, reg, store)
 	if err != nil {
 		if store != nil {
