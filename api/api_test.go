@@ -402,20 +402,27 @@ func TestHealthReadyMetricsDocs(t *testing.T) {
 		t.Fatalf("ready while draining %d %v", r.Code, r.body)
 	}
 	ts.SetDraining(false)
-	m := ts.do("GET", "/metrics", "")
-	for _, want := range []string{
-		`seqcast_http_requests_total{method="POST",route="/predict",status="200"} 2`,
-		`seqcast_cache_requests_total{backend="memory",result="hit"} 1`,
-		`seqcast_cache_requests_total{backend="memory",result="miss"} 1`,
-		`seqcast_http_request_duration_seconds_bucket{route="/predict"`,
-		`seqcast_request_batch_size_count{route="/predict"} 2`,
-		`seqcast_http_in_flight_requests 1`,
-		`seqcast_model_info{default="1",fingerprint=`,
-		`seqcast_ready 1`,
-		`go_goroutines`,
+	if m := ts.do("GET", "/metrics", ""); m.Code != 200 || !strings.Contains(m.Header().Get("Content-Type"), "text/plain") {
+		t.Fatalf("metrics %d %s", m.Code, m.Header())
+	}
+	fams := ts.families()
+	for _, want := range []struct {
+		name   string
+		labels map[string]string
+		value  float64 // -1: any
+	}{
+		{"seqcast_http_requests_total", map[string]string{"method": "POST", "route": "/predict", "status": "200"}, 2},
+		{"seqcast_cache_requests_total", map[string]string{"backend": "memory", "result": "hit"}, 1},
+		{"seqcast_cache_requests_total", map[string]string{"backend": "memory", "result": "miss"}, 1},
+		{"seqcast_http_request_duration_seconds", map[string]string{"route": "/predict"}, -1},
+		{"seqcast_request_batch_size", map[string]string{"route": "/predict"}, 2},
+		{"seqcast_http_in_flight_requests", nil, 0}, // gathered outside a request
+		{"seqcast_model_info", map[string]string{"default": "1", "model": "gold"}, 1},
+		{"seqcast_ready", nil, 1},
+		{"go_goroutines", nil, -1},
 	} {
-		if !strings.Contains(m.Body.String(), want) {
-			t.Errorf("metrics lack %q", want)
+		if v, ok := sample(fams, want.name, want.labels); !ok || (want.value >= 0 && v != want.value) {
+			t.Errorf("metrics: %s%v = %v (found %v), want %v", want.name, want.labels, v, ok, want.value)
 		}
 	}
 	o := ts.do("GET", "/openapi.json", "")
@@ -452,9 +459,8 @@ func TestForwardMetricsAndNotReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts.do("POST", "/predict", predictBody(prices(60, 0), `,"horizon":4`))
-	m := ts.do("GET", "/metrics", "").Body.String()
-	if !strings.Contains(m, `seqcast_model_forward_duration_seconds_count{model="gold",version="1"} 4`) {
-		t.Fatalf("forward metrics:\n%s", grep(m, "forward"))
+	if n, ok := sample(ts.families(), "seqcast_model_forward_duration_seconds", map[string]string{"model": "gold", "version": "1"}); !ok || n != 4 {
+		t.Fatalf("seqcast_model_forward_duration_seconds count %v (found %v), want 4 (one pass per horizon step)", n, ok)
 	}
 }
 
@@ -642,8 +648,11 @@ func TestReloadEndpoint(t *testing.T) {
 	if v2.body["model_version"] != 2.0 || v2.body["cached"] != false || v2.body["predicted_price"] != v1.body["predicted_price"] {
 		t.Fatalf("after reload: %v (before %v)", v2.body, v1.body)
 	}
-	if m := ts.do("GET", "/metrics", "").Body.String(); !strings.Contains(m, `seqcast_model_reloads_total{result="error"} 1`) || !strings.Contains(m, `seqcast_model_reloads_total{result="ok"} 1`) {
-		t.Fatalf("reload metrics:\n%s", grep(m, "reload"))
+	fams := ts.families()
+	for _, result := range []string{"error", "ok"} {
+		if n, ok := sample(fams, "seqcast_model_reloads_total", map[string]string{"result": result}); !ok || n != 1 {
+			t.Fatalf("seqcast_model_reloads_total{result=%q} = %v (found %v), want 1", result, n, ok)
+		}
 	}
 	if r := newServer(t, reg, nil).do("POST", "/v1/models/gold:reload", "", "X-Admin-Key", "adm"); r.Code != 403 {
 		t.Fatalf("reload without an admin key configured: %d", r.Code)
@@ -752,7 +761,8 @@ func TestMultipleModels(t *testing.T) {
 	if r := ts.do("POST", "/v1/models/sales:predict", `{"instances":[[1,2,3,4,5,6,7,8]]}`); r.Code != 200 {
 		t.Fatalf("sales TF predict: %d %s", r.Code, r.Body)
 	}
-	if m := ts.do("GET", "/metrics", "").Body.String(); !strings.Contains(m, `seqcast_model_info{default="1",fingerprint=`) || strings.Count(m, "seqcast_model_info{") != 2 {
-		t.Fatalf("model info:\n%s", grep(m, "model_info"))
+	fams := ts.families()
+	if info := series(fams, "seqcast_model_info", nil); len(info) != 2 || len(series(fams, "seqcast_model_info", map[string]string{"default": "1"})) != 2 {
+		t.Fatalf("seqcast_model_info: %v, want one default series per model", info)
 	}
 }

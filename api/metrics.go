@@ -32,6 +32,7 @@ type Metrics struct {
 	batchReqs *prometheus.HistogramVec
 	queued    *prometheus.GaugeVec   // samples waiting for admission, by model
 	shed      *prometheus.CounterVec // requests not computed, by model and reason
+	redisUp   prometheus.Gauge       // registered by Server.MonitorCache: only a Redis cache has it
 
 	// Children resolved once per label set: WithLabelValues hashes its
 	// labels on every call.
@@ -112,6 +113,9 @@ func NewMetrics() *Metrics {
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seqcast_shed_requests_total", Help: "Requests not computed or not delivered, by model and reason (deadline, queue_full: answered 503 with Retry-After; client_gone: the client left before its work started or its response could not be written).",
 		}, []string{"model", "reason"}),
+		redisUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "seqcast_redis_up", Help: "1 when the Redis cache answered the server's last background PING, else 0 (exported only with a Redis cache).",
+		}),
 		reqCount: map[reqLabels]prometheus.Counter{},
 		reqLat:   map[string]prometheus.Observer{},
 		reqBatch: map[string]prometheus.Observer{},

@@ -82,9 +82,8 @@ func TestRedisCacheAndFault(t *testing.T) {
 	if r := ts.do("POST", "/predict/batch", `{"instances":[`+jsonOf(prices(60, 7))+`]}`); r.Code != 200 {
 		t.Fatalf("batch with Redis down: %d", r.Code)
 	}
-	m := ts.do("GET", "/metrics", "").Body.String()
-	if !strings.Contains(m, `seqcast_cache_requests_total{backend="redis",result="error"} 7`) {
-		t.Fatalf("errors not counted:\n%s", grep(m, "cache"))
+	if n, ok := sample(ts.families(), "seqcast_cache_requests_total", map[string]string{"backend": "redis", "result": "error"}); !ok || n != 7 {
+		t.Fatalf("seqcast_cache_requests_total{backend=\"redis\",result=\"error\"} = %v (found %v), want 7", n, ok)
 	}
 	if n := strings.Count(buf.String(), "cache down"); n != 1 {
 		t.Errorf("outage logged %d times, want once:\n%s", n, grep(buf.String(), "cache"))

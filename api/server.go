@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/seqcast/seqcast/cache"
@@ -173,6 +174,9 @@ func (s *Server) MonitorCache(ctx context.Context) {
 	if !ok || s.cfg.CacheTTL == 0 {
 		return
 	}
+	if err := s.metrics.reg.Register(s.metrics.redisUp); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+		s.cfg.Logger.Warn("seqcast_redis_up not exported", "err", err.Error())
+	}
 	t := time.NewTicker(s.cfg.CachePingInterval)
 	defer t.Stop()
 	for {
@@ -181,6 +185,7 @@ func (s *Server) MonitorCache(ctx context.Context) {
 			return
 		}
 		up := err == nil
+		s.metrics.redisUp.Set(b2f(up))
 		if was := s.redisUp.Swap(up); was != up {
 			if up {
 				s.cfg.Logger.Info("redis answers PING", "cache", s.cache.Backend())
@@ -318,4 +323,11 @@ func writeRaw(c *gin.Context, status int, b []byte) {
 		return
 	}
 	writeFailed(c, flushError(c.Writer)) // a response nobody received is not a 200
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

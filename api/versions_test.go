@@ -139,9 +139,9 @@ func TestDefaultVersionPinnedOverHTTP(t *testing.T) {
 	if st.body["default_version"] != 1.0 || len(st.body["model_version_status"].([]any)) != 2 {
 		t.Fatalf("status: %s", st.Body)
 	}
-	if m := ts.do("GET", "/metrics", "").Body.String(); !strings.Contains(m, `seqcast_model_info{default="1",fingerprint=`) ||
-		!strings.Contains(grep(m, `default="1"`), `version="1"`) {
-		t.Fatalf("model_info does not mark version 1 as default:\n%s", grep(m, "model_info"))
+	if fams := ts.families(); len(series(fams, "seqcast_model_info", map[string]string{"default": "1"})) != 1 ||
+		len(series(fams, "seqcast_model_info", map[string]string{"default": "1", "version": "1"})) != 1 {
+		t.Fatalf("seqcast_model_info does not mark version 1 (only) as default: %v", fams["seqcast_model_info"])
 	}
 }
 
@@ -236,6 +236,10 @@ func TestHealthRedisConnected(t *testing.T) {
 				t.Fatalf("health: %d %s", r.Code, r.Body)
 			}
 			if r.body["redis_connected"] == want {
+				// The gauge is set before /health's flag: it agrees.
+				if up, ok := sample(ts.families(), "seqcast_redis_up", nil); !ok || (up == 1) != want {
+					t.Fatalf("seqcast_redis_up = %v (found %v) while redis_connected is %v", up, ok, want)
+				}
 				return
 			}
 			if time.Now().After(deadline) {
@@ -268,6 +272,9 @@ func TestHealthRedisConnected(t *testing.T) {
 	case <-finished:
 	case <-time.After(time.Second):
 		t.Fatal("MonitorCache runs for an in-process cache")
+	}
+	if _, ok := sample(mem.families(), "seqcast_redis_up", nil); ok {
+		t.Error("seqcast_redis_up exported with an in-process cache")
 	}
 }
 

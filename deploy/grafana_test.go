@@ -1,0 +1,271 @@
+package deploy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/seqcast/seqcast/internal/redistest"
+)
+
+// pendingMetrics are metrics the dashboard and alerts use that another
+// change (issue 16: input range and drift, prediction histograms, shadow
+// versions) adds to the server: while the binary lacks one, the test logs it
+// as PENDING instead of failing. Once exported it is checked like the rest.
+var pendingMetrics = map[string]bool{
+	"seqcast_out_of_range_total":    true,
+	"seqcast_input_drift_psi":       true,
+	"seqcast_prediction_value":      true,
+	"seqcast_interval_width":        true,
+	"seqcast_shadow_requests_total": true,
+	"seqcast_shadow_divergence":     true,
+}
+
+// metricName finds the metric names in a PromQL expression (every metric
+// seqcast exports starts with seqcast_).
+var metricName = regexp.MustCompile(`\bseqcast_[a-zA-Z0-9_:]*`)
+
+// dashboardExprs returns every PromQL expression in a Grafana dashboard: the
+// panels' targets and the template variables' queries.
+func dashboardExprs(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Title  string `json:"title"`
+		UID    string `json:"uid"`
+		Panels []struct {
+			Title   string `json:"title"`
+			Type    string `json:"type"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+		Templating struct {
+			List []struct {
+				Name       string `json:"name"`
+				Definition string `json:"definition"`
+			} `json:"list"`
+		} `json:"templating"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&d); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if d.Title == "" || d.UID == "" {
+		t.Errorf("%s: no title or uid", path)
+	}
+	out := map[string]string{}
+	for _, p := range d.Panels {
+		if p.Type != "row" && len(p.Targets) == 0 {
+			t.Errorf("%s: panel %q has no query", path, p.Title)
+		}
+		for i, tg := range p.Targets {
+			if strings.TrimSpace(tg.Expr) == "" {
+				t.Errorf("%s: panel %q target %d: empty expr", path, p.Title, i)
+			}
+			out["panel "+p.Title+" #"+string(rune('A'+i))] = tg.Expr
+		}
+	}
+	for _, v := range d.Templating.List {
+		if v.Definition != "" {
+			out["variable "+v.Name] = v.Definition
+		}
+	}
+	return out
+}
+
+// alertExprs parses a Prometheus rules file and returns its expressions.
+func alertExprs(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Groups []struct {
+			Name  string `yaml:"name"`
+			Rules []struct {
+				Alert       string            `yaml:"alert"`
+				Record      string            `yaml:"record"`
+				Expr        string            `yaml:"expr"`
+				For         string            `yaml:"for"`
+				Labels      map[string]string `yaml:"labels"`
+				Annotations map[string]string `yaml:"annotations"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.UnmarshalWithOptions(b, &f, yaml.Strict()); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	out := map[string]string{}
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" || strings.TrimSpace(r.Expr) == "" || r.Labels["severity"] == "" || r.Annotations["summary"] == "" {
+				t.Errorf("%s: rule %q in %q: want alert, expr, labels.severity and annotations.summary", path, r.Alert, g.Name)
+			}
+			if r.For != "" {
+				if _, err := time.ParseDuration(r.For); err != nil {
+					t.Errorf("%s: rule %q: for %q: %v", path, r.Alert, r.For, err)
+				}
+			}
+			out["alert "+r.Alert] = r.Expr
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no rules", path)
+	}
+	return out
+}
+
+// exposed says whether name is a series /metrics carries: a family's name,
+// or a histogram's (summary's) _bucket, _sum or _count series.
+func exposed(fams map[string]*dto.MetricFamily, name string) bool {
+	if _, ok := fams[name]; ok {
+		return true
+	}
+	for _, suf := range []string{"_bucket", "_sum", "_count"} {
+		base, ok := strings.CutSuffix(name, suf)
+		if !ok {
+			continue
+		}
+		if f, ok := fams[base]; ok {
+			switch f.GetType() {
+			case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
+				return true
+			case dto.MetricType_SUMMARY:
+				return suf != "_bucket"
+			}
+		}
+	}
+	return false
+}
+
+// TestDashboardAndAlerts starts the real binary with a Redis cache, sends it
+// traffic that fills every labelled metric (computed, cached, batched and
+// shed predictions) and checks that every metric name in
+// deploy/grafana's dashboard and alert rules is one its /metrics exposes.
+func TestDashboardAndAlerts(t *testing.T) {
+	exprs := dashboardExprs(t, filepath.Join("grafana", "seqcast-dashboard.json"))
+	for k, v := range alertExprs(t, filepath.Join("grafana", "alerts.yaml")) {
+		exprs[k] = v
+	}
+	bin := needBinary(t)
+	needTool(t, "redis-server")
+	addr, _, _ := redistest.Start(t)
+	s := startServer(t, serveOptions{name: "seqcast", path: bin,
+		args: []string{"--redis-url", "redis://" + addr + "/0", "--redis-timeout", "2s", "--compute-slots", "1"}})
+
+	// Concurrent distinct windows: forward passes, dynamic batching, misses.
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.predict(t, goldWindow(1900, i)) }()
+	}
+	wg.Wait()
+	s.predict(t, goldWindow(1900, 0)) // a hit
+	// A batch with a deadline it cannot meet: shed (503), which also moves
+	// the admission queue gauge.
+	inst := make([][]float64, 200)
+	for i := range inst {
+		inst[i] = goldWindow(2000, 100+i)
+	}
+	body, _ := json.Marshal(map[string]any{"instances": inst})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.url("/predict/batch"), bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-Timeout", "1us")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("batch with X-Request-Timeout 1us: %s, want 503", resp.Status)
+	}
+
+	// Concurrent large batches on one compute slot: some wait in the
+	// admission queue (seqcast_queued_samples).
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			big := make([][]float64, 400)
+			for j := range big {
+				big[j] = goldWindow(2100, 1000*(i+1)+j)
+			}
+			b, _ := json.Marshal(map[string]any{"instances": big})
+			resp, err := http.Post(s.url("/predict/batch"), "application/json", bytes.NewReader(b))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}()
+	}
+	wg.Wait()
+	// SIGHUP reloads the model (seqcast_model_reloads_total).
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+
+	// seqcast_redis_up appears with the background PING (about 1 s).
+	var fams map[string]*dto.MetricFamily
+	waitFor(t, 10*time.Second, "seqcast_redis_up 1", func() bool {
+		fams = scrapeFamilies(t, s)
+		f := fams["seqcast_redis_up"]
+		return f != nil && len(f.Metric) == 1 && f.Metric[0].GetGauge().GetValue() == 1 && fams["seqcast_model_reloads_total"] != nil
+	}, s.logs.String)
+
+	keys := make([]string, 0, len(exprs))
+	for k := range exprs {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	used := map[string]bool{}
+	var pending []string
+	for _, k := range keys {
+		names := metricName.FindAllString(exprs[k], -1)
+		if len(names) == 0 {
+			t.Errorf("%s: no seqcast_ metric in %q", k, exprs[k])
+		}
+		for _, n := range names {
+			used[n] = true
+			if exposed(fams, n) {
+				continue
+			}
+			base := n
+			for _, suf := range []string{"_bucket", "_sum", "_count"} {
+				base = strings.TrimSuffix(base, suf)
+			}
+			if pendingMetrics[n] || pendingMetrics[base] {
+				pending = append(pending, k+": "+n)
+				continue
+			}
+			t.Errorf("%s: %s is not exposed by /metrics", k, n)
+		}
+	}
+	for _, p := range pending {
+		t.Logf("PENDING (not exported by this binary yet): %s", p)
+	}
+	t.Logf("%d expressions, %d distinct metric names, %d pending uses", len(exprs), len(used), len(pending))
+}
