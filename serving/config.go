@@ -32,6 +32,11 @@ const MaxModelConfigSize = 64 << 10
 //	  stable: 1
 //	  canary: 2
 //	default_version: stable   # a version number or a label, as --default-version
+//	shadow: 2            # as --shadow: a sample of the default's requests also run on 2
+//	shadow_rate: 0.1     # as --shadow-rate (default 0.1)
+//	canary:              # as --canary NAME:2=10
+//	  version: 2
+//	  percent: 10
 //	keras:               # how to read versions that hold a .h5/.keras file
 //	  scaler_x: scaler_X.pkl  # paths relative to the version folder
 //	  scaler_y: scaler_y.pkl
@@ -46,9 +51,18 @@ const MaxModelConfigSize = 64 << 10
 type ModelConfig struct {
 	VersionLabels  map[string]int64 `yaml:"version_labels"`
 	DefaultVersion string           `yaml:"default_version"` // a version number or a label
+	Shadow         int64            `yaml:"shadow"`
+	ShadowRate     *float64         `yaml:"shadow_rate"`
+	Canary         *CanaryConfig    `yaml:"canary"`
 	Keras          *KerasConfig     `yaml:"keras"`
 
 	file string
+}
+
+// CanaryConfig is the canary: section of a ModelConfig.
+type CanaryConfig struct {
+	Version int64   `yaml:"version"`
+	Percent float64 `yaml:"percent"`
 }
 
 // KerasConfig is the keras: section of a ModelConfig: the preprocessing
@@ -139,7 +153,16 @@ func ParseModelConfig(data []byte) (*ModelConfig, error) {
 // modelOptions turns the labels and default version into ModelOptions,
 // checked as flags are.
 func (c *ModelConfig) modelOptions(name string) (ModelOptions, error) {
-	o := ModelOptions{Labels: c.VersionLabels}
+	o := ModelOptions{Labels: c.VersionLabels, Shadow: c.Shadow}
+	if c.ShadowRate != nil {
+		o.ShadowRate = *c.ShadowRate
+	}
+	if c.Canary != nil {
+		if c.Canary.Version <= 0 {
+			return o, fmt.Errorf("canary: version %d: want a positive integer", c.Canary.Version)
+		}
+		o.Canary, o.CanaryPercent = c.Canary.Version, c.Canary.Percent
+	}
 	// A string, not an interface: every field has a scalar or flat type,
 	// so no YAML alias can make the decoder build a nested structure.
 	if v := c.DefaultVersion; v != "" {
@@ -198,9 +221,15 @@ func mergeOptions(name string, flags ModelOptions, hasFlags bool, file *ModelOpt
 	if (flags.DefaultVersion != 0 || flags.DefaultLabel != "") && (file.DefaultVersion != 0 || file.DefaultLabel != "") {
 		clash = append(clash, "the default version")
 	}
+	if flags.Shadow != 0 && file.Shadow != 0 {
+		clash = append(clash, "the shadow version")
+	}
+	if flags.Canary != 0 && file.Canary != 0 {
+		clash = append(clash, "the canary version")
+	}
 	if len(clash) > 0 {
 		sort.Strings(clash)
-		return ModelOptions{}, fmt.Errorf("serving: model %q: %s set both by flags (--version-labels, --default-version) and by %s: set each in one place",
+		return ModelOptions{}, fmt.Errorf("serving: model %q: %s set both by flags (--version-labels, --default-version, --shadow, --canary) and by %s: set each in one place",
 			name, strings.Join(clash, " and "), fileName)
 	}
 	out := *file
@@ -209,6 +238,12 @@ func mergeOptions(name string, flags ModelOptions, hasFlags bool, file *ModelOpt
 	}
 	if flags.DefaultVersion != 0 || flags.DefaultLabel != "" {
 		out.DefaultVersion, out.DefaultLabel = flags.DefaultVersion, flags.DefaultLabel
+	}
+	if flags.Shadow != 0 {
+		out.Shadow, out.ShadowRate = flags.Shadow, flags.ShadowRate
+	}
+	if flags.Canary != 0 {
+		out.Canary, out.CanaryPercent = flags.Canary, flags.CanaryPercent
 	}
 	if err := out.Validate(name); err != nil {
 		return ModelOptions{}, err

@@ -23,6 +23,19 @@ type ModelOptions struct {
 	// DefaultLabel pins it through one of Labels instead; at most one of
 	// DefaultVersion and DefaultLabel may be set.
 	DefaultLabel string
+	// Shadow is a version that a sample (ShadowRate) of the requests
+	// served by the default version also runs on, off the response path
+	// (shadow.go); 0: none.
+	Shadow int64
+	// ShadowRate is the share of those requests, 0 to 1 (0 with Shadow
+	// set: DefaultShadowRate).
+	ShadowRate float64
+	// Canary is a version that CanaryPercent percent of the requests naming
+	// no version get instead of the default one, chosen by a hash of their
+	// input; 0: none.
+	Canary int64
+	// CanaryPercent is that share, 0 to 100.
+	CanaryPercent float64
 }
 
 // MaxLabelLen bounds a version label's length.
@@ -67,7 +80,7 @@ func (o ModelOptions) Validate(name string) error {
 			return fmt.Errorf("serving: model %q: default version label %q is not one of its labels (%s)", name, o.DefaultLabel, labelList(o.Labels))
 		}
 	}
-	return nil
+	return o.validateRollout(name)
 }
 
 // Validate checks every model's options (see ModelOptions.Validate).
@@ -110,7 +123,7 @@ func (o ModelOptions) apply(set *modelSet) error {
 		}
 		set.def = m
 	}
-	return nil
+	return o.applyRollout(set)
 }
 
 // NotFoundError is a lookup of a model, version or label that is not

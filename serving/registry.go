@@ -79,6 +79,7 @@ type ModelStatus struct {
 	Origins    []string
 	DefaultVer int64            // the version a request naming none gets
 	Labels     map[string]int64 // version labels, label -> version
+	Rollout                     // canary and shadow versions (shadow.go)
 }
 
 // Registry serves named, versioned models. Reads are lock-free: a reload
@@ -112,6 +113,7 @@ type modelSet struct {
 	latest   *Model
 	def      *Model           // served to requests naming no version
 	labels   map[string]int64 // version labels (every one names a loaded version)
+	rollout  rollout          // canary and shadow versions (shadow.go)
 	loadedAt time.Time
 	lastErr  string
 }
@@ -550,6 +552,7 @@ func (set *modelSet) status() ModelStatus {
 	for l, v := range set.labels {
 		st.Labels[l] = v
 	}
+	st.Rollout = set.rollout.status()
 	for v, m := range set.versions {
 		st.Versions = append(st.Versions, VersionStatus{Version: v, State: StateAvailable})
 		st.Origins = append(st.Origins, m.origin)

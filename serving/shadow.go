@@ -1,0 +1,262 @@
+package serving
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// DefaultShadowRate is the share of the default version's requests a shadow
+// version runs when ModelOptions.ShadowRate is 0.
+const DefaultShadowRate = 0.1
+
+// Shadow outcomes, as ShadowObserver is told them.
+const (
+	ShadowOK      = "ok"      // the shadow answered; divergences follow
+	ShadowError   = "error"   // the shadow failed (its error is not the client's)
+	ShadowDropped = "dropped" // the shadow queue was full (or closed): not run
+)
+
+// shadowEps bounds the denominator of a relative divergence.
+const shadowEps = 1e-9
+
+// Rollout is a model's canary and shadow versions, as Status reports them
+// (0: none).
+type Rollout struct {
+	Canary        int64
+	CanaryPercent float64
+	Shadow        int64
+	ShadowRate    float64
+}
+
+// rollout is a loaded model set's canary and shadow versions.
+type rollout struct {
+	canary     *Model
+	canaryPct  float64
+	shadow     *Model // a copy of the version outside admission and batching
+	shadowRate float64
+}
+
+func (r rollout) status() Rollout {
+	var out Rollout
+	if r.canary != nil {
+		out.Canary, out.CanaryPercent = r.canary.version, r.canaryPct
+	}
+	if r.shadow != nil {
+		out.Shadow, out.ShadowRate = r.shadow.version, r.shadowRate
+	}
+	return out
+}
+
+// validateRollout checks the canary and shadow settings that can be checked
+// before any model is loaded.
+func (o ModelOptions) validateRollout(name string) error {
+	switch {
+	case o.Shadow < 0:
+		return fmt.Errorf("serving: model %q: shadow version %d: want a positive integer", name, o.Shadow)
+	case !(o.ShadowRate >= 0 && o.ShadowRate <= 1):
+		return fmt.Errorf("serving: model %q: shadow rate %v: want a number from 0 to 1", name, o.ShadowRate)
+	case o.Canary < 0:
+		return fmt.Errorf("serving: model %q: canary version %d: want a positive integer", name, o.Canary)
+	case !(o.CanaryPercent >= 0 && o.CanaryPercent <= 100):
+		return fmt.Errorf("serving: model %q: canary percent %v: want a number from 0 to 100", name, o.CanaryPercent)
+	}
+	return nil
+}
+
+// applyRollout sets set's canary and shadow versions, which must be loaded;
+// a canary must take the default version's input shape, since the requests
+// it gets were checked against that.
+func (o ModelOptions) applyRollout(set *modelSet) error {
+	set.rollout = rollout{}
+	if o.Canary != 0 {
+		m, ok := set.versions[o.Canary]
+		if !ok {
+			return fmt.Errorf("serving: model %q: canary version %d is not loaded (loaded: %s)", set.name, o.Canary, versionList(set.versions))
+		}
+		if a, b := shapes(m), shapes(set.def); a != b {
+			return fmt.Errorf("serving: model %q: canary version %d maps %s, the default version %d maps %s: a canary must take and give the same shapes",
+				set.name, o.Canary, a, set.def.version, b)
+		}
+		set.rollout.canary, set.rollout.canaryPct = m, o.CanaryPercent
+	}
+	if o.Shadow != 0 {
+		m, ok := set.versions[o.Shadow]
+		if !ok {
+			return fmt.Errorf("serving: model %q: shadow version %d is not loaded (loaded: %s)", set.name, o.Shadow, versionList(set.versions))
+		}
+		cp := *m
+		cp.adm, cp.batch = nil, nil // the shadow queue bounds its work; it never takes the primary's capacity
+		set.rollout.shadow, set.rollout.shadowRate = &cp, o.ShadowRate
+		if o.ShadowRate == 0 {
+			set.rollout.shadowRate = DefaultShadowRate
+		}
+	}
+	return nil
+}
+
+// Route returns the version a request that named no version gets, given m
+// (the model's default version, from Get(name, 0)) and a hash of the
+// request's input: the canary version for a share of hashes, else m. The
+// same hash always gets the same version while the configuration stands.
+func (r *Registry) Route(m *Model, hash uint64) *Model {
+	set := r.state.Load().sets[m.name]
+	if set == nil || set.def != m || set.rollout.canary == nil {
+		return m
+	}
+	if float64(hash%10000) < set.rollout.canaryPct*100 {
+		return set.rollout.canary
+	}
+	return m
+}
+
+// ShadowOf returns the shadow version of m's model when m is its default
+// version and a sample draw says this request should also run on it; nil
+// otherwise. The model returned runs outside admission and batching.
+func (r *Registry) ShadowOf(m *Model) *Model {
+	set := r.state.Load().sets[m.name]
+	if set == nil || set.def != m || set.rollout.shadow == nil {
+		return nil
+	}
+	if rate := set.rollout.shadowRate; rate < 1 && rand.Float64() >= rate {
+		return nil
+	}
+	return set.rollout.shadow
+}
+
+// ShadowObserver is told the outcome of every shadow request: for ShadowOK,
+// the relative divergence |shadow - primary| / max(|primary|, 1e-9) of every
+// window's predicted value.
+type ShadowObserver interface {
+	ObserveShadow(model string, version int64, outcome string, divergences []float64)
+}
+
+// Shadower runs shadow requests off the response path: a small bounded
+// queue and its own workers. A full queue drops the request (counted), so
+// a slow or failing shadow never slows or fails an answer.
+type Shadower struct {
+	jobs    chan shadowJob
+	done    chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
+	obs     ShadowObserver
+	timeout time.Duration
+}
+
+type shadowJob struct {
+	m       *Model
+	windows [][]float64
+	horizon int
+	multi   bool
+	primary []float64
+}
+
+// NewShadower starts workers (at least 1) reading a queue of queue (at
+// least 1) shadow requests; each runs under timeout (0: 30 s). obs may be
+// nil. Close stops it.
+func NewShadower(queue, workers int, timeout time.Duration, obs ShadowObserver) *Shadower {
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	s := &Shadower{jobs: make(chan shadowJob, max(1, queue)), done: make(chan struct{}), obs: obs, timeout: timeout}
+	for range max(1, workers) {
+		s.wg.Add(1)
+		go s.work()
+	}
+	return s
+}
+
+// Submit queues windows to run on the shadow version m (from
+// Registry.ShadowOf) and be compared with primary, the primary version's
+// predictions for them; multi says they are multivariate rows
+// (PredictWindows) rather than series (Forecast). It never blocks: a full
+// queue drops the request and reports false. windows are copied.
+func (s *Shadower) Submit(m *Model, windows [][]float64, horizon int, multi bool, primary []Prediction) bool {
+	if s == nil || m == nil {
+		return false
+	}
+	j := shadowJob{m: m, windows: make([][]float64, len(windows)), horizon: horizon, multi: multi, primary: make([]float64, len(primary))}
+	for i, w := range windows {
+		j.windows[i] = append([]float64(nil), w...)
+	}
+	for i, p := range primary {
+		j.primary[i] = p.Value
+	}
+	select {
+	case <-s.done:
+	default:
+		select {
+		case s.jobs <- j:
+			return true
+		default:
+		}
+	}
+	s.observe(m, ShadowDropped, nil)
+	return false
+}
+
+// Close stops the workers after the request each is running; queued
+// requests are dropped uncounted.
+func (s *Shadower) Close() {
+	if s == nil {
+		return
+	}
+	s.once.Do(func() { close(s.done) })
+	s.wg.Wait()
+}
+
+func (s *Shadower) work() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.done:
+			return
+		case j := <-s.jobs:
+			s.run(j)
+		}
+	}
+}
+
+func (s *Shadower) run(j shadowJob) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	var preds []Prediction
+	var err error
+	if j.multi {
+		preds, err = j.m.PredictWindows(ctx, j.windows, j.horizon)
+	} else {
+		preds, err = j.m.Forecast(ctx, j.windows, j.horizon)
+	}
+	if err == nil && len(preds) != len(j.primary) {
+		err = fmt.Errorf("serving: shadow gave %d predictions for %d windows", len(preds), len(j.primary))
+	}
+	if err != nil {
+		s.observe(j.m, ShadowError, nil)
+		return
+	}
+	div := make([]float64, len(preds))
+	for i, p := range preds {
+		div[i] = Divergence(p.Value, j.primary[i])
+	}
+	s.observe(j.m, ShadowOK, div)
+}
+
+func (s *Shadower) observe(m *Model, outcome string, div []float64) {
+	if s.obs != nil {
+		s.obs.ObserveShadow(m.name, m.version, outcome, div)
+	}
+}
+
+// Divergence is the relative difference of a shadow answer from the
+// primary's: |shadow - primary| / max(|primary|, 1e-9).
+func Divergence(shadow, primary float64) float64 {
+	return math.Abs(shadow-primary) / math.Max(math.Abs(primary), shadowEps)
+}
+
+// shapes describes m's input and output shapes for a message.
+func shapes(m *Model) string {
+	return fmt.Sprintf("%v to %v (%d inputs)", m.net.InputShape(), m.net.OutputShape(), max(1, len(m.inputs)))
+}
