@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -176,31 +175,18 @@ func between(rs []result, from, to time.Time) []result {
 	return out
 }
 
-// metric reads one unlabelled sample (or the sum over labels matching
-// labelSub) from /metrics.
+// metric reads one unlabelled sample (or the sum over the series whose
+// labels include labelSub, one `name="value"` pair) from /metrics.
 func metric(t testing.TB, base, name, labelSub string) float64 {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatalf("/metrics: %v", err)
+	want := map[string]string{}
+	if labelSub != "" {
+		k, v, ok := strings.Cut(labelSub, "=")
+		uq, err := strconv.Unquote(v)
+		if !ok || err != nil {
+			t.Fatalf("metric %s: label %q: want name=\"value\"", name, labelSub)
+		}
+		want[k] = uq
 	}
-	defer resp.Body.Close()
-	var sum float64
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		l := sc.Text()
-		if !strings.HasPrefix(l, name) || (len(l) > len(name) && l[len(name)] != ' ' && l[len(name)] != '{') {
-			continue
-		}
-		if labelSub != "" && !strings.Contains(l, labelSub) {
-			continue
-		}
-		f := strings.Fields(l)
-		v, err := strconv.ParseFloat(f[len(f)-1], 64)
-		if err == nil {
-			sum += v
-		}
-	}
-	return sum
+	return scrape(t, base, name, want)
 }
