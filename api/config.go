@@ -70,6 +70,10 @@ type Config struct {
 	// cannot finish before it is shed with 503 and Retry-After. cmd/seqcast
 	// sets it a little below the write timeout.
 	RequestTimeout time.Duration
+	// OutOfRange is what a request window beyond the model's training
+	// statistics (training_stats.json) gets: OutOfRangeWarn (the default) a
+	// "warnings" entry, OutOfRangeReject a 422.
+	OutOfRange string
 	// RequestLogRate is the share (0 to 1) of successful POST /predict
 	// requests that get a "prediction" log line (request id, model, input
 	// summary, prediction, interval, cached, latency, warnings; see
@@ -82,6 +86,13 @@ type Config struct {
 func (c *Config) setDefaults() error {
 	if c.BodyLimit == 0 {
 		c.BodyLimit = DefaultBodyLimit
+	}
+	switch c.OutOfRange {
+	case "":
+		c.OutOfRange = OutOfRangeWarn
+	case OutOfRangeWarn, OutOfRangeReject:
+	default:
+		return fmt.Errorf("api: out-of-range %q: want warn or reject", c.OutOfRange)
 	}
 	if c.MaxBatch == 0 {
 		c.MaxBatch = DefaultMaxBatch

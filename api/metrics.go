@@ -33,6 +33,7 @@ type Metrics struct {
 	queued    *prometheus.GaugeVec   // samples waiting for admission, by model
 	shed      *prometheus.CounterVec // requests not computed, by model and reason
 	redisUp   prometheus.Gauge       // registered by Server.MonitorCache: only a Redis cache has it
+	watch     *modelWatch            // out of range, drift, prediction histograms (watch.go)
 
 	// Children resolved once per label set: WithLabelValues hashes its
 	// labels on every call.
@@ -124,6 +125,7 @@ func NewMetrics() *Metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.forward, m.fwdBatch, m.batch, m.cacheOps,
 		m.cacheSets, m.reloads, m.panics, m.queueWait, m.batchReqs, m.queued, m.shed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.watch = newModelWatch(m.reg)
 	return m
 }
 

@@ -116,6 +116,11 @@ func (s *Server) predictOne(c *gin.Context, m *serving.Model, reqHorizon *int, h
 	}
 	s.metrics.observeRequestBatch("/predict", 1)
 	windows := [][]float64{window}
+	warns, e := s.checkInput(c, m, windows, field)
+	if e != nil {
+		abort(c, e)
+		return
+	}
 	key := cacheKey(kind.with(reqHorizon != nil), m, horizon, windows)
 	body, cached, err := s.cachedCompute(c, key, func(ctx context.Context) ([]byte, error) {
 		var preds []serving.Prediction
@@ -128,13 +133,14 @@ func (s *Server) predictOne(c *gin.Context, m *serving.Model, reqHorizon *int, h
 		if err != nil {
 			return nil, err
 		}
+		s.metrics.watch.observePredictions(m, preds)
 		return jsoncodec.EncodePrediction(&predictResponse{Item: item(preds[0], reqHorizon != nil, multi), Model: m.Name(), ModelVersion: m.Version()})
 	})
 	if err != nil {
 		abort(c, s.computeError(err, field))
 		return
 	}
-	s.writePrediction(c, body, cached)
+	s.writePrediction(c, withWarnings(body, warns), cached)
 	if s.sampleRequestLog() {
 		s.logPrediction(c, m, window, horizon, body, cached)
 	}
@@ -153,6 +159,11 @@ func (s *Server) predictBatch(c *gin.Context) {
 		return
 	}
 	s.metrics.observeRequestBatch("/predict/batch", len(windows))
+	warns, e := s.checkInput(c, m, windows, "instances")
+	if e != nil {
+		abort(c, e)
+		return
+	}
 	kind := kindBatch
 	if multi {
 		kind = kindBatchWindow
@@ -170,6 +181,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 		if err != nil {
 			return nil, err
 		}
+		s.metrics.watch.observePredictions(m, preds)
 		r := batchResponse{Predictions: make([]predictionItem, len(preds)), Count: len(preds), Model: m.Name(), ModelVersion: m.Version()}
 		for i, p := range preds {
 			r.Predictions[i] = item(p, withHorizon, multi)
@@ -180,7 +192,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 		abort(c, s.computeError(err, "instances"))
 		return
 	}
-	s.writePrediction(c, body, cached)
+	s.writePrediction(c, withWarnings(body, warns), cached)
 }
 
 // batchInput resolves the model a /predict/batch body names and reads its

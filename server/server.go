@@ -96,6 +96,7 @@ type serveConfig struct {
 	DefaultModel      string
 	VersionLabels     string
 	DefaultVersion    string
+	OutOfRange        string
 	RedisURL          string
 	RedisTimeout      time.Duration
 	CacheTTL          time.Duration
@@ -162,6 +163,8 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 		"comma-separated NAME:VERSION or NAME:LABEL: the version a request naming none gets (default: the highest), so a newer version can be loaded and tried before it takes the traffic")
 	str(&c.RedisURL, "redis-url", "SEQCAST_REDIS_URL", "", "cache predictions in Redis (redis://, rediss://, redis+sentinel://, redis+cluster://); empty: in-process LRU")
 	dur(&c.RedisTimeout, "redis-timeout", "SEQCAST_REDIS_TIMEOUT", cache.DefaultRedisOpTimeout, "bound on every Redis operation; slower means a miss")
+	str(&c.OutOfRange, "out-of-range", "SEQCAST_OUT_OF_RANGE", api.OutOfRangeWarn,
+		"a request window beyond what the model saw in training (its bundle's training_stats.json, widened by the margin): warn (a warnings entry in the answer, a log line, seqcast_out_of_range_total) or reject (422)")
 	dur(&c.CacheTTL, "cache-ttl", "SEQCAST_CACHE_TTL", api.DefaultCacheTTL, "how long a prediction stays cached; 0 disables the cache")
 	num(&c.CacheSize, "cache-size", "SEQCAST_CACHE_SIZE", 4096, "entries in the in-process cache")
 	num(&c.GCPercent, "gc-percent", "SEQCAST_GC_PERCENT", 50, "Go GC target (as GOGC; ignored when GOGC is set): 50 keeps the gold model's serving RSS under 30 MiB at no measurable throughput cost; 100 is Go's default")
@@ -442,6 +445,7 @@ func serve(ctx context.Context, c serveConfig, logger *slog.Logger, hup <-chan o
 		Version:        c.opts.Version,
 		Metrics:        metrics,
 		RequestTimeout: requestTimeout(c.WriteTimeout),
+		OutOfRange:     c.OutOfRange,
 
 		RequestLogRate:   c.RequestLogRate,
 		RequestLogValues: c.RequestLogValues,
