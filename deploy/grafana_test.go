@@ -134,6 +134,56 @@ func alertExprs(t *testing.T, path string) map[string]string {
 	return out
 }
 
+// byLabels and matcherLabels find the label names an expression groups by
+// or selects on.
+var (
+	byLabels      = regexp.MustCompile(`\b(?:by|without)\s*\(([^)]*)\)`)
+	matcherLabels = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)\s*"`)
+)
+
+// targetLabels are added by Prometheus (le is a histogram's bucket bound).
+var targetLabels = map[string]bool{"job": true, "instance": true, "le": true}
+
+// exprLabels returns the label names expr uses, target labels left out.
+func exprLabels(expr string) []string {
+	var out []string
+	for _, m := range byLabels.FindAllStringSubmatch(expr, -1) {
+		for _, l := range strings.Split(m[1], ",") {
+			out = append(out, strings.TrimSpace(l))
+		}
+	}
+	for _, m := range matcherLabels.FindAllStringSubmatch(expr, -1) {
+		out = append(out, m[1])
+	}
+	return slices.DeleteFunc(out, func(l string) bool { return l == "" || targetLabels[l] })
+}
+
+// family returns the exposed family a series name belongs to (a histogram's
+// _bucket, _sum and _count belong to the histogram).
+func family(fams map[string]*dto.MetricFamily, name string) *dto.MetricFamily {
+	if f, ok := fams[name]; ok {
+		return f
+	}
+	for _, suf := range []string{"_bucket", "_sum", "_count"} {
+		if base, ok := strings.CutSuffix(name, suf); ok && fams[base] != nil {
+			return fams[base]
+		}
+	}
+	return nil
+}
+
+// hasLabel says whether some series of f carries label l.
+func hasLabel(f *dto.MetricFamily, l string) bool {
+	for _, m := range f.GetMetric() {
+		for _, lp := range m.GetLabel() {
+			if lp.GetName() == l {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // exposed says whether name is a series /metrics carries: a family's name,
 // or a histogram's (summary's) _bucket, _sum or _count series.
 func exposed(fams map[string]*dto.MetricFamily, name string) bool {
@@ -251,6 +301,11 @@ func TestDashboardAndAlerts(t *testing.T) {
 		for _, n := range names {
 			used[n] = true
 			if exposed(fams, n) {
+				for _, l := range exprLabels(exprs[k]) {
+					if !hasLabel(family(fams, n), l) {
+						t.Errorf("%s: %s has no label %q: %q", k, n, l, exprs[k])
+					}
+				}
 				continue
 			}
 			base := n
