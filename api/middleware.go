@@ -34,6 +34,7 @@ type reqState struct {
 	cached    bool
 	model     string
 	version   int64
+	pinned    bool // the request named a version or label (no canary routing)
 	cacheDur  time.Duration
 	modelDur  time.Duration
 	errCode   string

@@ -71,6 +71,7 @@ func (s *Server) predict(c *gin.Context) {
 		abort(c, e)
 		return
 	}
+	m = s.route(c, m, [][]float64{window})
 	s.predictOne(c, m, req.Horizon, horizon, window, field)
 }
 
@@ -134,6 +135,7 @@ func (s *Server) predictOne(c *gin.Context, m *serving.Model, reqHorizon *int, h
 			return nil, err
 		}
 		s.metrics.watch.observePredictions(m, preds)
+		s.shadowRun(c, m, windows, horizon, multi, preds)
 		return jsoncodec.EncodePrediction(&predictResponse{Item: item(preds[0], reqHorizon != nil, multi), Model: m.Name(), ModelVersion: m.Version()})
 	})
 	if err != nil {
@@ -158,6 +160,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 		abort(c, e)
 		return
 	}
+	m = s.route(c, m, windows)
 	s.metrics.observeRequestBatch("/predict/batch", len(windows))
 	warns, e := s.checkInput(c, m, windows, "instances")
 	if e != nil {
@@ -182,6 +185,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 			return nil, err
 		}
 		s.metrics.watch.observePredictions(m, preds)
+		s.shadowRun(c, m, windows, horizon, multi, preds)
 		r := batchResponse{Predictions: make([]predictionItem, len(preds)), Count: len(preds), Model: m.Name(), ModelVersion: m.Version()}
 		for i, p := range preds {
 			r.Predictions[i] = item(p, withHorizon, multi)
@@ -252,7 +256,7 @@ func (s *Server) resolve(c *gin.Context, bodyModel string, bodyVer jsoncodec.Ver
 		return nil, 0, e
 	}
 	st := state(c)
-	st.model, st.version = m.Name(), m.Version()
+	st.model, st.version, st.pinned = m.Name(), m.Version(), ref.set()
 	if m.MultiIO() {
 		return nil, 0, multiIORefusal(m)
 	}

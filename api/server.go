@@ -44,6 +44,7 @@ type Server struct {
 	redisUp  atomic.Bool // the Redis cache answered its last background PING
 	openapi  []byte
 	docs     []byte
+	shadow   *shadowState // shadow versions' runner and metrics (shadow.go)
 }
 
 // New builds the server. c is the prediction cache (cache.NewMemory or
@@ -82,6 +83,9 @@ func New(cfg Config, reg *serving.Registry, c cache.Cache) (*Server, error) {
 		return nil, err
 	}
 	if err := s.metrics.reg.Register(newModelInfo(reg, s.Ready)); err != nil {
+		return nil, fmt.Errorf("api: metrics: %w", err)
+	}
+	if err := s.initShadow(); err != nil {
 		return nil, fmt.Errorf("api: metrics: %w", err)
 	}
 	if err := s.routes(); err != nil {
@@ -156,8 +160,12 @@ func (s *Server) Reload(ctx context.Context, name string) error {
 	return err
 }
 
-// Close closes the cache (for Redis: its connections).
-func (s *Server) Close() error { return s.cache.Close() }
+// Close stops the shadow runner and closes the cache (for Redis: its
+// connections).
+func (s *Server) Close() error {
+	s.closeShadow()
+	return s.cache.Close()
+}
 
 // pinger is a cache that can be asked whether it is reachable (cache.Redis).
 type pinger interface {
@@ -207,6 +215,8 @@ type modelSummary struct {
 	Version         int64            `json:"version"` // the default version
 	Versions        []int64          `json:"versions"`
 	Labels          map[string]int64 `json:"labels"`
+	Canary          *canaryStatus    `json:"canary,omitempty"`
+	Shadow          *shadowStatus    `json:"shadow,omitempty"`
 	Ready           bool             `json:"ready"`
 	LastReloadError string           `json:"last_reload_error,omitempty"`
 }
@@ -215,6 +225,7 @@ func (s *Server) modelSummaries() []modelSummary {
 	out := []modelSummary{}
 	for _, st := range s.reg.Statuses() {
 		ms := modelSummary{Name: st.Name, Version: st.DefaultVer, Labels: st.Labels, LastReloadError: st.LastError}
+		ms.Canary, ms.Shadow = rolloutStatus(st.Rollout)
 		for i := len(st.Versions) - 1; i >= 0; i-- { // lowest first
 			v := st.Versions[i]
 			if v.State == serving.StateEnd { // unloaded: reported by the TF Serving status route

@@ -227,6 +227,13 @@ func (s *Server) tfStatus(c *gin.Context, p tfPath) {
 		out = append(out, versionStatus{Version: strconv.FormatInt(v.Version, 10), State: v.State, Status: status{ErrorCode: "OK"}})
 	}
 	body := gin.H{"model_version_status": out, "version_labels": ms.Labels, "default_version": ms.DefaultVer}
+	cs, ss := rolloutStatus(ms.Rollout)
+	if cs != nil {
+		body["canary"] = cs
+	}
+	if ss != nil {
+		body["shadow"] = ss
+	}
 	if ms.LastError != "" {
 		body["last_reload_error"] = ms.LastError
 	}

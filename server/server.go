@@ -96,6 +96,7 @@ type serveConfig struct {
 	DefaultModel      string
 	VersionLabels     string
 	DefaultVersion    string
+	Rollout           rolloutFlags // --shadow, --shadow-rate, --canary
 	OutOfRange        string
 	RedisURL          string
 	RedisTimeout      time.Duration
@@ -161,6 +162,12 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 		"version labels, TF Serving style: comma-separated NAME:LABEL=VERSION (an entry without NAME: continues the previous model), e.g. gold:stable=1,canary=2; requests may then say model_version \"canary\" or use /v1/models/NAME/labels/LABEL. Every label must point to a loaded version")
 	str(&c.DefaultVersion, "default-version", "SEQCAST_DEFAULT_VERSION", "",
 		"comma-separated NAME:VERSION or NAME:LABEL: the version a request naming none gets (default: the highest), so a newer version can be loaded and tried before it takes the traffic")
+	str(&c.Rollout.Shadow, "shadow", "SEQCAST_SHADOW", "",
+		"comma-separated NAME:VERSION: a sample (--shadow-rate) of the requests the default version serves also run on VERSION off the response path (its own small queue, dropped when full), their divergence exported as seqcast_shadow_divergence")
+	fs.Float64Var(&c.Rollout.ShadowRate, "shadow-rate", serving.DefaultShadowRate, "share (0 to 1) of the default version's requests that --shadow also runs (env SEQCAST_SHADOW_RATE)")
+	env["shadow-rate"] = "SEQCAST_SHADOW_RATE"
+	str(&c.Rollout.Canary, "canary", "SEQCAST_CANARY", "",
+		"comma-separated NAME:VERSION=PERCENT: that share of the requests naming no version go to VERSION instead of the default, chosen by a hash of the input (the same input always gets the same version)")
 	str(&c.RedisURL, "redis-url", "SEQCAST_REDIS_URL", "", "cache predictions in Redis (redis://, rediss://, redis+sentinel://, redis+cluster://); empty: in-process LRU")
 	dur(&c.RedisTimeout, "redis-timeout", "SEQCAST_REDIS_TIMEOUT", cache.DefaultRedisOpTimeout, "bound on every Redis operation; slower means a miss")
 	str(&c.OutOfRange, "out-of-range", "SEQCAST_OUT_OF_RANGE", api.OutOfRangeWarn,
@@ -268,7 +275,7 @@ Flags:
 		fmt.Fprintf(stderr, name+": %v\n", err)
 		return 2
 	}
-	if c.models, err = modelOptions(c.VersionLabels, c.DefaultVersion); err != nil {
+	if c.models, err = modelOptions(c.VersionLabels, c.DefaultVersion, c.Rollout); err != nil {
 		fmt.Fprintf(stderr, name+": %v\n", err)
 		return 2
 	}

@@ -11,13 +11,16 @@ import (
 // modelOptions builds the registry's per-model options from --version-labels
 // and --default-version, and checks them (label syntax, a default given once
 // per model). Whether the versions are loaded is checked when the models are.
-func modelOptions(labels, defaults string) (map[string]serving.ModelOptions, error) {
+func modelOptions(labels, defaults string, ro rolloutFlags) (map[string]serving.ModelOptions, error) {
 	out := map[string]serving.ModelOptions{}
 	if err := parseVersionLabels(labels, out); err != nil {
 		return nil, fmt.Errorf("--version-labels: %w", err)
 	}
 	if err := parseDefaultVersions(defaults, out); err != nil {
 		return nil, fmt.Errorf("--default-version: %w", err)
+	}
+	if err := ro.parse(out); err != nil {
+		return nil, err
 	}
 	if err := (serving.Options{Models: out}).Validate(); err != nil {
 		return nil, err
@@ -90,6 +93,60 @@ func parseDefaultVersions(s string, opts map[string]serving.ModelOptions) error 
 		} else {
 			o.DefaultLabel = ver
 		}
+		opts[name] = o
+	}
+	return nil
+}
+
+// rolloutFlags are --shadow, --shadow-rate and --canary.
+type rolloutFlags struct {
+	Shadow     string  // comma-separated NAME:VERSION
+	ShadowRate float64 // 0 to 1, for every --shadow entry
+	Canary     string  // comma-separated NAME:VERSION=PERCENT
+}
+
+// parse reads the flags into opts, naming the flag in every error.
+func (f rolloutFlags) parse(opts map[string]serving.ModelOptions) error {
+	if !(f.ShadowRate >= 0 && f.ShadowRate <= 1) {
+		return fmt.Errorf("--shadow-rate %v: want a number from 0 to 1", f.ShadowRate)
+	}
+	for _, entry := range splitList(f.Shadow) {
+		name, ver, ok := strings.Cut(entry, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return fmt.Errorf("--shadow: %q: want NAME:VERSION", entry)
+		}
+		v, err := positiveVersion(ver)
+		if err != nil {
+			return fmt.Errorf("--shadow: %q: %w", entry, err)
+		}
+		o := opts[name]
+		if o.Shadow != 0 {
+			return fmt.Errorf("--shadow: %q: model %q has a shadow version already (%d)", entry, name, o.Shadow)
+		}
+		o.Shadow, o.ShadowRate = v, f.ShadowRate
+		opts[name] = o
+	}
+	for _, entry := range splitList(f.Canary) {
+		name, rest, ok := strings.Cut(entry, ":")
+		name = strings.TrimSpace(name)
+		ver, pct, ok2 := strings.Cut(rest, "=")
+		if !ok || !ok2 || name == "" {
+			return fmt.Errorf("--canary: %q: want NAME:VERSION=PERCENT", entry)
+		}
+		v, err := positiveVersion(ver)
+		if err != nil {
+			return fmt.Errorf("--canary: %q: %w", entry, err)
+		}
+		p, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
+		if err != nil || !(p >= 0 && p <= 100) {
+			return fmt.Errorf("--canary: %q: percent %q: want a number from 0 to 100", entry, strings.TrimSpace(pct))
+		}
+		o := opts[name]
+		if o.Canary != 0 {
+			return fmt.Errorf("--canary: %q: model %q has a canary version already (%d)", entry, name, o.Canary)
+		}
+		o.Canary, o.CanaryPercent = v, p
 		opts[name] = o
 	}
 	return nil
