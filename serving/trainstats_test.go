@@ -3,6 +3,7 @@ package serving
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -121,4 +122,25 @@ func TestDriftPSI(t *testing.T) {
 func mustVals(m *monitor, w []float64) []float64 {
 	s := windowStats(w)
 	return s[:]
+}
+
+// BenchmarkCheckInput is the per-window cost of the out-of-range check and
+// the drift ring for the gold model's training_stats.json.
+func BenchmarkCheckInput(b *testing.B) {
+	data, err := os.ReadFile("../models/gold/training_stats.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts, err := ParseTrainingStats(data, 60, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := &Model{window: 60, features: 1, monitor: newMonitor(ts)}
+	w := flat(walk(rand.New(rand.NewPCG(5, 6)), 60, 1900, 0.01))
+	b.ReportAllocs()
+	for b.Loop() {
+		if warns, _ := m.CheckInput(w); warns != nil {
+			b.Fatal(warns)
+		}
+	}
 }
