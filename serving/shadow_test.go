@@ -160,7 +160,9 @@ func TestShadowerDropsWhenFull(t *testing.T) {
 // BenchmarkShadowPrimaryCost is the primary's Forecast alone ("off"), and
 // with every request also submitted to a shadow version ("on": the shadow
 // worker computes beside it, a full queue drops): the difference is the
-// shadow's cost to the primary (the Submit copy, and CPU the worker takes).
+// shadow's cost to the primary (the Submit copy, and CPU the worker takes
+// beside it: on a machine with few cores the two compete). "submit" is the
+// response path's own share.
 func BenchmarkShadowPrimaryCost(b *testing.B) {
 	reg := NewRegistry(Options{Models: map[string]ModelOptions{"gold": {DefaultVersion: 1, Shadow: 2, ShadowRate: 1}}}, ModelsDir(twoVersions(b)))
 	ctx := context.Background()
@@ -173,6 +175,21 @@ func BenchmarkShadowPrimaryCost(b *testing.B) {
 		w[i] = 0.3 + float64(i)*0.001
 	}
 	ws := [][]float64{w}
+	// The response path's own cost: Submit (the copy and a channel send, or
+	// a drop when the queue is full).
+	b.Run("submit", func(b *testing.B) {
+		s := NewShadower(16, 1, 0, nil)
+		defer s.Close()
+		preds, err := def.Forecast(ctx, ws, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sm := reg.ShadowOf(def)
+		b.ReportAllocs()
+		for b.Loop() {
+			s.Submit(sm, ws, 1, false, preds)
+		}
+	})
 	for _, on := range []bool{false, true} {
 		name := "off"
 		if on {
