@@ -69,6 +69,11 @@ func TestMetricsLint(t *testing.T) {
 	ts.do("POST", "/predict", predictBody(prices(60, 5), ""))
 	ts.do("POST", "/predict/batch", `{"instances":[`+jsonOf(prices(60, 6))+`]}`)
 	ts.do("POST", "/predict", `{"historical_prices":[1]}`)
+	neg := prices(60, 7)
+	for i := range neg {
+		neg[i] = -neg[i] // out of the training range: seqcast_out_of_range_total
+	}
+	ts.do("POST", "/predict", predictBody(neg, ""))
 	ts.do("GET", "/health", "")
 	fams := ts.families()
 	var seqcast int

@@ -17,23 +17,11 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/seqcast/seqcast/internal/redistest"
 )
-
-// pendingMetrics are metrics the dashboard and alerts use that another
-// change (issue 16: input range and drift, prediction histograms, shadow
-// versions) adds to the server: while the binary lacks one, the test logs it
-// as PENDING instead of failing. Once exported it is checked like the rest.
-var pendingMetrics = map[string]bool{
-	"seqcast_out_of_range_total":    true,
-	"seqcast_input_drift_psi":       true,
-	"seqcast_prediction_value":      true,
-	"seqcast_interval_width":        true,
-	"seqcast_shadow_requests_total": true,
-	"seqcast_shadow_divergence":     true,
-}
 
 // metricName finds the metric names in a PromQL expression (every metric
 // seqcast exports starts with seqcast_).
@@ -207,9 +195,10 @@ func exposed(fams map[string]*dto.MetricFamily, name string) bool {
 	return false
 }
 
-// TestDashboardAndAlerts starts the real binary with a Redis cache, sends it
-// traffic that fills every labelled metric (computed, cached, batched and
-// shed predictions) and checks that every metric name in
+// TestDashboardAndAlerts starts the real binary with a Redis cache and a
+// shadow version, sends it traffic that fills every labelled metric
+// (computed, cached, batched, shed, shadowed and out-of-range predictions)
+// and checks that every metric name in
 // deploy/grafana's dashboard and alert rules is one its /metrics exposes.
 func TestDashboardAndAlerts(t *testing.T) {
 	exprs := dashboardExprs(t, filepath.Join("grafana", "seqcast-dashboard.json"))
@@ -219,8 +208,14 @@ func TestDashboardAndAlerts(t *testing.T) {
 	bin := needBinary(t)
 	needTool(t, "redis-server")
 	addr, _, _ := redistest.Start(t)
+	// Two identical versions of the gold bundle: version 2 shadows version 1.
+	root := t.TempDir()
+	for _, v := range []string{"1", "2"} {
+		copyTree(t, filepath.Join(repoRoot, "models", "gold"), filepath.Join(root, "gold", v))
+	}
 	s := startServer(t, serveOptions{name: "seqcast", path: bin,
-		args: []string{"--redis-url", "redis://" + addr + "/0", "--redis-timeout", "2s", "--compute-slots", "1"}})
+		args: []string{"--redis-url", "redis://" + addr + "/0", "--redis-timeout", "2s", "--compute-slots", "1",
+			"--models-dir", root, "--default-version", "gold:1", "--shadow", "gold:2", "--shadow-rate", "1"}})
 
 	// Concurrent distinct windows: forward passes, dynamic batching, misses.
 	var wg sync.WaitGroup
@@ -230,6 +225,12 @@ func TestDashboardAndAlerts(t *testing.T) {
 	}
 	wg.Wait()
 	s.predict(t, goldWindow(1900, 0)) // a hit
+	// Negative prices: out of the training range (a warning, by default).
+	neg := goldWindow(1900, 1)
+	for i := range neg {
+		neg[i] = -neg[i]
+	}
+	s.predict(t, neg)
 	// A batch with a deadline it cannot meet: shed (503), which also moves
 	// the admission queue gauge.
 	inst := make([][]float64, 200)
@@ -283,8 +284,21 @@ func TestDashboardAndAlerts(t *testing.T) {
 	waitFor(t, 10*time.Second, "seqcast_redis_up 1", func() bool {
 		fams = scrapeFamilies(t, s)
 		f := fams["seqcast_redis_up"]
-		return f != nil && len(f.Metric) == 1 && f.Metric[0].GetGauge().GetValue() == 1 && fams["seqcast_model_reloads_total"] != nil
+		return f != nil && len(f.Metric) == 1 && f.Metric[0].GetGauge().GetValue() == 1 && fams["seqcast_model_reloads_total"] != nil &&
+			fams["seqcast_shadow_divergence"] != nil && fams["seqcast_out_of_range_total"] != nil
 	}, s.logs.String)
+
+	// client_golang's metric lint over everything the binary exports
+	// (api's TestMetricsLint covers the registry; this adds what only a
+	// configured binary exports: Redis, shadow versions).
+	_, body = s.get(t, "/metrics")
+	problems, err := promlint.New(bytes.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("metrics lint: %s: %s", p.Metric, p.Text)
+	}
 
 	keys := make([]string, 0, len(exprs))
 	for k := range exprs {
@@ -292,7 +306,6 @@ func TestDashboardAndAlerts(t *testing.T) {
 	}
 	slices.Sort(keys)
 	used := map[string]bool{}
-	var pending []string
 	for _, k := range keys {
 		names := metricName.FindAllString(exprs[k], -1)
 		if len(names) == 0 {
@@ -308,19 +321,8 @@ func TestDashboardAndAlerts(t *testing.T) {
 				}
 				continue
 			}
-			base := n
-			for _, suf := range []string{"_bucket", "_sum", "_count"} {
-				base = strings.TrimSuffix(base, suf)
-			}
-			if pendingMetrics[n] || pendingMetrics[base] {
-				pending = append(pending, k+": "+n)
-				continue
-			}
 			t.Errorf("%s: %s is not exposed by /metrics", k, n)
 		}
 	}
-	for _, p := range pending {
-		t.Logf("PENDING (not exported by this binary yet): %s", p)
-	}
-	t.Logf("%d expressions, %d distinct metric names, %d pending uses", len(exprs), len(used), len(pending))
+	t.Logf("%d expressions, %d distinct metric names checked", len(exprs), len(used))
 }
