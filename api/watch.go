@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"math"
@@ -144,10 +145,13 @@ func withWarnings(body []byte, warns []inputWarning) []byte {
 	if len(warns) == 0 || len(body) < 2 || body[len(body)-1] != '}' {
 		return body
 	}
-	list, err := json.Marshal(warns)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(warns) != nil {
 		return body
 	}
+	list := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	out := make([]byte, 0, len(body)+len(list)+16)
 	out = append(out, body[:len(body)-1]...)
 	out = append(out, `,"warnings":`...)

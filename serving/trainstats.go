@@ -334,7 +334,7 @@ func (m *monitor) observe(window []float64, F int, warn []InputWarning) ([]Input
 			if !(v >= m.lo[i] && v <= m.hi[i]) {
 				reason := fmt.Sprintf("%s %.4g is outside the training range [%.4g, %.4g] widened by the margin", f.Stat, v, f.Min, f.Max)
 				if f.Stat == StatLevelSign {
-					reason = fmt.Sprintf("the window has values <= 0 (sign %g); every training window was positive", v)
+					reason = fmt.Sprintf("the window has zero or negative values (sign %g); every training window was positive", v)
 					if f.Max < 0 {
 						reason = fmt.Sprintf("the window's smallest value has sign %g; training windows had sign %g", v, f.Max)
 					}
