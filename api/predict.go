@@ -142,9 +142,10 @@ func (s *Server) predictOne(c *gin.Context, m *serving.Model, reqHorizon *int, h
 		abort(c, s.computeError(err, field))
 		return
 	}
-	s.writePrediction(c, withWarnings(body, warns), cached)
+	answer := withWarnings(body, warns)
+	s.writePrediction(c, answer, cached)
 	if s.sampleRequestLog() {
-		s.logPrediction(c, m, window, horizon, body, cached)
+		s.logPrediction(c, m, window, horizon, answer, cached)
 	}
 }
 

@@ -53,8 +53,8 @@ func TestRequestLog(t *testing.T) {
 		lines  int
 		values bool
 	}{
-		{"rate 1", []string{"--request-log-rate", "1"}, nil, n + 1, false},
-		{"rate 1 with values (env)", nil, []string{"SEQCAST_REQUEST_LOG_RATE=1", "SEQCAST_REQUEST_LOG_VALUES=true"}, n + 1, true},
+		{"rate 1", []string{"--request-log-rate", "1"}, nil, n + 2, false},
+		{"rate 1 with values (env)", nil, []string{"SEQCAST_REQUEST_LOG_RATE=1", "SEQCAST_REQUEST_LOG_VALUES=true"}, n + 2, true},
 		{"rate 0 (default)", nil, nil, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,10 +67,27 @@ func TestRequestLog(t *testing.T) {
 			if !again.Cached {
 				t.Fatalf("second identical request not cached")
 			}
+			neg := slices.Clone(windows[1])
+			for i := range neg {
+				neg[i] = -neg[i] // out of the training range: warned
+			}
+			s.predict(t, neg)
 			s.stopGracefully(t)
 			lines := requestLogLines(t, s)
 			if len(lines) != tc.lines {
 				t.Fatalf("%d prediction log lines, want %d\n%s", len(lines), tc.lines, s.logs)
+			}
+			if len(lines) == n+2 {
+				negLine := lines[n+1]
+				lines = lines[:n+1]
+				in, _ := negLine["input"].(map[string]any)
+				warns, _ := negLine["warnings"].([]any)
+				if in["max"] != slices.Max(neg) || len(warns) == 0 {
+					t.Errorf("out-of-range window: input %v, warnings %v: want its warnings", in, negLine["warnings"])
+				} else {
+					b, _ := json.Marshal(warns)
+					t.Logf("out-of-range window's warnings: %s", b)
+				}
 			}
 			for i, rec := range lines {
 				w := windows[i%n]
