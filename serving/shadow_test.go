@@ -2,6 +2,7 @@ package serving
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -209,5 +210,25 @@ func BenchmarkShadowPrimaryCost(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestRolloutReload: a reload that would lose the canary version fails and
+// keeps the previous versions, canary included.
+func TestRolloutReload(t *testing.T) {
+	root := twoVersions(t)
+	ctx := context.Background()
+	reg := NewRegistry(Options{Models: map[string]ModelOptions{"gold": {DefaultVersion: 1, Canary: 2, CanaryPercent: 50}}}, ModelsDir(root))
+	if err := reg.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(root, "gold", "2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Reload(ctx, "gold"); err == nil || !strings.Contains(err.Error(), "canary version 2 is not loaded") {
+		t.Fatalf("reload: %v", err)
+	}
+	if st, _ := reg.Status("gold"); st.Canary != 2 || len(st.Versions) != 2 {
+		t.Errorf("after a failed reload: %+v", st)
 	}
 }
