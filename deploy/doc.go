@@ -9,6 +9,8 @@
 //	kserve/            KServe ClusterServingRuntimes (a bundle; a models directory of Keras
 //	                   files or bundles), InferenceServices (Knative concurrency autoscaling;
 //	                   RawDeployment with an HPA on the queued-work gauge)
+//	grafana/           a Grafana dashboard (seqcast-dashboard.json) and Prometheus
+//	                   alert rules (alerts.yaml) over the server's /metrics
 //
 // The tests build bin/seqcast exactly as `make build` does (they run the
 // Makefile's build target into a temporary directory) and then:
@@ -36,7 +38,15 @@
 //     (SIGKILL) and bring them back: no request fails, every answer equals an
 //     uncached reference server's, and cache hits resume
 //     (failover_test.go; a few seconds here, the long run under
-//     `make reliability`).
+//     `make reliability`);
+//   - start the binary with a Redis cache and a shadow version, send it
+//     computed, cached, batched, shed and out-of-range predictions, and
+//     check that every metric and label the Grafana dashboard and the alert
+//     rules use is one its /metrics exposes, that the rules file parses, and
+//     that the exposition passes client_golang's metric lint
+//     (grafana_test.go);
+//   - start it with --request-log-rate 1 (and 0) and check the sampled
+//     "prediction" log lines (requestlog_test.go).
 //
 // They need make, redis-server, redis-cli and haproxy (make prepare installs
 // them), and root or user namespaces for chroot: a missing one fails the
