@@ -282,3 +282,36 @@ func TestServeRolloutRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRolloutModelYAML: the same settings from gold/model.yaml.
+func TestServeRolloutModelYAML(t *testing.T) {
+	root := versionedModelsDir(t)
+	yaml := "default_version: 1\nshadow: 2\nshadow_rate: 1\ncanary: {version: 2, percent: 10}\n"
+	if err := os.WriteFile(filepath.Join(root, "gold", "model.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startBinary(t, nil, "--models-dir", root)
+	hr := p.call(t, "GET", "/health", "")
+	if !strings.Contains(hr.raw, `"canary":{"version":2,"percent":10},"shadow":{"version":2,"rate":1}`) {
+		t.Fatalf("health: %s", hr.raw)
+	}
+	n := 0
+	for i := 0; n < 3; i++ {
+		r := p.call(t, "POST", "/predict", `{"historical_prices":`+windowJSON(i)+`}`)
+		if r.status != 200 {
+			t.Fatalf("%d %s", r.status, r.raw)
+		}
+		if r.body["model_version"] == 1.0 { // served by the default: shadowed
+			n++
+		}
+	}
+	fams := p.waitShadow(t, "2", 3)
+	if h := metricWith(fams, "seqcast_shadow_divergence", map[string]string{"model": "gold", "version": "2"}).GetHistogram(); h.GetSampleCount() < 3 || h.GetSampleSum() <= 0 {
+		t.Errorf("divergence %v", h)
+	}
+	// A flag and the file both setting the canary is refused, naming both.
+	q := launchBinary(t, nil, "--models-dir", root, "--canary", "gold:2=20")
+	if code := q.exitCode(t); code != 1 || !strings.Contains(q.log.String(), "the canary version set both by flags") {
+		t.Errorf("exit %d:\n%s", code, q.log)
+	}
+}
