@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/seqcast/seqcast/backtest"
 	"github.com/seqcast/seqcast/internal/kerasflags"
+	"github.com/seqcast/seqcast/serving"
 )
 
 // runImport turns a Keras file into a bundle directory, in pure Go: the
@@ -15,7 +17,7 @@ import (
 //	seqcast import MODEL.h5|MODEL.keras --out DIR [--scaler-x X.pkl] [--scaler-y Y.pkl]
 //	    [--window-zscore [--epsilon E] [--target-feature K]] [--window N]
 //	    [--self-test-input X.npy --self-test-output Y.npy [--self-test-tolerance T]]
-//	    [--name N] [--version V] [--force]
+//	    [--name N] [--version V] [--force] [--train-csv TRAIN.csv [--train-columns A,B]]
 //
 // The bundle is built and loaded (network, weights, scaler, self-test)
 // before anything is written: a model seqcast cannot run is refused here.
@@ -31,6 +33,8 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "model name (default: the file name without extension)")
 	ver := fs.String("version", "1", "model version string")
 	force := fs.Bool("force", false, "replace an existing bundle at --out")
+	trainCSV := fs.String("train-csv", "", "also write training_stats.json (what the model saw in training: docs/bundle-format.md) from this CSV of the training data (a header row; a date column is optional)")
+	trainCols := fs.String("train-columns", "", "with --train-csv: the model's input columns, comma-separated, in feature order (default: the only column besides the dates)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: seqcast import MODEL.h5|MODEL.keras --out DIR [flags]")
 		fs.PrintDefaults()
@@ -75,9 +79,22 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "seqcast import: %v\n", err)
 		return 1
 	}
+	var stats []byte
+	if *trainCSV != "" {
+		if stats, err = importTrainingStats(b, wb.Model.InputShape(), *trainCSV, *trainCols); err != nil {
+			fmt.Fprintf(stderr, "seqcast import: --train-csv %s: %v\n", *trainCSV, err)
+			return 1
+		}
+	}
 	if err := b.WriteDir(*out, *force); err != nil {
 		fmt.Fprintf(stderr, "seqcast import: %v\n", err)
 		return 1
+	}
+	if stats != nil {
+		if _, err := backtest.InstallFile(*out, serving.TrainingStatsFile, stats); err != nil {
+			fmt.Fprintf(stderr, "seqcast import: %v\n", err)
+			return 1
+		}
 	}
 	msg := fmt.Sprintf("seqcast import: wrote %s: %d weight arrays, %d parameters, %d files",
 		*out, len(wb.Model.Weights()), wb.Model.ParamCount(), len(b.Names()))

@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/seqcast/seqcast/backtest"
 	"github.com/seqcast/seqcast/bundle"
@@ -45,5 +48,40 @@ func trainingStats(b *bundle.Bundle, m *serving.Model, s *backtest.Series, c bac
 	if s.Dates != nil {
 		ts.Source += fmt.Sprintf(" (%s .. %s, targets to %s)", s.Dates[0].Format(s.DateLayout), s.Dates[rows-1].Format(s.DateLayout), s.Dates[end-1].Format(s.DateLayout))
 	}
+	return ts.Marshal()
+}
+
+// importTrainingStats computes training_stats.json for a model of input
+// shape (T, F) from a CSV of its training data: every row's columns (cols,
+// comma-separated; default the only column besides the dates).
+func importTrainingStats(b *bundle.Bundle, in []int, csvPath, cols string) ([]byte, error) {
+	if len(in) != 2 {
+		return nil, fmt.Errorf("the model's input shape %v is not (time steps, features)", in)
+	}
+	var o backtest.CSVOptions
+	if cols != "" {
+		for _, c := range strings.Split(cols, ",") {
+			o.Columns = append(o.Columns, strings.TrimSpace(c))
+		}
+		o.Target = o.Columns[0]
+	}
+	f, err := os.Open(csvPath)
+	if err != nil {
+		return nil, err
+	}
+	s, err := backtest.ReadCSV(f, o)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(s.Columns) != in[1] {
+		return nil, fmt.Errorf("the model takes %d feature(s) per time step; the CSV gives %d (%s): name them with --train-columns", in[1], len(s.Columns), strings.Join(s.Columns, ", "))
+	}
+	sc, _ := b.File(serving.ScalerFile)
+	ts, err := serving.ComputeTrainingStats(s.X, in[0], s.Columns, serving.WindowRelative(sc))
+	if err != nil {
+		return nil, err
+	}
+	ts.Source = fmt.Sprintf("seqcast import --train-csv %s: %d rows", filepath.Base(csvPath), s.Len())
 	return ts.Marshal()
 }

@@ -2,11 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/seqcast/seqcast/serving"
 	"github.com/seqcast/seqcast/weights"
 )
 
@@ -76,5 +82,50 @@ func TestBacktestTrainStatsGold(t *testing.T) {
 		if code, _, stderr := runCmd(a...); code != 1 || !bytes.Contains([]byte(stderr), []byte("--train-stats")) {
 			t.Errorf("%v: exit %d, %s", args, code, stderr)
 		}
+	}
+}
+
+// TestImportTrainCSV: seqcast import --train-csv writes training_stats.json
+// (scale-free statistics for --window-zscore, raw values otherwise) that the
+// bundle then loads with, its checksum in the manifest.
+func TestImportTrainCSV(t *testing.T) {
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "train.csv")
+	var b strings.Builder
+	b.WriteString("date,sales,price\n")
+	for i := range 100 {
+		fmt.Fprintf(&b, "%s,%g,%g\n", time.Date(2020, 1, 1+i, 0, 0, 0, 0, time.UTC).Format("2006-01-02"), 100+10*math.Sin(float64(i)/5), 3+float64(i%7))
+	}
+	if err := os.WriteFile(csvPath, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := filepath.Join(salesDir, salesModels[0]+".keras")
+	for _, c := range []struct {
+		flags []string
+		stat  string
+	}{
+		{[]string{"--window-zscore"}, serving.StatRelativeSpread},
+		{nil, serving.StatValue},
+	} {
+		out := filepath.Join(t.TempDir(), "b")
+		args := append([]string{"import", m, "--out", out, "--train-csv", csvPath, "--train-columns", "sales"}, c.flags...)
+		if code, stdout, stderr := runCmd(args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s%s", c.flags, code, stdout, stderr)
+		}
+		mod, err := serving.LoadDir(context.Background(), out, "sales", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := mod.TrainingStats()
+		if ts == nil || ts.Stats[0].Stat != c.stat || ts.Window != 8 {
+			t.Fatalf("%v: training stats %+v, want %s over windows of 8", c.flags, ts, c.stat)
+		}
+	}
+	code, _, stderr := runCmd("import", m, "--out", filepath.Join(dir, "two"), "--train-csv", csvPath, "--train-columns", "sales,price")
+	if code != 1 || !strings.Contains(stderr, "takes 1 feature") {
+		t.Errorf("two columns for a univariate model: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "two")); !os.IsNotExist(err) {
+		t.Errorf("a refused import wrote its bundle: %v", err)
 	}
 }
