@@ -161,13 +161,14 @@ func TestServeShadowDivergence(t *testing.T) {
 	}
 }
 
-// TestServeFailingShadow: a shadow version whose every answer fails (it
+// TestServeFailingShadow (settings from the environment): a shadow version
+// whose every answer fails (it
 // takes 600-step windows; the requests bring 60) never fails an answer; its
 // failures are counted.
 func TestServeFailingShadow(t *testing.T) {
 	root := versionedModelsDir(t)
 	addSlowVersion(t, root, 3, 600)
-	p := startBinary(t, nil, "--models-dir", root, "--default-version", "gold:1", "--shadow", "gold:3", "--shadow-rate", "1")
+	p := startBinary(t, []string{"SEQCAST_SHADOW=gold:3", "SEQCAST_SHADOW_RATE=1"}, "--models-dir", root, "--default-version", "gold:1")
 	const n = 6
 	for i := range n {
 		r := p.call(t, "POST", "/predict", `{"historical_prices":`+windowJSON(i)+`}`)
@@ -193,12 +194,12 @@ func TestServeFailingShadow(t *testing.T) {
 	}
 }
 
-// TestServeCanary: --canary gold:2=10 sends about 10% of 2,000 distinct
+// TestServeCanary: --canary gold:2=10 (here SEQCAST_CANARY) sends about 10% of 2,000 distinct
 // windows to version 2, the same window always to the same version; a
 // request naming a version gets it; a batch goes to one version.
 func TestServeCanary(t *testing.T) {
 	root := versionedModelsDir(t)
-	p := startBinary(t, nil, "--models-dir", root, "--default-version", "gold:1", "--canary", "gold:2=10", "--cache-ttl", "0")
+	p := startBinary(t, []string{"SEQCAST_CANARY=gold:2=10"}, "--models-dir", root, "--default-version", "gold:1", "--cache-ttl", "0")
 	const n = 2000
 	got := map[int]float64{}
 	canary := 0

@@ -29,7 +29,8 @@ func TestServeHelp(t *testing.T) {
 	for _, want := range []string{"-addr", "SEQCAST_ADDR", `(default ":8000")`, "-redis-url", "SEQCAST_REDIS_URL", "-cache-ttl", "(default 5m0s)",
 		"-models-dir", "-model ", "-body-limit", "(default 1048576)", "-rate-limit", "-api-keys", "SEQCAST_API_KEYS", "-cors-origins",
 		"-drain-timeout", "-admin-key", "SEQCAST_ADMIN_KEY", "-read-timeout", "-write-timeout", "-idle-timeout",
-		"-version-labels", "SEQCAST_VERSION_LABELS", "-default-version", "SEQCAST_DEFAULT_VERSION"} {
+		"-version-labels", "SEQCAST_VERSION_LABELS", "-default-version", "SEQCAST_DEFAULT_VERSION",
+		"-shadow", "SEQCAST_SHADOW", "-shadow-rate", "SEQCAST_SHADOW_RATE", "(default 0.1)", "-canary", "SEQCAST_CANARY"} {
 		if !strings.Contains(help, want) {
 			t.Errorf("serve --help lacks %q", want)
 		}
