@@ -156,6 +156,8 @@ func (c *ModelConfig) modelOptions(name string) (ModelOptions, error) {
 	o := ModelOptions{Labels: c.VersionLabels, Shadow: c.Shadow}
 	if c.ShadowRate != nil {
 		o.ShadowRate = *c.ShadowRate
+	} else if c.Shadow != 0 {
+		o.ShadowRate = DefaultShadowRate
 	}
 	if c.Canary != nil {
 		if c.Canary.Version <= 0 {

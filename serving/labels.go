@@ -27,8 +27,8 @@ type ModelOptions struct {
 	// served by the default version also runs on, off the response path
 	// (shadow.go); 0: none.
 	Shadow int64
-	// ShadowRate is the share of those requests, 0 to 1 (0 with Shadow
-	// set: DefaultShadowRate).
+	// ShadowRate is the share of those requests, 0 to 1 (0: none; the
+	// flag's and the file's default is DefaultShadowRate).
 	ShadowRate float64
 	// Canary is a version that CanaryPercent percent of the requests naming
 	// no version get instead of the default one, chosen by a hash of their

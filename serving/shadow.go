@@ -10,7 +10,7 @@ import (
 )
 
 // DefaultShadowRate is the share of the default version's requests a shadow
-// version runs when ModelOptions.ShadowRate is 0.
+// version runs unless --shadow-rate or shadow_rate says otherwise.
 const DefaultShadowRate = 0.1
 
 // Shadow outcomes, as ShadowObserver is told them.
@@ -91,9 +91,6 @@ func (o ModelOptions) applyRollout(set *modelSet) error {
 		cp := *m
 		cp.adm, cp.batch = nil, nil // the shadow queue bounds its work; it never takes the primary's capacity
 		set.rollout.shadow, set.rollout.shadowRate = &cp, o.ShadowRate
-		if o.ShadowRate == 0 {
-			set.rollout.shadowRate = DefaultShadowRate
-		}
 	}
 	return nil
 }

@@ -80,6 +80,11 @@ func TestRolloutConfigFile(t *testing.T) {
 	if err != nil || o.Shadow != 2 || o.ShadowRate != 0.25 || o.Canary != 2 || o.CanaryPercent != 5 {
 		t.Fatalf("%+v %v", o, err)
 	}
+	if c, _ := ParseModelConfig([]byte("shadow: 2\n")); c != nil {
+		if o, err := c.modelOptions("gold"); err != nil || o.ShadowRate != DefaultShadowRate {
+			t.Errorf("shadow without shadow_rate: %+v %v, want rate %v", o, err, DefaultShadowRate)
+		}
+	}
 	for in, want := range map[string]string{
 		"canary:\n  version: 0\n  percent: 5\n":   "canary: version 0",
 		"canary:\n  version: 2\n  percent: 500\n": "canary percent 500",
