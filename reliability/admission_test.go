@@ -179,7 +179,16 @@ func TestAdmissionFlood(t *testing.T) {
 				}
 				codes[a.code]++
 			}
-			served := scrape(t, base, "seqcast_http_requests_total", map[string]string{"route": "/predict/batch", "status": "200"})
+			// A request is counted after its response is written, so a client may
+			// hold its answer a moment before the server has counted it: wait for
+			// the count to settle (at most 2 s) before comparing.
+			var served float64
+			for settle := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				served = scrape(t, base, "seqcast_http_requests_total", map[string]string{"route": "/predict/batch", "status": "200"})
+				if int(served) == codes[200] || time.Now().After(settle) {
+					break
+				}
+			}
 			gone := scrape(t, base, "seqcast_http_requests_total", map[string]string{"route": "/predict/batch", "status": "499"})
 			shed := scrape(t, base, "seqcast_shed_requests_total", map[string]string{"model": "gold"})
 			deadline := scrape(t, base, "seqcast_shed_requests_total", map[string]string{"model": "gold", "reason": "deadline"})
