@@ -59,14 +59,8 @@ type (
 	podsHPA struct {
 		Header `yaml:",inline"`
 		Spec   struct {
-			ScaleTargetRef struct {
-				APIVersion string `yaml:"apiVersion"`
-				Kind       string `yaml:"kind"`
-				Name       string `yaml:"name"`
-			} `yaml:"scaleTargetRef"`
-			MinReplicas int `yaml:"minReplicas"`
-			MaxReplicas int `yaml:"maxReplicas"`
-			Metrics     []struct {
+			HPAScale `yaml:",inline"`
+			Metrics  []struct {
 				Type string `yaml:"type"`
 				Pods *struct {
 					Metric struct {

@@ -116,14 +116,8 @@ type (
 	hpa struct {
 		Header `yaml:",inline"`
 		Spec   struct {
-			ScaleTargetRef struct {
-				APIVersion string `yaml:"apiVersion"`
-				Kind       string `yaml:"kind"`
-				Name       string `yaml:"name"`
-			} `yaml:"scaleTargetRef"`
-			MinReplicas int `yaml:"minReplicas"`
-			MaxReplicas int `yaml:"maxReplicas"`
-			Metrics     []struct {
+			HPAScale `yaml:",inline"`
+			Metrics  []struct {
 				Type     string `yaml:"type"`
 				Resource struct {
 					Name   string `yaml:"name"`
@@ -840,4 +834,16 @@ func mapsKeys(m map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// HPAScale is what every HorizontalPodAutoscaler spec here is checked for: its
+// target and its replica range (the k8s base's CPU HPA and KServe's queue-depth one).
+type HPAScale struct {
+	ScaleTargetRef struct {
+		APIVersion string `yaml:"apiVersion"`
+		Kind       string `yaml:"kind"`
+		Name       string `yaml:"name"`
+	} `yaml:"scaleTargetRef"`
+	MinReplicas int `yaml:"minReplicas"`
+	MaxReplicas int `yaml:"maxReplicas"`
 }
