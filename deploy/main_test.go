@@ -200,12 +200,12 @@ func launch(o serveOptions) (*server, error) {
 		cmd.Dir = "/"
 		cmd.SysProcAttr = chrootAttr(o.chroot, o.uid)
 	}
-	stderr, err := cmd.StderrPipe()
+	stdout, err := cmd.StdoutPipe() // the log (--log-output stdout, the default)
 	if err != nil {
 		return nil, err
 	}
 	s := &server{name: o.name, cmd: cmd, logs: &syncBuffer{}, exited: make(chan struct{})}
-	cmd.Stdout = s.logs
+	cmd.Stderr = s.logs
 	addrCh := make(chan string, 1)
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -214,7 +214,7 @@ func launch(o serveOptions) (*server, error) {
 	scanDone := make(chan struct{})
 	go func() {
 		defer close(scanDone)
-		sc := bufio.NewScanner(stderr)
+		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 		sent := false
 		for sc.Scan() {
@@ -232,7 +232,7 @@ func launch(o serveOptions) (*server, error) {
 				sent = true
 			}
 		}
-		io.Copy(io.Discard, stderr)
+		io.Copy(io.Discard, stdout)
 	}()
 	go func() {
 		<-scanDone // Wait closes the pipe: read everything first

@@ -40,9 +40,12 @@ type Options struct {
 	// Version and Commit are logged and reported by /health ("dev" and
 	// "unknown" when empty).
 	Version, Commit string
-	// Stderr receives the usage text, usage errors and the log (os.Stderr
-	// when nil).
+	// Stderr receives the usage text and usage errors, and the log under
+	// --log-output stderr (os.Stderr when nil).
 	Stderr io.Writer
+	// Stdout receives the log under --log-output stdout, the default
+	// (os.Stdout when nil).
+	Stdout io.Writer
 	// Getenv reads the environment (os.Getenv when nil).
 	Getenv func(string) string
 	// Hangup delivers reload requests; nil means SIGHUP does.
@@ -71,6 +74,9 @@ func Main(ctx context.Context, args []string, opts Options) int {
 	}
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
@@ -120,6 +126,7 @@ type serveConfig struct {
 	ShutdownDelay     time.Duration
 	LogLevel          string
 	LogFormat         string
+	LogOutput         string
 	Batching          bool
 	BatchWindow       time.Duration
 	BatchSize         int
@@ -196,6 +203,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 	dur(&c.ShutdownDelay, "shutdown-delay", "SEQCAST_SHUTDOWN_DELAY", 0, "on SIGTERM/SIGINT, keep accepting (with /ready at 503) this long before draining, for load balancers to notice")
 	str(&c.LogLevel, "log-level", "SEQCAST_LOG_LEVEL", "info", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "SEQCAST_LOG_FORMAT", "json", "json or text")
+	str(&c.LogOutput, "log-output", "SEQCAST_LOG_OUTPUT", "stdout", "where the log goes: stdout or stderr (usage errors always go to stderr)")
 	fs.BoolVar(&c.Batching, "batching", true, "dynamic batching: merge concurrent small forward passes into one (env SEQCAST_BATCHING)")
 	env["batching"] = "SEQCAST_BATCHING"
 	dur(&c.BatchWindow, "batch-window", "SEQCAST_BATCH_WINDOW", serving.DefaultBatchWindow, "with --batching, how long a request may wait for companions while a worker is free; 0 disables batching")
@@ -205,7 +213,7 @@ func serveFlags(fs *flag.FlagSet, c *serveConfig) map[string]string {
 	env["admission"] = "SEQCAST_ADMISSION"
 	num(&c.MaxQueuedWork, "max-queued-work", "SEQCAST_MAX_QUEUED_WORK", serving.DefaultMaxQueuedWork, "with --admission, most sample-steps (windows × horizon) waiting in each lane; more is 503 queue_full")
 	num(&c.ComputeSlots, "compute-slots", "SEQCAST_COMPUTE_SLOTS", 0, "with --admission, large requests computing at once (0: GOMAXPROCS)")
-	fs.Float64Var(&c.RequestLogRate, "request-log-rate", 0, `share (0 to 1) of answered POST /predict requests logged as one JSON "prediction" line (request id, model, input summary, prediction, interval, cached, latency, warnings; docs/api.md); 0: none (env SEQCAST_REQUEST_LOG_RATE)`)
+	fs.Float64Var(&c.RequestLogRate, "request-log-rate", 0, `share (0 to 1) of answered prediction requests (every prediction route) logged as one JSON "prediction" line (request id, model, input summary, prediction, interval, cached, latency, warnings; docs/api.md); 0: none (env SEQCAST_REQUEST_LOG_RATE)`)
 	env["request-log-rate"] = "SEQCAST_REQUEST_LOG_RATE"
 	fs.BoolVar(&c.RequestLogValues, "request-log-values", false, "with --request-log-rate, also log the input window's values (env SEQCAST_REQUEST_LOG_VALUES)")
 	env["request-log-values"] = "SEQCAST_REQUEST_LOG_VALUES"
@@ -270,7 +278,12 @@ Flags:
 		fmt.Fprintf(stderr, name+": %v\n", err)
 		return 2
 	}
-	logger, err := newLogger(stderr, c.LogLevel, c.LogFormat)
+	logW, err := logOutput(c.LogOutput, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, name+": %v\n", err)
+		return 2
+	}
+	logger, err := newLogger(logW, c.LogLevel, c.LogFormat)
 	if err != nil {
 		fmt.Fprintf(stderr, name+": %v\n", err)
 		return 2
@@ -287,6 +300,17 @@ Flags:
 		return 1
 	}
 	return 0
+}
+
+// logOutput is the writer --log-output names.
+func logOutput(name string, opts Options) (io.Writer, error) {
+	switch name {
+	case "stdout":
+		return opts.Stdout, nil
+	case "stderr":
+		return opts.Stderr, nil
+	}
+	return nil, fmt.Errorf("--log-output %q: want stdout or stderr", name)
 }
 
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {

@@ -19,5 +19,5 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // nil) receives the listening address once every model is loaded.
 func serveMain(ctx context.Context, args []string, getenv func(string) string, hup <-chan os.Signal, ready chan<- string, stdout, stderr io.Writer) int {
 	return server.Main(ctx, args, server.Options{Version: version, Commit: commit,
-		Stderr: stderr, Getenv: getenv, Hangup: hup, Ready: ready})
+		Stdout: stdout, Stderr: stderr, Getenv: getenv, Hangup: hup, Ready: ready})
 }

@@ -71,7 +71,7 @@ func TestServeEndToEnd(t *testing.T) {
 	done := make(chan int, 1)
 	var logs syncBuf
 	go func() {
-		done <- serveMain(ctx, []string{"--addr", "127.0.0.1:0", "--drain-timeout", "5s"}, func(k string) string { return env[k] }, hup, ready, io.Discard, &logs)
+		done <- serveMain(ctx, []string{"--addr", "127.0.0.1:0", "--drain-timeout", "5s"}, func(k string) string { return env[k] }, hup, ready, &logs, io.Discard)
 	}()
 	var addr string
 	select {
@@ -146,7 +146,7 @@ func TestServeDrainsInFlight(t *testing.T) {
 	done := make(chan int, 1)
 	var logs syncBuf
 	go func() {
-		done <- serveMain(ctx, []string{"--addr", "127.0.0.1:0", "--cache-ttl", "0"}, func(string) string { return "" }, nil, ready, io.Discard, &logs)
+		done <- serveMain(ctx, []string{"--addr", "127.0.0.1:0", "--cache-ttl", "0"}, func(string) string { return "" }, nil, ready, &logs, io.Discard)
 	}()
 	addr := <-ready
 	vals := make([]string, 60)

@@ -36,7 +36,7 @@ func TestServesEpidemicTransformer(t *testing.T) {
 	cmd := exec.Command(bin, "--model", model, "--addr", "127.0.0.1:0", "--log-format", "json", "--drain-timeout", "2s")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	pr, pw := io.Pipe()
-	cmd.Stderr = pw
+	cmd.Stdout = pw // the log (--log-output stdout, the default)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
