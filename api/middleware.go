@@ -249,7 +249,7 @@ func (s *Server) cors(c *gin.Context) {
 	h.Add("Vary", "Origin")
 	if allowed {
 		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Server-Timing, X-Process-Time, Retry-After")
+		h.Set("Access-Control-Expose-Headers", "X-Request-ID, X-Model-Version, Server-Timing, X-Process-Time, Retry-After")
 	}
 	if c.Request.Method == http.MethodOptions && c.GetHeader("Access-Control-Request-Method") != "" {
 		if allowed {

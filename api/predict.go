@@ -72,6 +72,7 @@ func (s *Server) predict(c *gin.Context) {
 		return
 	}
 	m = s.route(c, m, [][]float64{window})
+	setModelVersionHeader(c, m)
 	s.predictOne(c, m, req.Horizon, horizon, window, field)
 }
 
@@ -123,6 +124,7 @@ func (s *Server) predictOne(c *gin.Context, m *serving.Model, reqHorizon *int, h
 		return
 	}
 	key := cacheKey(kind.with(reqHorizon != nil), m, horizon, windows)
+	var computed []serving.Prediction // this request's own computation, for the request log
 	body, cached, err := s.cachedCompute(c, key, func(ctx context.Context) ([]byte, error) {
 		var preds []serving.Prediction
 		var err error
@@ -134,6 +136,7 @@ func (s *Server) predictOne(c *gin.Context, m *serving.Model, reqHorizon *int, h
 		if err != nil {
 			return nil, err
 		}
+		computed = preds
 		s.metrics.watch.observePredictions(m, preds)
 		s.shadowRun(c, m, windows, horizon, multi, preds)
 		return jsoncodec.EncodePrediction(&predictResponse{Item: item(preds[0], reqHorizon != nil, multi), Model: m.Name(), ModelVersion: m.Version()})
@@ -142,11 +145,22 @@ func (s *Server) predictOne(c *gin.Context, m *serving.Model, reqHorizon *int, h
 		abort(c, s.computeError(err, field))
 		return
 	}
-	answer := withWarnings(body, warns)
-	s.writePrediction(c, answer, cached)
+	s.writePrediction(c, withWarnings(body, warns), cached)
 	if s.sampleRequestLog() {
-		s.logPrediction(c, m, window, horizon, answer, cached)
+		// A slice of its own: windows passed on would escape (an allocation
+		// on every request, sampled or not).
+		s.logRequest(c, m, "/predict", [][]float64{window}, loggedAnswer(computed, reqHorizon != nil, body), warns, cached)
 	}
+}
+
+// loggedAnswer is what the request log takes from an answer: the
+// predictions this request computed, else (a cached answer, or one a
+// concurrent identical request computed) those of its encoded body.
+func loggedAnswer(computed []serving.Prediction, withHorizon bool, body []byte) []loggedPrediction {
+	if computed != nil {
+		return predictionsLogged(computed, withHorizon)
+	}
+	return answerLogged(body)
 }
 
 func (s *Server) predictBatch(c *gin.Context) {
@@ -162,6 +176,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 		return
 	}
 	m = s.route(c, m, windows)
+	setModelVersionHeader(c, m)
 	s.metrics.observeRequestBatch("/predict/batch", len(windows))
 	warns, e := s.checkInput(c, m, windows, "instances")
 	if e != nil {
@@ -174,6 +189,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 	}
 	key := cacheKey(kind.with(req.Horizon != nil), m, horizon, windows)
 	withHorizon := req.Horizon != nil
+	var computed []serving.Prediction // this request's own computation, for the request log
 	body, cached, err := s.cachedCompute(c, key, func(ctx context.Context) ([]byte, error) {
 		var preds []serving.Prediction
 		var err error
@@ -185,6 +201,7 @@ func (s *Server) predictBatch(c *gin.Context) {
 		if err != nil {
 			return nil, err
 		}
+		computed = preds
 		s.metrics.watch.observePredictions(m, preds)
 		s.shadowRun(c, m, windows, horizon, multi, preds)
 		r := batchResponse{Predictions: make([]predictionItem, len(preds)), Count: len(preds), Model: m.Name(), ModelVersion: m.Version()}
@@ -198,6 +215,9 @@ func (s *Server) predictBatch(c *gin.Context) {
 		return
 	}
 	s.writePrediction(c, withWarnings(body, warns), cached)
+	if s.sampleRequestLog() {
+		s.logRequest(c, m, "/predict/batch", windows, loggedAnswer(computed, withHorizon, body), warns, cached)
+	}
 }
 
 // batchInput resolves the model a /predict/batch body names and reads its
