@@ -184,19 +184,22 @@ func readStable(dir string, e entry, max int64) ([]byte, error) {
 		return nil, errorf(dir, e.rel, err, "cannot open")
 	}
 	defer f.Close()
-	data := make([]byte, 0, e.info.Size())
-	buf := bytes.NewBuffer(data)
-	if _, err := io.Copy(buf, io.LimitReader(f, max+1)); err != nil {
+	// One allocation of the size stat gave, and one byte more to see a
+	// file that grew (a bytes.Buffer would double its capacity to look for
+	// EOF: three times a large weights file).
+	data := make([]byte, e.info.Size()+1)
+	n, err := io.ReadFull(f, data)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, errorf(dir, e.rel, err, "cannot read")
 	}
 	after, err := f.Stat()
 	if err != nil {
 		return nil, errorf(dir, e.rel, err, "cannot read")
 	}
-	if int64(buf.Len()) != e.info.Size() || !sameStat(e.info, after) {
-		return nil, errorf(dir, e.rel, ErrChanged, "changed while being read (size %d, then %d bytes read)", e.info.Size(), buf.Len())
+	if int64(n) != e.info.Size() || !sameStat(e.info, after) {
+		return nil, errorf(dir, e.rel, ErrChanged, "changed while being read (size %d, then %d or more bytes read)", e.info.Size(), n)
 	}
-	return buf.Bytes(), nil
+	return data[:n:n], nil
 }
 
 func sameStat(a, b fs.FileInfo) bool {

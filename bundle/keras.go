@@ -150,7 +150,11 @@ func FromKeras(path string, opts KerasOptions) (*Bundle, error) {
 	width := max(3, len(strconv.Itoa(max(len(m.Weights)-1, 0))))
 	for i := range m.Weights {
 		w := &m.Weights[i]
+		// Sized for the header (at most 128 bytes for any shape Keras
+		// writes) and the data, so the buffer never grows: growing doubles
+		// a large weight's bytes, three times over.
 		var buf bytes.Buffer
+		buf.Grow(128 + 4*len(w.Data) + 8*len(w.Float64))
 		if w.Float64 != nil {
 			err = weights.WriteNPY64(&buf, w.Float64, w.Shape)
 		} else {

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,6 +55,7 @@ type NPYReader struct {
 	Header NPYHeader
 	r      *npy.Reader
 	count  *countingReader
+	avail  int64 // data bytes the source holds after the header; -1: unknown
 }
 
 // NewNPYReader reads and checks the header of a .npy stream. Only float32 and
@@ -117,7 +120,13 @@ func NewNPYReader(r io.Reader) (rd *NPYReader, err error) {
 		return nil, fmt.Errorf("npy: unsupported header layout %q", strings.TrimSpace(string(full[start:])))
 	}
 	cr.n = 0
-	return &NPYReader{Header: h, r: nr, count: cr}, nil
+	avail := int64(-1)
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
+			avail = fi.Size() - int64(start+hlen)
+		}
+	}
+	return &NPYReader{Header: h, r: nr, count: cr, avail: avail}, nil
 }
 
 // parseNPYHeader parses the Python dict literal of a .npy header, e.g.
@@ -199,34 +208,47 @@ func (r *NPYReader) Read() ([]float32, error) {
 	h := r.Header
 	n, size := h.Size(), h.itemSize()
 	want := int64(n) * int64(size)
-	// Read the raw bytes before allocating the result: the buffer grows with
-	// the data actually present, so a header announcing up to 2^31 elements
-	// over a short (hostile or truncated) stream costs no more than the
-	// stream itself.
-	var raw bytes.Buffer
-	raw.Grow(int(min(want, 1<<20)) + bytes.MinRead)
-	got, err := io.CopyN(&raw, r.count, want)
-	if got < want {
-		if err == nil || errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("npy: truncated data: %d bytes of %d for shape %s", got, want, FormatShape(h.Shape))
-		}
-		return nil, fmt.Errorf("npy: reading data: %w", err)
+	// Decode the data in chunks as it arrives. The result is allocated
+	// whole only when the source says it holds that much data (a file, or
+	// a bundle's in-memory file); otherwise it grows with the data actually
+	// present, so a header announcing up to 2^31 elements over a short
+	// (hostile or truncated) stream costs no more than the stream itself.
+	var data []float32
+	if r.avail >= want {
+		data = make([]float32, 0, n)
+	} else {
+		data = make([]float32, 0, min(n, 1<<18))
 	}
 	var order binary.ByteOrder = binary.LittleEndian
 	if strings.HasPrefix(h.DType, ">") {
 		order = binary.BigEndian
 	}
-	b := raw.Bytes()
-	data := make([]float32, n)
-	switch size {
-	case 4:
-		for i := range data {
-			data[i] = math.Float32frombits(order.Uint32(b[4*i:]))
+	buf := make([]byte, min(want, 64<<10))
+	var got int64
+	for got < want {
+		chunk := buf[:min(int64(len(buf)), want-got)]
+		k, err := io.ReadFull(r.count, chunk)
+		got += int64(k)
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, fmt.Errorf("npy: truncated data: %d bytes of %d for shape %s", got, want, FormatShape(h.Shape))
+			}
+			return nil, fmt.Errorf("npy: reading data: %w", err)
 		}
-	case 8:
-		for i := range data {
-			data[i] = float32(math.Float64frombits(order.Uint64(b[8*i:])))
+		m := len(chunk) / size
+		data = slices.Grow(data, m)
+		out := data[len(data) : len(data)+m]
+		switch size {
+		case 4:
+			for i := range out {
+				out[i] = math.Float32frombits(order.Uint32(chunk[4*i:]))
+			}
+		case 8:
+			for i := range out {
+				out[i] = float32(math.Float64frombits(order.Uint64(chunk[8*i:])))
+			}
 		}
+		data = data[:len(data)+m]
 	}
 	if h.Fortran && len(h.Shape) > 1 {
 		data = fortranToC(data, h.Shape)

@@ -328,10 +328,17 @@ func TestKerasFileMemory(t *testing.T) {
 	fromDir := maxRSS(t, "inspect", out)
 	t.Logf("weights %d MB; peak RSS: import %d MB, inspect file %d MB, inspect bundle dir %d MB",
 		wbytes>>20, imp>>20, fromFile>>20, fromDir>>20)
+	// Measured (2026-12-05, 95 MiB of weights): import and inspect of the
+	// file 399 MiB, the bundle directory 302 MiB; before the readers stopped
+	// growing buffers by doubling, 635 and 657 MiB. The bounds leave room
+	// for the GC's pacing, not for another copy of the weights.
 	for what, rss := range map[string]int64{"import": imp, "inspect of the file": fromFile} {
-		if rss > fromDir*3/2 || rss > 8*wbytes {
-			t.Errorf("%s peaked at %d MB: more than 1.5x the bundle directory's %d MB or 8x the %d MB of weights",
+		if rss > fromDir*3/2 || rss > 5*wbytes {
+			t.Errorf("%s peaked at %d MB: more than 1.5x the bundle directory's %d MB or 5x the %d MB of weights",
 				what, rss>>20, fromDir>>20, wbytes>>20)
 		}
+	}
+	if fromDir > 4*wbytes {
+		t.Errorf("inspect of the bundle directory peaked at %d MB: more than 4x the %d MB of weights", fromDir>>20, wbytes>>20)
 	}
 }
