@@ -20,7 +20,13 @@ import (
 // for a univariate model), every series of one kind in one batched pass per
 // step, through /predict's cache; quantiles come from the bundle's
 // backtest. A series that cannot be forecast is an output with status
-// "error" and its error, the others are answered.
+// "error" and its error, the others are answered. As on /predict, each
+// series' window is checked against the model's training statistics
+// (top-level "warnings" naming inputs[i].series; under --out-of-range
+// reject the series' own error), the request (which names no version) goes
+// to the canary version for a share of inputs, by a hash of all its series,
+// and computed forecasts feed the prediction histograms and the shadow
+// version.
 
 // Forecast statuses, as the spec's examples write them.
 const (
@@ -113,6 +119,9 @@ func (s *Server) forecast(c *gin.Context) {
 	}
 	release()
 	s.metrics.observeRequestBatch("/v1/timeseries/forecast", len(series))
+	m = s.routeSeries(c, m, series)
+	setModelVersionHeader(c, m)
+	warns := s.checkSeries(c, m, series)
 	cached := true
 	for _, multi := range []bool{false, true} {
 		hit, err := s.forecastKind(c, m, series, multi, horizon)
@@ -150,10 +159,68 @@ func (s *Server) forecast(c *gin.Context) {
 	case 0:
 		status = tsError
 	}
-	writeJSON(c, http.StatusOK, gin.H{
+	answer := gin.H{
 		"id": "resp_" + st.id, "created_at": time.Now().Unix(), "status": status, "error": nil,
 		"model": m.Name(), "model_version": m.Version(), "outputs": outs, "cached": cached,
-	})
+	}
+	if len(warns) > 0 {
+		answer["warnings"] = warns
+	}
+	writeJSON(c, http.StatusOK, answer)
+	if done > 0 && s.sampleRequestLog() {
+		s.logForecast(c, m, series, warns, cached)
+	}
+}
+
+// routeSeries picks the version that forecasts the request (which never
+// names one): the canary's share by a hash of every series read (route),
+// so that the same series always get the same version.
+func (s *Server) routeSeries(c *gin.Context, m *serving.Model, series []tsSeries) *serving.Model {
+	windows := make([][]float64, 0, len(series))
+	for _, sr := range series {
+		if sr.err == nil {
+			windows = append(windows, sr.window)
+		}
+	}
+	return s.route(c, m, windows)
+}
+
+// checkSeries checks every series read against m's training statistics
+// (checkInput): the warnings to return, each naming inputs[i].series; under
+// OutOfRangeReject an out-of-range series gets its own error instead and is
+// not forecast, the others are.
+func (s *Server) checkSeries(c *gin.Context, m *serving.Model, series []tsSeries) []inputWarning {
+	if m.TrainingStats() == nil {
+		return nil
+	}
+	var warns []inputWarning
+	for i := range series {
+		sr := &series[i]
+		if sr.err != nil {
+			continue
+		}
+		w, e := s.checkInput(c, m, [][]float64{sr.window}, "inputs["+strconv.Itoa(i)+"].series")
+		if e != nil {
+			sr.err = seriesError(e.Code, e.Field, "%s", e.Message)
+			continue
+		}
+		warns = append(warns, w...)
+	}
+	return warns
+}
+
+// logForecast writes the request log line of a forecast: the series
+// answered, each with its mean forecast.
+func (s *Server) logForecast(c *gin.Context, m *serving.Model, series []tsSeries, warns []inputWarning, cached bool) {
+	var windows [][]float64
+	var preds []loggedPrediction
+	for _, sr := range series {
+		if sr.err == nil && len(sr.mean) > 0 {
+			windows = append(windows, sr.window)
+			preds = append(preds, loggedPrediction{Value: sr.mean[0], Forecast: sr.mean})
+		}
+	}
+	s.logRequest(c, m, "/v1/timeseries/forecast", windows, preds, warns, cached)
 }
 
 // forecastRequest checks what the whole request shares: the model, the
@@ -289,14 +356,18 @@ func (s *Server) forecastKind(c *gin.Context, m *serving.Model, series []tsSerie
 	body, hit, err := s.cachedCompute(c, cacheKey(k, m, horizon, windows), func(ctx context.Context) ([]byte, error) {
 		var preds []serving.Prediction
 		var err error
+		h := horizon // the steps computed: a multivariate series takes one pass
 		if multi {
-			preds, err = m.PredictWindows(ctx, windows, 1)
+			h = 1
+			preds, err = m.PredictWindows(ctx, windows, h)
 		} else {
-			preds, err = m.Forecast(ctx, windows, horizon)
+			preds, err = m.Forecast(ctx, windows, h)
 		}
 		if err != nil {
 			return nil, err
 		}
+		s.metrics.watch.observePredictions(m, preds)
+		s.shadowRun(c, m, windows, h, multi, preds)
 		means := make([][]float64, len(preds))
 		for i, p := range preds {
 			means[i] = p.Forecast
