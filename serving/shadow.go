@@ -126,7 +126,7 @@ func (r *Registry) ShadowOf(m *Model) *Model {
 
 // ShadowObserver is told the outcome of every shadow request: for ShadowOK,
 // the relative divergence |shadow - primary| / max(|primary|, 1e-9) of every
-// window's predicted value.
+// window's predicted value (Submit), or of every output element (SubmitRaw).
 type ShadowObserver interface {
 	ObserveShadow(model string, version int64, outcome string, divergences []float64)
 }
@@ -149,6 +149,12 @@ type shadowJob struct {
 	horizon int
 	multi   bool
 	primary []float64
+
+	// A raw job (SubmitRaw): the model input tensors of n samples, one per
+	// model input, and the primary's outputs, one per model output.
+	xs         [][]float32
+	n          int
+	rawPrimary [][]float32
 }
 
 // NewShadower starts workers (at least 1) reading a queue of queue (at
@@ -182,6 +188,31 @@ func (s *Shadower) Submit(m *Model, windows [][]float64, horizon int, multi bool
 	for i, p := range primary {
 		j.primary[i] = p.Value
 	}
+	return s.submit(j)
+}
+
+// SubmitRaw queues n samples of model input (xs: one flat tensor per model
+// input, as Raw or RawMulti take them) to run on the shadow version m and be
+// compared, output element by output element, with primary, the primary
+// version's raw outputs (one flat tensor per model output). It never
+// blocks: a full queue drops the request and reports false. xs and primary
+// are copied.
+func (s *Shadower) SubmitRaw(m *Model, xs [][]float32, n int, primary [][]float32) bool {
+	if s == nil || m == nil {
+		return false
+	}
+	j := shadowJob{m: m, n: n, xs: make([][]float32, len(xs)), rawPrimary: make([][]float32, len(primary))}
+	for i, x := range xs {
+		j.xs[i] = append([]float32(nil), x...)
+	}
+	for i, y := range primary {
+		j.rawPrimary[i] = append([]float32(nil), y...)
+	}
+	return s.submit(j)
+}
+
+// submit queues j unless the queue is full or closed.
+func (s *Shadower) submit(j shadowJob) bool {
 	select {
 	case <-s.done:
 	default:
@@ -191,7 +222,7 @@ func (s *Shadower) Submit(m *Model, windows [][]float64, horizon int, multi bool
 		default:
 		}
 	}
-	s.observe(m, ShadowDropped, nil)
+	s.observe(j.m, ShadowDropped, nil)
 	return false
 }
 
@@ -220,6 +251,10 @@ func (s *Shadower) work() {
 func (s *Shadower) run(j shadowJob) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
 	defer cancel()
+	if j.xs != nil {
+		s.runRaw(ctx, j)
+		return
+	}
 	var preds []Prediction
 	var err error
 	if j.multi {
@@ -241,6 +276,42 @@ func (s *Shadower) run(j shadowJob) {
 	s.observe(j.m, ShadowOK, div)
 }
 
+// runRaw runs a raw job and compares every output element.
+func (s *Shadower) runRaw(ctx context.Context, j shadowJob) {
+	var ys [][]float32
+	var err error
+	if j.m.MultiIO() {
+		ys, err = j.m.RawMulti(ctx, j.xs, j.n)
+	} else if len(j.xs) == 1 {
+		var y []float32
+		y, err = j.m.Raw(ctx, j.xs[0], j.n)
+		ys = [][]float32{y}
+	} else {
+		err = fmt.Errorf("serving: shadow of a single-input model given %d inputs", len(j.xs))
+	}
+	size := 0
+	if err == nil && len(ys) != len(j.rawPrimary) {
+		err = fmt.Errorf("serving: shadow gave %d outputs, the primary %d", len(ys), len(j.rawPrimary))
+	}
+	for k := 0; err == nil && k < len(ys); k++ {
+		if len(ys[k]) != len(j.rawPrimary[k]) {
+			err = fmt.Errorf("serving: shadow output %d has %d values, the primary's %d", k, len(ys[k]), len(j.rawPrimary[k]))
+		}
+		size += len(ys[k])
+	}
+	if err != nil {
+		s.observe(j.m, ShadowError, nil)
+		return
+	}
+	div := make([]float64, 0, size)
+	for k, y := range ys {
+		for i, v := range y {
+			div = append(div, Divergence(float64(v), float64(j.rawPrimary[k][i])))
+		}
+	}
+	s.observe(j.m, ShadowOK, div)
+}
+
 func (s *Shadower) observe(m *Model, outcome string, div []float64) {
 	if s.obs != nil {
 		s.obs.ObserveShadow(m.name, m.version, outcome, div)
@@ -253,7 +324,23 @@ func Divergence(shadow, primary float64) float64 {
 	return math.Abs(shadow-primary) / math.Max(math.Abs(primary), shadowEps)
 }
 
-// shapes describes m's input and output shapes for a message.
+// shapes describes m's input and output shapes for a message; a multi-IO
+// model's named tensors are listed, so that a canary taking other tensors
+// is refused.
 func shapes(m *Model) string {
+	if m.MultiIO() {
+		return fmt.Sprintf("%s to %s", tensorShapes(m.inputs), tensorShapes(m.outputs))
+	}
 	return fmt.Sprintf("%v to %v (%d inputs)", m.net.InputShape(), m.net.OutputShape(), max(1, len(m.inputs)))
+}
+
+func tensorShapes(ts []Tensor) string {
+	var b []byte
+	for i, t := range ts {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = fmt.Appendf(b, "%s %v", t.Name, t.Shape)
+	}
+	return "[" + string(b) + "]"
 }

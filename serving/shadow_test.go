@@ -237,3 +237,75 @@ func TestRolloutReload(t *testing.T) {
 		t.Errorf("after a failed reload: %+v", st)
 	}
 }
+
+// recordingObserver keeps every shadow outcome and divergence.
+type recordingObserver struct {
+	mu       sync.Mutex
+	outcomes []string
+	div      []float64
+	done     chan struct{}
+}
+
+func (o *recordingObserver) ObserveShadow(_ string, _ int64, outcome string, div []float64) {
+	o.mu.Lock()
+	o.outcomes = append(o.outcomes, outcome)
+	o.div = append(o.div, div...)
+	o.mu.Unlock()
+	o.done <- struct{}{}
+}
+
+// TestShadowerRaw: a raw job runs the model input tensor on the shadow
+// version and compares every output element with the primary's: zero for
+// an identical version, the relative difference otherwise; a tensor the
+// shadow cannot take is an error, never the caller's.
+func TestShadowerRaw(t *testing.T) {
+	reg := NewRegistry(Options{Models: map[string]ModelOptions{"gold": {DefaultVersion: 1, Shadow: 2, ShadowRate: 1}}}, ModelsDir(twoVersions(t)))
+	ctx := context.Background()
+	if err := reg.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	def, _ := reg.Get("gold", 0)
+	sm := reg.ShadowOf(def)
+	const n = 3
+	x := make([]float32, n*60)
+	for i := range x {
+		x[i] = 0.3 + float32(i%60)*0.001 + float32(i/60)*0.05
+	}
+	y, err := def.Raw(ctx, x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := &recordingObserver{done: make(chan struct{}, 4)}
+	s := NewShadower(4, 1, 0, obs)
+	defer s.Close()
+	off := make([]float32, len(y))
+	for i, v := range y {
+		off[i] = v + 0.5
+	}
+	for _, primary := range [][]float32{y, off} {
+		if !s.SubmitRaw(sm, [][]float32{x}, n, [][]float32{primary}) {
+			t.Fatal("dropped")
+		}
+		<-obs.done
+	}
+	if !s.SubmitRaw(sm, [][]float32{x[:60]}, n, [][]float32{y}) { // 1 sample's values for 3
+		t.Fatal("dropped")
+	}
+	<-obs.done
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if want := []string{ShadowOK, ShadowOK, ShadowError}; strings.Join(obs.outcomes, " ") != strings.Join(want, " ") {
+		t.Fatalf("outcomes %v, want %v", obs.outcomes, want)
+	}
+	if len(obs.div) != 2*n {
+		t.Fatalf("%d divergences, want %d", len(obs.div), 2*n)
+	}
+	for i := range n {
+		if obs.div[i] != 0 {
+			t.Errorf("identical shadow: divergence %v", obs.div[i])
+		}
+		if want := Divergence(float64(y[i]), float64(off[i])); obs.div[n+i] != want || want == 0 {
+			t.Errorf("sample %d: divergence %v, want %v", i, obs.div[n+i], want)
+		}
+	}
+}
