@@ -115,7 +115,7 @@ func (s *Server) oipModel(c *gin.Context) (*serving.Model, *Error) {
 		return nil, e
 	}
 	st := state(c)
-	st.model, st.version = m.Name(), m.Version()
+	st.model, st.version, st.pinned = m.Name(), m.Version(), ref.set()
 	return m, nil
 }
 
@@ -241,7 +241,16 @@ func (s *Server) oipInfer(c *gin.Context) {
 		abort(c, e)
 		return
 	}
-	s.metrics.observeRequestBatch("/v2/models/{name}/infer", n)
+	m = s.routeTensors(c, m, xs)
+	setModelVersionHeader(c, m)
+	s.metrics.observeRequestBatch(oipInferRoute, n)
+	var warns []inputWarning
+	if !m.MultiIO() { // training statistics describe one input window
+		if warns, e = s.checkTensor(c, m, xs[0], n, "inputs[0]"); e != nil {
+			abort(c, e)
+			return
+		}
+	}
 	st := state(c)
 	st.setCached(false)
 	t0 := time.Now()
@@ -259,6 +268,7 @@ func (s *Server) oipInfer(c *gin.Context) {
 		abort(c, s.computeError(err, "inputs"))
 		return
 	}
+	s.shadowRaw(c, m, xs, n, ys)
 	_, all := oipTensors(m)
 	resp := make([]oipResponseOutput, len(outs))
 	for i, j := range outs {
@@ -268,8 +278,17 @@ func (s *Server) oipInfer(c *gin.Context) {
 	if req.ID != nil {
 		body["id"] = *req.ID
 	}
+	if len(warns) > 0 { // the protocol's place for what it does not define
+		body["parameters"] = gin.H{"warnings": warns}
+	}
 	writeJSON(c, http.StatusOK, body)
+	if s.sampleRequestLog() {
+		s.logRequest(c, m, oipInferRoute, tensorSamples(xs, n), tensorOutputs(ys, n), warns, false)
+	}
 }
+
+// oipInferRoute is the OIP infer route's label (metrics, logs).
+const oipInferRoute = "/v2/models/{name}/infer"
 
 // oipInputs reads the request's inputs into one flat batch per model input,
 // in the model's order, and resolves the outputs asked for (indexes into

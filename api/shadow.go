@@ -79,17 +79,53 @@ func (s *Server) closeShadow() {
 // its model's default version, it has one, and this request is in the
 // sample. It never blocks.
 func (s *Server) shadowRun(c *gin.Context, m *serving.Model, windows [][]float64, horizon int, multi bool, preds []serving.Prediction) {
+	if sm := s.shadowOf(c, m); sm != nil {
+		s.shadow.run.Submit(sm, windows, horizon, multi, preds)
+	}
+}
+
+// shadowOf is m's shadow version when this request should also run on it
+// (it named no version, m is the default version, the sample says so),
+// with the shadow runner started; nil otherwise.
+func (s *Server) shadowOf(c *gin.Context, m *serving.Model) *serving.Model {
 	if s.shadow == nil || state(c).pinned {
-		return
+		return nil
 	}
 	sm := s.reg.ShadowOf(m)
 	if sm == nil {
-		return
+		return nil
 	}
 	s.shadow.once.Do(func() {
 		s.shadow.run = serving.NewShadower(shadowQueue, shadowWorkers, s.cfg.RequestTimeout, s.shadow)
 	})
-	s.shadow.run.Submit(sm, windows, horizon, multi, preds)
+	return sm
+}
+
+// shadowRaw queues a tensor route's request (xs: the model input tensors of
+// n samples), which m answered with ys (its raw outputs), to also run on m's
+// shadow version, under the same conditions as shadowRun. It never blocks.
+func (s *Server) shadowRaw(c *gin.Context, m *serving.Model, xs [][]float32, n int, ys [][]float32) {
+	if sm := s.shadowOf(c, m); sm != nil {
+		s.shadow.run.SubmitRaw(sm, xs, n, ys)
+	}
+}
+
+// routeTensors is route for a tensor route's request: the canary takes a
+// share of inputs by a hash of all of its input tensors.
+func (s *Server) routeTensors(c *gin.Context, m *serving.Model, xs [][]float32) *serving.Model {
+	if state(c).pinned {
+		return m
+	}
+	return s.routed(c, m, tensorHash(xs))
+}
+
+// routed is the version the registry routes hash to from m, recorded as
+// the request's.
+func (s *Server) routed(c *gin.Context, m *serving.Model, hash uint64) *serving.Model {
+	r := s.reg.Route(m, hash)
+	st := state(c)
+	st.model, st.version = r.Name(), r.Version()
+	return r
 }
 
 // route picks the version for a prediction request: when the request named
@@ -97,39 +133,63 @@ func (s *Server) shadowRun(c *gin.Context, m *serving.Model, windows [][]float64
 // a hash of windows (all of a batch's windows: one version per request), so
 // the same input always gets the same version and cache entry.
 func (s *Server) route(c *gin.Context, m *serving.Model, windows [][]float64) *serving.Model {
-	st := state(c)
-	if st.pinned {
+	if state(c).pinned {
 		return m
 	}
-	r := s.reg.Route(m, routeHash(windows))
-	st.model, st.version = r.Name(), r.Version()
-	return r
+	return s.routed(c, m, routeHash(windows))
 }
 
 // routeHash is a well-mixed 64-bit hash of the windows' lengths and values'
 // float64 bits (FNV-1a, then SplitMix64's finaliser).
 func routeHash(windows [][]float64) uint64 {
-	const prime = 1099511628211
-	h := uint64(14695981039346656037)
-	mix := func(x uint64) {
-		for i := 0; i < 8; i++ {
-			h ^= x & 0xff
-			h *= prime
-			x >>= 8
-		}
-	}
+	h := newRouteHasher()
 	for _, w := range windows {
-		mix(uint64(len(w)))
+		h.mix(uint64(len(w)))
 		for _, v := range w {
-			mix(math.Float64bits(v))
+			h.mix(math.Float64bits(v))
 		}
 	}
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	return h
+	return h.sum()
+}
+
+// tensorHash is routeHash over model input tensors: their lengths and
+// values' float32 bits.
+func tensorHash(xs [][]float32) uint64 {
+	h := newRouteHasher()
+	for _, x := range xs {
+		h.mix(uint64(len(x)))
+		for _, v := range x {
+			h.mix(uint64(math.Float32bits(v)))
+		}
+	}
+	return h.sum()
+}
+
+// routeHasher is FNV-1a over 64-bit words, byte by byte.
+type routeHasher uint64
+
+func newRouteHasher() routeHasher { return 14695981039346656037 }
+
+func (h *routeHasher) mix(x uint64) {
+	const prime = 1099511628211
+	v := uint64(*h)
+	for i := 0; i < 8; i++ {
+		v ^= x & 0xff
+		v *= prime
+		x >>= 8
+	}
+	*h = routeHasher(v)
+}
+
+// sum is the hash through SplitMix64's finaliser.
+func (h routeHasher) sum() uint64 {
+	v := uint64(h)
+	v ^= v >> 30
+	v *= 0xbf58476d1ce4e5b9
+	v ^= v >> 27
+	v *= 0x94d049bb133111eb
+	v ^= v >> 31
+	return v
 }
 
 // canaryStatus and shadowStatus are a model's canary and shadow versions in

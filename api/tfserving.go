@@ -73,7 +73,7 @@ func (s *Server) tfServing(c *gin.Context) {
 	get := c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead
 	switch {
 	case c.Request.Method == http.MethodPost && p.verb == "predict":
-		st.route = "/v1/models/{name}:predict"
+		st.route = tfPredictRoute
 		s.tfPredict(c, p)
 	case c.Request.Method == http.MethodPost && p.verb == "reload":
 		st.route = "/v1/models/{name}:reload"
@@ -106,7 +106,7 @@ func (s *Server) tfModel(c *gin.Context, p tfPath) (*serving.Model, *Error) {
 		return nil, tfLookupError(err)
 	}
 	st := state(c)
-	st.model, st.version = m.Name(), m.Version()
+	st.model, st.version, st.pinned = m.Name(), m.Version(), p.version != 0 || p.label != ""
 	return m, nil
 }
 
@@ -141,7 +141,15 @@ func (s *Server) tfPredict(c *gin.Context, p tfPath) {
 		abort(c, e)
 		return
 	}
-	s.metrics.observeRequestBatch("/v1/models/{name}:predict", n)
+	xs := [][]float32{x}
+	m = s.routeTensors(c, m, xs)
+	setModelVersionHeader(c, m)
+	s.metrics.observeRequestBatch(tfPredictRoute, n)
+	warns, e := s.checkTensor(c, m, x, n, field)
+	if e != nil {
+		abort(c, e)
+		return
+	}
 	st := state(c)
 	st.setCached(false)
 	t0 := time.Now()
@@ -151,14 +159,26 @@ func (s *Server) tfPredict(c *gin.Context, p tfPath) {
 		abort(c, s.computeError(err, field))
 		return
 	}
+	ys := [][]float32{y}
+	s.shadowRaw(c, m, xs, n, ys)
 	shape := m.OutputShape()
 	size := shape.Size()
 	preds := make([]any, n)
 	for i := range preds {
 		preds[i] = nest(y[i*size:(i+1)*size], shape)
 	}
-	writeJSON(c, http.StatusOK, gin.H{"predictions": preds})
+	body := gin.H{"predictions": preds}
+	if len(warns) > 0 {
+		body["warnings"] = warns
+	}
+	writeJSON(c, http.StatusOK, body)
+	if s.sampleRequestLog() {
+		s.logRequest(c, m, tfPredictRoute, tensorSamples(xs, n), tensorOutputs(ys, n), warns, false)
+	}
 }
+
+// tfPredictRoute is the TF Serving predict route's label (metrics, logs).
+const tfPredictRoute = "/v1/models/{name}:predict"
 
 // tfInput resolves the model of a :predict path and reads the body's
 // instances (row format) or inputs (columnar format) into a flat batch of n

@@ -83,7 +83,11 @@ func (s *Server) tfPredictMulti(c *gin.Context, m *serving.Model, req *jsoncodec
 		abort(c, inputError(err))
 		return
 	}
-	s.metrics.observeRequestBatch("/v1/models/{name}:predict", n)
+	// Training statistics describe one input window: a multi-IO model's
+	// tensors are not checked; canary and shadow apply as on one tensor.
+	m = s.routeTensors(c, m, xs)
+	setModelVersionHeader(c, m)
+	s.metrics.observeRequestBatch(tfPredictRoute, n)
 	st := state(c)
 	st.setCached(false)
 	t0 := time.Now()
@@ -92,6 +96,10 @@ func (s *Server) tfPredictMulti(c *gin.Context, m *serving.Model, req *jsoncodec
 	if err != nil {
 		abort(c, s.computeError(err, field))
 		return
+	}
+	s.shadowRaw(c, m, xs, n, ys)
+	if s.sampleRequestLog() {
+		defer s.logRequest(c, m, tfPredictRoute, tensorSamples(xs, n), tensorOutputs(ys, n), nil, false)
 	}
 	outs := m.Outputs()
 	if field == "inputs" { // columnar: name -> the N samples

@@ -31,6 +31,7 @@ const (
 type modelWatch struct {
 	outOfRange *prometheus.CounterVec
 	drift      *prometheus.GaugeVec
+	threshold  *prometheus.GaugeVec
 	value      *prometheus.HistogramVec
 	width      *prometheus.HistogramVec
 
@@ -48,7 +49,11 @@ func newModelWatch(reg prometheus.Registerer) *modelWatch {
 		}, []string{"model", "feature"}),
 		drift: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "seqcast_input_drift_psi",
-			Help: "Population stability index of the last 1,000 request windows against the training deciles, by model, version and feature (updated every 100 windows).",
+			Help: "Population stability index of the last 1,000 distinct request windows (drift.windows of training_stats.json when smaller) against the training deciles, by model, version and feature (updated every 100 distinct windows once the ring is full).",
+		}, []string{"model", "version", "feature"}),
+		threshold: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "seqcast_input_drift_threshold",
+			Help: "The PSI above which seqcast_input_drift_psi is a drift: max(0.25, the largest PSI of the training windows' own blocks, from training_stats.json), by model, version and feature.",
 		}, []string{"model", "version", "feature"}),
 		value: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "seqcast_prediction_value",
@@ -62,7 +67,7 @@ func newModelWatch(reg prometheus.Registerer) *modelWatch {
 		}, []string{"model", "version"}),
 		obs: map[modelLabels]predObservers{},
 	}
-	reg.MustRegister(w.outOfRange, w.drift, w.value, w.width)
+	reg.MustRegister(w.outOfRange, w.drift, w.threshold, w.value, w.width)
 	return w
 }
 
@@ -107,12 +112,7 @@ func (s *Server) checkInput(c *gin.Context, m *serving.Model, windows [][]float6
 	var out []inputWarning
 	for i, win := range windows {
 		warns, drift := m.CheckInput(win)
-		if drift != nil {
-			v := strconv.FormatInt(m.Version(), 10)
-			for _, d := range drift {
-				s.metrics.watch.drift.WithLabelValues(m.Name(), v, d.Feature).Set(d.PSI)
-			}
-		}
+		s.setDrift(m, drift)
 		if len(warns) == 0 {
 			continue
 		}
@@ -120,21 +120,43 @@ func (s *Server) checkInput(c *gin.Context, m *serving.Model, windows [][]float6
 		if len(windows) > 1 || field == "instances" {
 			f = field + "[" + strconv.Itoa(i) + "]"
 		}
-		for _, w := range warns {
-			s.metrics.watch.outOfRange.WithLabelValues(m.Name(), w.Feature).Inc()
-			s.cfg.Logger.LogAttrs(c.Request.Context(), slog.LevelWarn, "input out of range",
-				slog.String("request_id", state(c).id), slog.String("model", m.Name()), slog.Int64("model_version", m.Version()),
-				slog.String("field", f), slog.String("feature", w.Feature), slog.String("value", strconv.FormatFloat(w.Value, 'g', -1, 64)),
-				slog.Float64("train_min", w.Min), slog.Float64("train_max", w.Max), slog.String("reason", w.Reason))
-			if s.cfg.OutOfRange == OutOfRangeReject {
-				return nil, invalid(f, "out of range for model %s version %d (%s): %s", m.Name(), m.Version(), w.Feature, w.Reason)
-			}
-			iw := inputWarning{Field: f, Feature: w.Feature, Reason: w.Reason}
-			if v := w.Value; !math.IsNaN(v) && !math.IsInf(v, 0) {
-				iw.Value = &v
-			}
-			out = append(out, iw)
+		var e *Error
+		if out, e = s.outOfRange(c, m, f, warns, out); e != nil {
+			return nil, e
 		}
+	}
+	return out, nil
+}
+
+// setDrift exports drift values of m, when one fell due.
+func (s *Server) setDrift(m *serving.Model, drift []serving.DriftValue) {
+	if drift == nil {
+		return
+	}
+	v := strconv.FormatInt(m.Version(), 10)
+	for _, d := range drift {
+		s.metrics.watch.drift.WithLabelValues(m.Name(), v, d.Feature).Set(d.PSI)
+		s.metrics.watch.threshold.WithLabelValues(m.Name(), v, d.Feature).Set(d.Threshold)
+	}
+}
+
+// outOfRange counts and logs one window's (request field f's) warnings and
+// appends them to out, or refuses the request under OutOfRangeReject.
+func (s *Server) outOfRange(c *gin.Context, m *serving.Model, f string, warns []serving.InputWarning, out []inputWarning) ([]inputWarning, *Error) {
+	for _, w := range warns {
+		s.metrics.watch.outOfRange.WithLabelValues(m.Name(), w.Feature).Inc()
+		s.cfg.Logger.LogAttrs(c.Request.Context(), slog.LevelWarn, "input out of range",
+			slog.String("request_id", state(c).id), slog.String("model", m.Name()), slog.Int64("model_version", m.Version()),
+			slog.String("field", f), slog.String("feature", w.Feature), slog.String("value", strconv.FormatFloat(w.Value, 'g', -1, 64)),
+			slog.Float64("train_min", w.Min), slog.Float64("train_max", w.Max), slog.String("reason", w.Reason))
+		if s.cfg.OutOfRange == OutOfRangeReject {
+			return nil, invalid(f, "out of range for model %s version %d (%s): %s", m.Name(), m.Version(), w.Feature, w.Reason)
+		}
+		iw := inputWarning{Field: f, Feature: w.Feature, Reason: w.Reason}
+		if v := w.Value; !math.IsNaN(v) && !math.IsInf(v, 0) {
+			iw.Value = &v
+		}
+		out = append(out, iw)
 	}
 	return out, nil
 }
