@@ -25,10 +25,12 @@ const (
 	DefaultOutOfRangeMargin = 0.1
 	// SketchQuantiles is the number of quantiles in a sketch: 0, 0.05, ..., 1.
 	SketchQuantiles = 21
-	// DriftWindows is how many recent request windows the drift statistic
-	// (PSI) is computed over.
+	// DriftWindows is how many recent distinct request windows the drift
+	// statistic (PSI) is computed over (fewer when the calibration's blocks
+	// are smaller: DriftCalibration.Windows).
 	DriftWindows = 1000
-	// DriftEvery is how often (in request windows) the PSI is recomputed.
+	// DriftEvery is how often (in distinct request windows) the PSI is
+	// recomputed once the ring is full.
 	DriftEvery = 100
 )
 
@@ -57,6 +59,9 @@ type FeatureStats struct {
 	Std    float64 `json:"std"`
 	// Quantiles are the 0, 0.05, ..., 1 quantiles (SketchQuantiles).
 	Quantiles []float64 `json:"quantiles"`
+	// Drift is the PSI the training windows' own blocks reach (drift.go);
+	// absent in older files and for statistics without a drift gauge.
+	Drift *DriftCalibration `json:"drift,omitempty"`
 }
 
 // TrainingStats is a parsed training_stats.json.
@@ -90,6 +95,7 @@ func ParseTrainingStats(data []byte, window, features int) (*TrainingStats, erro
 	if len(ts.Stats) == 0 || len(ts.Stats) > 4*features {
 		return nil, fmt.Errorf("%d stats: want 1 to %d", len(ts.Stats), 4*features)
 	}
+	driftWindows := 0
 	for i, f := range ts.Stats {
 		switch f.Stat {
 		case StatValue, StatRelativeSpread, StatRelativeStep, StatLevelSign:
@@ -105,6 +111,17 @@ func ParseTrainingStats(data []byte, window, features int) (*TrainingStats, erro
 		if !(f.Min <= f.Max) || math.IsInf(f.Min, 0) || math.IsInf(f.Max, 0) {
 			return nil, fmt.Errorf("stats[%d]: min %v, max %v: want finite min <= max", i, f.Min, f.Max)
 		}
+		if d := f.Drift; d != nil {
+			if f.Stat == StatLevelSign {
+				return nil, fmt.Errorf("stats[%d]: %s has no drift statistic", i, StatLevelSign)
+			}
+			if driftWindows == 0 {
+				driftWindows = d.Windows
+			}
+			if err := d.check(driftWindows); err != nil {
+				return nil, fmt.Errorf("stats[%d]: %w", i, err)
+			}
+		}
 	}
 	return &ts, nil
 }
@@ -119,7 +136,8 @@ func WindowRelative(scalerJSON []byte) bool {
 // ComputeTrainingStats builds the statistics of the windows of T rows of x
 // (x[row][column]) that training saw: the raw values of each column, or, for
 // a window-relative model, each column's relative spread, relative step and
-// level sign per window.
+// level sign per window. Each drift feature gets the PSI the windows' own
+// consecutive blocks reach (calibrateDrift).
 func ComputeTrainingStats(x [][]float64, T int, names []string, windowRelative bool) (*TrainingStats, error) {
 	if len(x) < T || T < 2 {
 		return nil, fmt.Errorf("%d training rows: want at least one window of %d (>= 2)", len(x), T)
@@ -161,6 +179,7 @@ func ComputeTrainingStats(x [][]float64, T int, names []string, windowRelative b
 			summarize(name(StatRelativeStep, c), StatRelativeStep, c, step),
 			summarize(name(StatLevelSign, c), StatLevelSign, c, sign))
 	}
+	calibrateDrift(ts, x, T)
 	return ts, nil
 }
 
@@ -211,14 +230,7 @@ func summarize(name, stat string, col int, vals []float64) FeatureStats {
 	f.Std = math.Sqrt(ss / float64(len(vals)))
 	f.Min, f.Max = vals[0], vals[len(vals)-1]
 	for k := range SketchQuantiles {
-		// numpy's default (linear) quantile.
-		pos := float64(k) / float64(SketchQuantiles-1) * float64(len(vals)-1)
-		i := int(pos)
-		if i >= len(vals)-1 {
-			f.Quantiles[k] = vals[len(vals)-1]
-			continue
-		}
-		f.Quantiles[k] = vals[i] + (pos-float64(i))*(vals[i+1]-vals[i])
+		f.Quantiles[k] = quantile(vals, float64(k)/float64(SketchQuantiles-1))
 	}
 	return f
 }
@@ -239,37 +251,56 @@ type InputWarning struct {
 	Reason  string  `json:"reason"`
 }
 
-// DriftValue is the PSI of one feature's recent request windows against
-// training.
+// DriftValue is the PSI of one feature's recent distinct request windows
+// against training, and the threshold to read it against
+// (DriftCalibration.Threshold).
 type DriftValue struct {
-	Feature string
-	PSI     float64
+	Feature   string
+	PSI       float64
+	Threshold float64
 }
 
 // monitor checks windows against a model's training statistics and keeps
-// the recent windows' bin counts for the drift statistic. Its lock guards
-// only the ring buffer.
+// the recent distinct windows' bin counts for the drift statistic. Its lock
+// guards only the ring buffer.
 type monitor struct {
-	ts     *TrainingStats
-	lo, hi []float64   // per stat: the allowed range
-	edges  [][]float64 // per stat: the bin edges (distinct deciles)
-	expect [][]float64 // per stat: the training share of each bin
-	drift  []int       // the stats drift is computed for
+	ts        *TrainingStats
+	lo, hi    []float64   // per stat: the allowed range
+	edges     [][]float64 // per stat: the bin edges (distinct deciles)
+	expect    [][]float64 // per stat: the training share of each bin
+	drift     []int       // the stats drift is computed for
+	threshold []float64   // per drift stat: DriftCalibration.Threshold
+	size      int         // windows in a full ring
 
 	mu     sync.Mutex
-	ring   []uint8 // DriftWindows x len(drift) bin indices
-	counts [][]int // per drift stat: bin counts over the ring
-	n      int     // windows in the ring
-	pos    int     // next slot
-	since  int     // windows since the last PSI
+	ring   []uint8  // size x len(drift) bin indices
+	hashes []uint64 // size: each slot's windowHash
+	set    hashSet  // the hashes in the ring
+	counts [][]int  // per drift stat: bin counts over the ring
+	n      int      // windows in the ring
+	pos    int      // next slot
+	seen   int      // distinct windows recorded
 }
 
+// newMonitor is the monitor of ts: a ring of its calibration's block size
+// (DriftWindows without one).
 func newMonitor(ts *TrainingStats) *monitor {
+	size := DriftWindows
+	for _, f := range ts.Stats {
+		if f.Drift != nil {
+			size = f.Drift.Windows
+			break
+		}
+	}
+	return newMonitorSize(ts, size)
+}
+
+func newMonitorSize(ts *TrainingStats, size int) *monitor {
 	mg := DefaultOutOfRangeMargin
 	if ts.Margin != nil {
 		mg = *ts.Margin
 	}
-	m := &monitor{ts: ts}
+	m := &monitor{ts: ts, size: size}
 	for i, f := range ts.Stats {
 		w := mg * (f.Max - f.Min)
 		m.lo, m.hi = append(m.lo, f.Min-w), append(m.hi, f.Max+w)
@@ -288,14 +319,20 @@ func newMonitor(ts *TrainingStats) *monitor {
 		if f.Stat != StatLevelSign && len(edges) > 1 {
 			m.drift = append(m.drift, i)
 			m.counts = append(m.counts, make([]int, len(expect)))
+			m.threshold = append(m.threshold, f.Drift.Threshold())
 		}
 	}
-	m.ring = make([]uint8, DriftWindows*len(m.drift))
+	if len(m.drift) > 0 {
+		m.ring = make([]uint8, size*len(m.drift))
+		m.hashes = make([]uint64, size)
+		m.set = newHashSet(size)
+	}
 	return m
 }
 
 // observe checks one window (T rows of F values, row-major) and feeds it to
-// the drift ring; psi is non-nil every DriftEvery windows.
+// the drift ring unless an identical window is in it; the drift values are
+// non-nil when a PSI fell due (record).
 func (m *monitor) observe(window []float64, F int, warn []InputWarning) ([]InputWarning, []DriftValue) {
 	T := len(window) / F
 	var cur [4 * 16]float64 // statistic values, when few enough stats
@@ -344,7 +381,7 @@ func (m *monitor) observe(window []float64, F int, warn []InputWarning) ([]Input
 		}
 		vals = append(vals, v)
 	}
-	return warn, m.record(vals)
+	return warn, m.record(window, vals)
 }
 
 func (m *monitor) columnStats(window []float64, T, F, c int) [3]float64 {
@@ -358,34 +395,44 @@ func (m *monitor) columnStats(window []float64, T, F, c int) [3]float64 {
 	return windowStats(w)
 }
 
-// record puts a window's statistics in the ring and returns the PSI of every
-// drift feature when one is due.
-func (m *monitor) record(vals []float64) []DriftValue {
+// record puts a window's statistics in the ring, unless an identical window
+// (by windowHash) is already there, and returns the PSI of every drift
+// feature when one is due: when the ring first holds size distinct windows,
+// then every DriftEvery distinct windows.
+func (m *monitor) record(window, vals []float64) []DriftValue {
 	nd := len(m.drift)
 	if nd == 0 {
 		return nil
 	}
+	h := windowHash(window)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.set.has(h) {
+		return nil
+	}
 	slot := m.ring[m.pos*nd : (m.pos+1)*nd]
-	for j, i := range m.drift {
-		if m.n == DriftWindows {
+	if m.n == m.size {
+		m.set.del(m.hashes[m.pos])
+		for j := range m.drift {
 			m.counts[j][slot[j]]--
 		}
+	}
+	m.set.add(h)
+	m.hashes[m.pos] = h
+	for j, i := range m.drift {
 		b := bin(m.edges[i], vals[i])
 		slot[j] = uint8(b)
 		m.counts[j][b]++
 	}
-	m.pos = (m.pos + 1) % DriftWindows
-	m.n = min(m.n+1, DriftWindows)
-	m.since++
-	if m.since < DriftEvery {
+	m.pos = (m.pos + 1) % m.size
+	m.n = min(m.n+1, m.size)
+	m.seen++
+	if m.n < m.size || (m.seen-m.size)%DriftEvery != 0 {
 		return nil
 	}
-	m.since = 0
 	out := make([]DriftValue, nd)
 	for j, i := range m.drift {
-		out[j] = DriftValue{Feature: m.ts.Stats[i].Name, PSI: psi(m.counts[j], m.expect[i], m.n)}
+		out[j] = DriftValue{Feature: m.ts.Stats[i].Name, PSI: psi(m.counts[j], m.expect[i], m.n), Threshold: m.threshold[j]}
 	}
 	return out
 }
@@ -401,26 +448,11 @@ func bin(edges []float64, v float64) int {
 	return len(edges)
 }
 
-// psiFloor keeps empty bins from making the PSI infinite.
-const psiFloor = 1e-4
-
-// psi is the population stability index sum((a-e) ln(a/e)) of counts (over
-// n windows) against the expected shares.
-func psi(counts []int, expect []float64, n int) float64 {
-	var s float64
-	for k, c := range counts {
-		a := max(float64(c)/float64(n), psiFloor)
-		e := max(expect[k], psiFloor)
-		s += (a - e) * math.Log(a/e)
-	}
-	return s
-}
-
 // CheckInput compares one window (row-major, Window()*Features() values) with
 // the model's training statistics: the statistics beyond the training range
-// widened by the margin, and, every DriftEvery windows, the PSI of the last
-// DriftWindows windows per feature. Without training_stats.json it returns
-// nothing.
+// widened by the margin (every window), and, when one falls due, the PSI of
+// the last DriftWindows distinct windows per feature with its threshold
+// (record). Without training_stats.json it returns nothing.
 func (m *Model) CheckInput(window []float64) ([]InputWarning, []DriftValue) {
 	if m.monitor == nil || len(window) != m.window*m.features {
 		return nil, nil
