@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/seqcast/seqcast/serving"
 )
 
 // goldPrices reads data/gold_daily_usd.csv: the dates and prices.
@@ -152,56 +155,126 @@ func TestServeOutOfRange(t *testing.T) {
 	}
 }
 
-// TestServeDrift: 1,000 windows drawn from gold's training period keep the
-// drift gauge low; 1,000 windows with their swings around the mean tripled
-// push it past 0.25.
+// driftGauges reads seqcast_input_drift_psi and its threshold for gold
+// version 1's relative spread and step; ok is false while the server has
+// published none (its ring of 1,000 distinct windows is not full yet).
+func (p *proc) driftGauges(t *testing.T) (psi, threshold map[string]float64, ok bool) {
+	t.Helper()
+	mf := p.metricFamilies(t)
+	psi, threshold = map[string]float64{}, map[string]float64{}
+	for _, f := range []string{"relative_spread", "relative_step"} {
+		l := map[string]string{"model": "gold", "version": "1", "feature": f}
+		v, ok1 := metricValue(mf, "seqcast_input_drift_psi", l)
+		th, ok2 := metricValue(mf, "seqcast_input_drift_threshold", l)
+		if !ok1 || !ok2 {
+			return nil, nil, false
+		}
+		psi[f], threshold[f] = v, th
+	}
+	return psi, threshold, true
+}
+
+// TestServeDrift: the drift gauge against its threshold gauge (the largest
+// PSI that gold's own 1,000-window training blocks reach), through the
+// binary and /predict/batch. 1,000 distinct windows drawn from the training
+// period stay under it, and so does the real series after training
+// (2015-08-28 to 2023, every window in order), and a window sent 1,000 times
+// (counted once: distinct windows). 1,000 training windows with their swings
+// around the mean multiplied by 5 go past it: measured (relative spread,
+// relative step; thresholds 3.46, 4.19) x2 1.05 and 1.39, x3 2.24 and 3.11,
+// x4 3.55 and 4.05 (the spread only just past), x5 4.70 and 5.84.
 func TestServeDrift(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	dates, prices := goldPrices(t)
-	end := 0
+	end := 0 // training inputs: rows [0, end), dated 2015-08-27 or earlier
 	for end < len(dates) && !dates[end].After(time.Date(2015, 8, 27, 0, 0, 0, 0, time.UTC)) {
 		end++
 	}
+	const T = 60
+	amplified := func(i int, k float64) []float64 {
+		w := append([]float64(nil), prices[i:i+T]...)
+		var mean float64
+		for _, v := range w {
+			mean += v / T
+		}
+		for j := range w {
+			w[j] = mean + k*(w[j]-mean)
+		}
+		return w
+	}
 	r := rand.New(rand.NewPCG(16, 1))
-	p := startBinary(t, nil, "--max-batch", "1000")
-	psi := func(amplify float64) float64 {
-		var inst []string
-		for range 1000 {
-			i := r.IntN(end - 60)
-			w := append([]float64(nil), prices[i:i+60]...)
-			var mean float64
-			for _, v := range w {
-				mean += v / 60
-			}
-			for k := range w {
-				w[k] = mean + amplify*(w[k]-mean)
-			}
-			inst = append(inst, jsonArray(w))
+	sample := func(k float64) [][]float64 { // 1,000 distinct training windows
+		var out [][]float64
+		for _, i := range r.Perm(end - T + 1)[:1000] {
+			out = append(out, amplified(i, k))
 		}
-		for b := 0; b < 1000; b += 250 {
-			rep := p.call(t, "POST", "/predict/batch", `{"instances":[`+strings.Join(inst[b:b+250], ",")+`]}`, "Content-Type", "application/json")
-			if rep.status != 200 {
-				t.Fatalf("batch: %d %.300s", rep.status, rep.raw)
-			}
-		}
-		mf := p.metricFamilies(t)
-		worst := 0.0
-		for _, f := range []string{"relative_spread", "relative_step"} {
-			v, ok := metricValue(mf, "seqcast_input_drift_psi", map[string]string{"model": "gold", "version": "1", "feature": f})
-			if !ok {
-				t.Fatalf("no seqcast_input_drift_psi for %s", f)
-			}
-			t.Logf("amplify %g: PSI %s %.3f", amplify, f, v)
-			worst = max(worst, v)
-		}
-		return worst
+		return out
 	}
-	if v := psi(1); v > 0.1 {
-		t.Errorf("in-distribution stream: PSI %.3f, want <= 0.1", v)
+	// The windows after training: each ends on 2015-08-28 or later.
+	var real [][]float64
+	for i := end - T + 1; i+T <= len(prices); i++ {
+		real = append(real, prices[i:i+T])
 	}
-	if v := psi(3); v <= 0.25 {
-		t.Errorf("tripled swings: PSI %.3f, want > 0.25", v)
+	// 1,000 real windows, then one window 1,000 times (one whose swings are
+	// multiplied by 5: 1,000 copies counted as such would fill the ring's
+	// top bins, a PSI near 8), then 100 more real windows: the next PSI
+	// counts it once.
+	wild := amplified(end-T+1000, 5)
+	repeated := slices.Concat(real[:1000], slices.Repeat([][]float64{wild}, 1000), real[1000:1100])
+
+	cases := []struct {
+		name    string
+		windows [][]float64
+		over    bool // past the threshold at the end
+	}{
+		{"training windows", sample(1), false},
+		{"training windows, swings x5", sample(5), true},
+		{"real 2015-2023 in order", real, false},
+		{"one window 1,000 times", repeated, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := startBinary(t, nil, "--max-batch", "1000")
+			readings := 0 // scrapes with the gauges
+			var psi, th map[string]float64
+			top := map[string]float64{}
+			for b := 0; b < len(c.windows); b += 100 {
+				inst := make([]string, 0, 100)
+				for _, w := range c.windows[b:min(b+100, len(c.windows))] {
+					inst = append(inst, jsonArray(w))
+				}
+				rep := p.call(t, "POST", "/predict/batch", `{"instances":[`+strings.Join(inst, ",")+`]}`, "Content-Type", "application/json")
+				if rep.status != 200 {
+					t.Fatalf("batch: %d %.300s", rep.status, rep.raw)
+				}
+				var ok bool
+				if psi, th, ok = p.driftGauges(t); !ok {
+					continue
+				}
+				readings++
+				for f, v := range psi {
+					top[f] = max(top[f], v)
+					if !c.over && v > th[f] {
+						t.Errorf("after %d windows: PSI %s %.3f over its threshold %.3f", b+len(inst), f, v, th[f])
+					}
+				}
+			}
+			if readings == 0 {
+				t.Fatalf("no drift gauges after %d windows", len(c.windows))
+			}
+			over := false
+			for f, v := range psi {
+				t.Logf("%s: PSI last %.3f, highest %.3f (%d scrapes), threshold %.3f", f, v, top[f], readings, th[f])
+				if th[f] <= serving.DefaultDriftThreshold {
+					t.Errorf("threshold %s %.3f: want the calibrated one", f, th[f])
+				}
+				over = over || v > th[f]
+			}
+			if over != c.over {
+				t.Errorf("past the threshold %v, want %v", over, c.over)
+			}
+		})
 	}
 }
