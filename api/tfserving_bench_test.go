@@ -94,7 +94,7 @@ func BenchmarkTFPredictUncached(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				i++
-				req := httptest.NewRequest("POST", "/v1/models/gold:predict", strings.NewReader(tfTensorBody(float64(i%400) / 10)))
+				req := httptest.NewRequest("POST", "/v1/models/gold:predict", strings.NewReader(tfTensorBody(float64(i%400)/10)))
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
 				if rec.Code != 200 || strings.Contains(rec.Body.String(), "warnings") {
