@@ -20,9 +20,9 @@ func TestServeRefusesCustomLayer(t *testing.T) {
 		t.Skip("-short: builds the binary")
 	}
 	path := filepath.Join(surveyDir, "epidemic-transformer", "transformer_model_optimized.keras")
-	code, _, stderr := noPython(t, "serve", "--model", path, "--addr", "127.0.0.1:0", "--log-format", "json")
+	code, stdout, _ := noPython(t, "serve", "--model", path, "--addr", "127.0.0.1:0", "--log-format", "json")
 	var msg string
-	for _, l := range strings.Split(stderr, "\n") {
+	for _, l := range strings.Split(stdout, "\n") { // the log: stdout (--log-output)
 		var m map[string]any
 		if json.Unmarshal([]byte(l), &m) == nil && m["msg"] == "serve failed" {
 			msg, _ = m["err"].(string)
@@ -32,7 +32,7 @@ func TestServeRefusesCustomLayer(t *testing.T) {
 	for _, want := range []string{path, `"positional_encoding_7" (PositionalEncoding)`, "class PositionalEncoding is not supported",
 		"(supported: " + supported + ")", "package github.com/seqcast/seqcast/layers", "docs/byo-model.md"} {
 		if code != 1 || !strings.Contains(msg, want) {
-			t.Fatalf("seqcast serve: exit %d, want 1 with a \"serve failed\" error containing %q; log:\n%s", code, want, stderr)
+			t.Fatalf("seqcast serve: exit %d, want 1 with a \"serve failed\" error containing %q; log:\n%s", code, want, stdout)
 		}
 	}
 	t.Logf("%s", msg)
