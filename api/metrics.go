@@ -243,6 +243,7 @@ type modelInfo struct {
 	ready func() bool
 	info  *prometheus.Desc
 	rdy   *prometheus.Desc
+	fill  *prometheus.Desc
 }
 
 func newModelInfo(reg *serving.Registry, ready func() bool) *modelInfo {
@@ -251,10 +252,13 @@ func newModelInfo(reg *serving.Registry, ready func() bool) *modelInfo {
 		info: prometheus.NewDesc("seqcast_model_info", "Served models (value 1), labelled with version, fingerprint and window; default=1 marks each name's default version.",
 			[]string{"model", "version", "fingerprint", "window", "default"}, nil),
 		rdy: prometheus.NewDesc("seqcast_ready", "1 when every model is loaded and the server is not draining.", nil, nil),
+		fill: prometheus.NewDesc("seqcast_input_drift_windows",
+			"Distinct request windows in the drift ring, by model and version (models with training_stats.json); seqcast_input_drift_psi appears once it holds the ring's size (label size).",
+			[]string{"model", "version", "size"}, nil),
 	}
 }
 
-func (mi *modelInfo) Describe(ch chan<- *prometheus.Desc) { ch <- mi.info; ch <- mi.rdy }
+func (mi *modelInfo) Describe(ch chan<- *prometheus.Desc) { ch <- mi.info; ch <- mi.rdy; ch <- mi.fill }
 
 func (mi *modelInfo) Collect(ch chan<- prometheus.Metric) {
 	for _, m := range mi.reg.Models() {
@@ -264,6 +268,10 @@ func (mi *modelInfo) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(mi.info, prometheus.GaugeValue, 1, m.Name(),
 			strconv.FormatInt(m.Version(), 10), m.Fingerprint()[:16], strconv.Itoa(m.Window()), def)
+		if n, size, ok := m.DriftFill(); ok {
+			ch <- prometheus.MustNewConstMetric(mi.fill, prometheus.GaugeValue, float64(n), m.Name(),
+				strconv.FormatInt(m.Version(), 10), strconv.Itoa(size))
+		}
 	}
 	v := 0.0
 	if mi.ready() {

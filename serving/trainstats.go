@@ -467,3 +467,16 @@ func (m *Model) TrainingStats() *TrainingStats {
 	}
 	return m.monitor.ts
 }
+
+// DriftFill is how many distinct windows the model's drift ring holds and
+// how many fill it (the PSI is first computed when it is full); ok is false
+// for a model without drift features.
+func (m *Model) DriftFill() (n, size int, ok bool) {
+	if m.monitor == nil || len(m.monitor.drift) == 0 {
+		return 0, 0, false
+	}
+	mon := m.monitor
+	mon.mu.Lock()
+	defer mon.mu.Unlock()
+	return mon.n, mon.size, true
+}

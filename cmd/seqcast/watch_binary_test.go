@@ -249,6 +249,12 @@ func TestServeDrift(t *testing.T) {
 				if rep.status != 200 {
 					t.Fatalf("batch: %d %.300s", rep.status, rep.raw)
 				}
+				if b == 0 { // before the PSI: the ring's fill says how far it is
+					l := map[string]string{"model": "gold", "version": "1", "size": "1000"}
+					if n, ok := metricValue(p.metricFamilies(t), "seqcast_input_drift_windows", l); !ok || n != float64(len(inst)) {
+						t.Errorf("after %d distinct windows: seqcast_input_drift_windows%v = %v (found %v)", len(inst), l, n, ok)
+					}
+				}
 				var ok bool
 				if psi, th, ok = p.driftGauges(t); !ok {
 					continue
