@@ -5,7 +5,10 @@
 #  1. Debian packages: redis-server, redis-tools (real Redis for the cache, API, deploy and
 #     reliability tests), haproxy (the load balancer of deploy/'s failover test), chromium (the
 #     forecast page /ui tested in a real headless browser, cmd/seqcast/ui_binary_test.go), nodejs and npm
-#     (TF.js golden generator tests), and for Debian's /usr/bin/python3: python3-numpy,
+#     (TF.js golden generator tests), prometheus (its /usr/bin/promtool checks and unit-tests
+#     deploy/grafana/alerts.yaml, and deploy/'s dashboard test runs /usr/bin/prometheus itself, on its own
+#     loopback port and storage dir: a system Prometheus the package's postinst may start on :9090 is
+#     never used), and for Debian's /usr/bin/python3: python3-numpy,
 #     python3-h5py, python3-sklearn, python3-joblib, python3-pytest (exporter tests). What is
 #     missing is installed with apt-get when running as root; otherwise the script prints the
 #     exact apt-get command and exits 1.
@@ -32,6 +35,7 @@ missing() {
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
   command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+  { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || need+=(prometheus)
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v node >/dev/null 2>&1 || need+=(nodejs)
   command -v npm >/dev/null 2>&1 || need+=(npm)
