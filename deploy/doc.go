@@ -39,16 +39,19 @@
 //     uncached reference server's, and cache hits resume
 //     (failover_test.go; a few seconds here, the long run under
 //     `make reliability`);
-//   - start the binary with a Redis cache and a shadow version, send it
-//     computed, cached, batched, shed and out-of-range predictions, and
-//     check that every metric and label the Grafana dashboard and the alert
-//     rules use is one its /metrics exposes, that the rules file parses, and
-//     that the exposition passes client_golang's metric lint
-//     (grafana_test.go);
+//   - start the binary with a Redis cache and a shadow version, and a real
+//     Prometheus scraping it with the alert rules loaded; send it computed,
+//     cached, batched, shed and out-of-range predictions and check that
+//     every metric and label the Grafana dashboard and the alert rules use
+//     is one its /metrics exposes, that the exposition passes client_golang's
+//     metric lint, that Prometheus evaluates every dashboard query with data,
+//     every rule without error, and that the drift alert goes pending on
+//     drifted windows only (grafana_test.go); run promtool's check and unit
+//     tests on the rules (prometheus_test.go, grafana/alerts_test.yaml);
 //   - start it with --request-log-rate 1 (and 0) and check the sampled
 //     "prediction" log lines (requestlog_test.go).
 //
-// They need make, redis-server, redis-cli and haproxy (make prepare installs
-// them), and root or user namespaces for chroot: a missing one fails the
+// They need make, redis-server, redis-cli, haproxy, prometheus and promtool
+// (make prepare installs them), and root or user namespaces for chroot: a missing one fails the
 // tests; go test -short skips them all.
 package deploy
