@@ -91,6 +91,8 @@ var wantCases = []string{
 	"simplernn_backwards_relu_nobias_k3",
 	"simplernn_stacked_k2_12",
 	"simplernn_stateful_k3",
+	"timedistributed_cnn_lstm_k2_12",
+	"timedistributed_cnn_lstm_k3",
 	"timedistributed_repeatvector",
 }
 

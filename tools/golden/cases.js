@@ -310,6 +310,28 @@ const cases = [
       L('TimeDistributed', { layer: { cls: 'Dense', cfg: { units: 2, activation: 'tanh' } } }),
     ],
   },
+  // The CNN-LSTM of the most copied time-series tutorial: each sample is split
+  // into subsequences, a TimeDistributed Conv1D/MaxPooling1D/Flatten reads
+  // each one, an LSTM reads their features in order.
+  {
+    name: 'timedistributed_cnn_lstm_k2_12', dialect: 'k2.12', input: [3, 4, 2], n: 5,
+    layers: [
+      L('TimeDistributed', { layer: { cls: 'Conv1D', cfg: { filters: 4, kernel_size: 2, activation: 'relu' } } }),
+      L('TimeDistributed', { layer: { cls: 'MaxPooling1D', cfg: { pool_size: 2 } } }),
+      L('TimeDistributed', { layer: { cls: 'Flatten', cfg: {} } }),
+      L('LSTM', { units: 5 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'timedistributed_cnn_lstm_k3', dialect: 'k3', input: [3, 4, 2], n: 5,
+    layers: [
+      L('TimeDistributed', { layer: { cls: 'Conv1D', cfg: { filters: 3, kernel_size: 2, padding: 'same', activation: 'tanh' } } }),
+      L('TimeDistributed', { layer: { cls: 'GlobalAveragePooling1D', cfg: {} } }),
+      L('Bidirectional', { layer: { cls: 'LSTM', cfg: { units: 3, return_sequences: true } } }),
+      L('TimeDistributed', { layer: { cls: 'Dense', cfg: { units: 2 } } }),
+    ],
+  },
   {
     name: 'reshape_flatten_k2', dialect: 'k2.15', input: [8, 3], n: 5,
     layers: [
