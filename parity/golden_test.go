@@ -93,6 +93,7 @@ var wantCases = []string{
 	"simplernn_stateful_k3",
 	"timedistributed_cnn_lstm_k2_12",
 	"timedistributed_cnn_lstm_k3",
+	"timedistributed_cnn_lstm_univariate_k2_15",
 	"timedistributed_repeatvector",
 }
 

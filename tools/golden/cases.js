@@ -332,6 +332,18 @@ const cases = [
       L('TimeDistributed', { layer: { cls: 'Dense', cfg: { units: 2 } } }),
     ],
   },
+  // Brownlee's univariate CNN-LSTM exactly: X.reshape((n, n_seq 2, n_steps 3,
+  // 1 feature)), served as a window of 2 x 3 prices (historical_prices).
+  {
+    name: 'timedistributed_cnn_lstm_univariate_k2_15', dialect: 'k2.15', input: [2, 3, 1], n: 5,
+    layers: [
+      L('TimeDistributed', { layer: { cls: 'Conv1D', cfg: { filters: 8, kernel_size: 1, activation: 'relu' } } }),
+      L('TimeDistributed', { layer: { cls: 'MaxPooling1D', cfg: { pool_size: 2 } } }),
+      L('TimeDistributed', { layer: { cls: 'Flatten', cfg: {} } }),
+      L('LSTM', { units: 6 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
   {
     name: 'reshape_flatten_k2', dialect: 'k2.15', input: [8, 3], n: 5,
     layers: [
