@@ -43,7 +43,7 @@ func LoadFS(ctx context.Context, fsys fs.FS, name string, version int64, obs For
 // touches no filesystem: the network comes from package weights over the
 // bundle's bytes (checksums and the manifest's self-test included),
 // scaler.json (identity when absent; its window must equal the model's time
-// steps) and backtest.json (no intervals when absent) from the same bytes,
+// steps, S*T for an input of (S, T, F): window.go) and backtest.json (no intervals when absent) from the same bytes,
 // and the fingerprint is the bundle's, computed over exactly those bytes.
 // The model is warmed up (one batch through the whole pipeline, which must
 // give finite values) before it is returned. obs, if not nil, is told about
@@ -70,8 +70,9 @@ func newModel(ctx context.Context, b *bundle.Bundle, name string, version int64,
 	if net.MultiIO() {
 		return newMultiIO(ctx, b, wb, name, version, obs)
 	}
-	if len(in) != 2 {
-		return nil, fmt.Errorf("model input shape %v: want (time steps, features)", in)
+	window, features, err := WindowShape(in)
+	if err != nil {
+		return nil, err
 	}
 	m := &Model{
 		name:        name,
@@ -79,8 +80,8 @@ func newModel(ctx context.Context, b *bundle.Bundle, name string, version int64,
 		fingerprint: b.Fingerprint(),
 		origin:      b.Origin(),
 		net:         net,
-		window:      in[0],
-		features:    in[1],
+		window:      window,
+		features:    features,
 		outSize:     net.OutputShape().Size(),
 		pipe:        identity{},
 		observe:     obs,

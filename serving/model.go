@@ -106,7 +106,7 @@ type Model struct {
 	loadedAt    time.Time
 
 	net      *nn.Model
-	window   int // T
+	window   int // T, or S*T for an input of (S, T, F) (window.go)
 	features int // F
 	outSize  int // per-sample output size
 	pipe     pipeline
@@ -128,7 +128,8 @@ func (m *Model) Name() string { return m.name }
 // Version is the model's version number (the TF Serving version directory).
 func (m *Model) Version() int64 { return m.version }
 
-// Window is how many time steps one forecast consumes (the model's T).
+// Window is how many time steps one forecast consumes: the model's T, or
+// S*T for a model whose input is (S, T, F) subsequences (window.go).
 func (m *Model) Window() int { return m.window }
 
 // Features is the number of input features per time step (the model's F).
@@ -137,7 +138,8 @@ func (m *Model) Features() int { return m.features }
 // OutputShape is the model's per-sample output shape.
 func (m *Model) OutputShape() nn.Shape { return m.net.OutputShape() }
 
-// InputShape is the model's per-sample input shape (T, F).
+// InputShape is the model's per-sample input shape as the network takes it:
+// (T, F), or (S, T, F) for a model served on windows of S*T steps.
 func (m *Model) InputShape() nn.Shape { return m.net.InputShape() }
 
 // Fingerprint is a SHA-256 over every file of the bundle that changes an

@@ -9,6 +9,7 @@ import (
 
 	"github.com/seqcast/seqcast/bundle"
 	"github.com/seqcast/seqcast/nn"
+	"github.com/seqcast/seqcast/serving"
 	"github.com/seqcast/seqcast/weights"
 )
 
@@ -124,7 +125,11 @@ func summary(b *weights.Bundle) string {
 			fmt.Fprintf(&sb, "Output %d: %s %s\n", j, outNames[j], s)
 		}
 	} else {
-		fmt.Fprintf(&sb, "Input shape: %s\n", m.InputShape())
+		in := m.InputShape()
+		fmt.Fprintf(&sb, "Input shape: %s\n", in)
+		if steps, features, err := serving.WindowShape(in); err == nil && len(in) == serving.MaxWindowRank {
+			fmt.Fprintf(&sb, "Served window: %d steps of %d feature(s) (%d subsequences of %d steps)\n", steps, features, in[0], in[1])
+		}
 	}
 	sb.WriteString(strings.Repeat("_", total) + "\n")
 	sb.WriteString(line(head))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/seqcast/seqcast/bundle"
 	"github.com/seqcast/seqcast/scaler"
+	"github.com/seqcast/seqcast/serving"
 	"github.com/seqcast/seqcast/weights"
 )
 
@@ -64,10 +65,10 @@ func loadSource(path string, opts bundle.KerasOptions) (*bundle.Bundle, *weights
 			in, out := wb.Model.InputShape(), wb.Model.OutputShape()
 			if wb.Model.MultiIO() {
 				err = fmt.Errorf("the model has %d inputs and %d outputs; a scaler applies to a model with one (T, F) input and one output", len(wb.Model.InputShapes()), len(wb.Model.OutputShapes()))
-			} else if len(in) != 2 {
-				err = fmt.Errorf("the model's input shape is %s, a scaler needs (T, F)", in)
+			} else if steps, features, werr := serving.WindowShape(in); werr != nil {
+				err = werr
 			} else {
-				err = p.Check(in[0], in[1], out.Size())
+				err = p.Check(steps, features, out.Size())
 			}
 		}
 		if err != nil {

@@ -52,11 +52,13 @@ func trainingStats(b *bundle.Bundle, m *serving.Model, s *backtest.Series, c bac
 }
 
 // importTrainingStats computes training_stats.json for a model of input
-// shape (T, F) from a CSV of its training data: every row's columns (cols,
-// comma-separated; default the only column besides the dates).
+// shape (T, F), or (S, T, F) served on windows of S*T steps, from a CSV of
+// its training data: every row's columns (cols, comma-separated; default
+// the only column besides the dates).
 func importTrainingStats(b *bundle.Bundle, in []int, csvPath, cols string) ([]byte, error) {
-	if len(in) != 2 {
-		return nil, fmt.Errorf("the model's input shape %v is not (time steps, features)", in)
+	steps, features, err := serving.WindowShape(in)
+	if err != nil {
+		return nil, err
 	}
 	var o backtest.CSVOptions
 	if cols != "" {
@@ -74,11 +76,11 @@ func importTrainingStats(b *bundle.Bundle, in []int, csvPath, cols string) ([]by
 	if err != nil {
 		return nil, err
 	}
-	if len(s.Columns) != in[1] {
-		return nil, fmt.Errorf("the model takes %d feature(s) per time step; the CSV gives %d (%s): name them with --train-columns", in[1], len(s.Columns), strings.Join(s.Columns, ", "))
+	if len(s.Columns) != features {
+		return nil, fmt.Errorf("the model takes %d feature(s) per time step; the CSV gives %d (%s): name them with --train-columns", features, len(s.Columns), strings.Join(s.Columns, ", "))
 	}
 	sc, _ := b.File(serving.ScalerFile)
-	ts, err := serving.ComputeTrainingStats(s.X, in[0], s.Columns, serving.WindowRelative(sc))
+	ts, err := serving.ComputeTrainingStats(s.X, steps, s.Columns, serving.WindowRelative(sc))
 	if err != nil {
 		return nil, err
 	}
