@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -192,14 +193,38 @@ func (s *Server) tfInput(c *gin.Context, p tfPath, req *jsoncodec.TFPredict) (*s
 	if jsoncodec.Absent(raw) {
 		raw, field = req.Inputs, "inputs"
 	}
+	in := m.InputShape()
 	if jsoncodec.Absent(raw) {
-		return nil, nil, 0, "", invalid("instances", "required: (N, %d, %d) nested lists of numbers", m.Window(), m.Features())
+		return nil, nil, 0, "", invalid("instances", "required: %s nested lists of numbers", batchShape(in))
 	}
-	x, n, err := jsoncodec.Tensor(raw, field, s.bounds(m))
+	if len(in) == 2 {
+		x, n, err := jsoncodec.Tensor(raw, field, s.bounds(m))
+		if err != nil {
+			return nil, nil, 0, "", inputError(err)
+		}
+		return m, x, n, field, nil
+	}
+	// (S, T, F) subsequences: the tensor as the network takes it, as TF
+	// Serving would; the window routes take its S*T steps.
+	x, n, err := jsoncodec.List(raw, field, in, jsoncodec.Bounds{MaxCount: s.cfg.MaxBatch, MaxAbs: serving.MaxAbsValue})
 	if err != nil {
-		return nil, nil, 0, "", inputError(err)
+		e := inputError(err)
+		e.Message += fmt.Sprintf("; model %q takes %s of shape %s (batch, subsequences, steps, features)", m.Name(), field, batchShape(in))
+		return nil, nil, 0, "", e
 	}
 	return m, x, n, field, nil
+}
+
+// batchShape writes a per-sample shape with the batch first: (N, 3, 4, 2).
+func batchShape(shape []int) string {
+	var b strings.Builder
+	b.WriteString("(N")
+	for _, d := range shape {
+		b.WriteString(", ")
+		b.WriteString(strconv.Itoa(d))
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // nest shapes one sample's flat output like TF Serving does: a (1,) output
