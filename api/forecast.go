@@ -306,8 +306,8 @@ func (s *Server) readSeries(m *serving.Model, in *tsInput, i int, horizon int) t
 		}
 		sr.window, n, err = jsoncodec.RowsCount(in.Series, at+".series", b)
 	case !m.Univariate():
-		sr.err = seriesError(CodeInvalid, at+".type", "model %q takes %v windows (%d features) and gives %v: send a %s of rows of %d features",
-			m.Name(), m.InputShape(), m.Features(), m.OutputShape(), tsMultivariate, m.Features())
+		sr.err = seriesError(CodeInvalid, at+".type", "model %q takes windows of %d steps of %d features (input %v) and gives %v: send a %s of rows of %d features",
+			m.Name(), m.Window(), m.Features(), m.InputShape(), m.OutputShape(), tsMultivariate, m.Features())
 		return sr
 	default:
 		sr.window, n, err = jsoncodec.SeriesCount(in.Series, at+".series", b)

@@ -248,8 +248,8 @@ func univariateOnly(m *serving.Model) *Error {
 	if m.Univariate() {
 		return nil
 	}
-	return invalid("model", "model %q takes %v windows (%d features) and gives %v: send \"window\" (rows of %d features) to POST /predict, or instances of such windows to /predict/batch",
-		m.Name(), m.InputShape(), m.Features(), m.OutputShape(), m.Features())
+	return invalid("model", "model %q takes windows of %d steps of %d features (input %v) and gives %v: send \"window\" (rows of %d features) to POST /predict, or instances of such windows to /predict/batch",
+		m.Name(), m.Window(), m.Features(), m.InputShape(), m.OutputShape(), m.Features())
 }
 
 // recursiveOK refuses a multi-step horizon for a model whose output is not

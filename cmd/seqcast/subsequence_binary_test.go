@@ -185,6 +185,12 @@ func TestServeSubsequenceCNNLSTM(t *testing.T) {
 		})
 	}
 
+	// Prices for the two-feature model: the refusal gives the window to send.
+	r0 := p.call(t, "POST", "/predict", `{"model":"multi","historical_prices":[1,2,3,4,5,6,7,8,9,10,11,12]}`, "Content-Type", ct)
+	if r0.status != 422 || !strings.Contains(r0.errField("message"), "windows of 12 steps of 2 features (input (None, 3, 4, 2))") {
+		t.Errorf("historical_prices for the 2-feature model: %d %s", r0.status, r0.raw)
+	}
+
 	// The univariate model forecasts recursively over its S*T = 6 prices,
 	// on the forecast route too.
 	r := p.call(t, "POST", "/v1/timeseries/forecast", `{"model":"uni","inputs":[{"type":"univariate_time_series","name":"a","frequency":"D",`+
