@@ -75,6 +75,7 @@ func Default() Builders {
 	addSequenceBuilders(b) // builders_seq.go
 	addAttention(b)        // builders_attention.go
 	addTCN(b)              // builders_tcn.go
+	addConvLSTM(b)         // builders_convlstm.go
 	// Layers that only act in training are identities at inference.
 	for _, class := range []string{"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization"} {
 		b[class] = identity
