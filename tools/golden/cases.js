@@ -344,6 +344,48 @@ const cases = [
       L('Dense', { units: 1 }),
     ],
   },
+  // The fifth of the tutorial's LSTM forecasters: ConvLSTM2D over
+  // X.reshape((n, n_seq 2, 1, n_steps 3, 1 feature)), kernel (1, 2), relu,
+  // Flatten, Dense(1); served as a window of 2 x 3 prices.
+  {
+    name: 'convlstm2d_tutorial_k2_12', dialect: 'k2.12', input: [2, 1, 3, 1], n: 5,
+    layers: [
+      L('ConvLSTM2D', { filters: 64, kernel_size: [1, 2], activation: 'relu' }),
+      L('Flatten'),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'convlstm2d_tutorial_k3', dialect: 'k3', input: [2, 1, 3, 1], n: 5,
+    layers: [
+      L('ConvLSTM2D', { filters: 64, kernel_size: [1, 2], activation: 'relu' }),
+      L('Flatten'),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  // padding same, return_sequences, a 2x2 kernel over 4 x 3 positions,
+  // tanh with Keras 3's hard_sigmoid, no bias; Flatten keeps every value.
+  {
+    name: 'convlstm2d_same_seq_nobias_k3', dialect: 'k3', input: [3, 4, 3, 2], n: 4,
+    layers: [
+      L('ConvLSTM2D', { filters: 4, kernel_size: [2, 2], padding: 'same', return_sequences: true,
+        activation: 'tanh', recurrent_activation: 'hard_sigmoid', use_bias: false }),
+      L('Flatten'),
+    ],
+  },
+  // Stacked: dilation (2, 1) with go_backwards and return_sequences (Keras 2
+  // hard_sigmoid), then strides 2 with padding same and a 3x3 kernel.
+  {
+    name: 'convlstm2d_dilated_strided_k2_15', dialect: 'k2.15', input: [4, 6, 5, 2], n: 4,
+    layers: [
+      L('ConvLSTM2D', { filters: 3, kernel_size: [2, 2], dilation_rate: [2, 1], return_sequences: true,
+        go_backwards: true, recurrent_activation: 'hard_sigmoid' }),
+      L('ConvLSTM2D', { filters: 2, kernel_size: [3, 3], strides: [2, 2], padding: 'same',
+        recurrent_activation: 'sigmoid' }),
+      L('Flatten'),
+      L('Dense', { units: 2 }),
+    ],
+  },
   {
     name: 'reshape_flatten_k2', dialect: 'k2.15', input: [8, 3], n: 5,
     layers: [

@@ -58,8 +58,8 @@ function weightValues(rng, varName, shape, scale) {
       const s = scale * 1.2 * Math.sqrt(3 / fanIn);
       return rng.uniformArray(n, -s, s);
     }
-    case 'recurrent_kernel': {
-      const s = scale * 0.9 * Math.sqrt(3 / shape[0]);
+    case 'recurrent_kernel': { // fan-in: units, or kernel rows x cols x filters for a ConvLSTM
+      const s = scale * 0.9 * Math.sqrt(3 / fanIn);
       return rng.uniformArray(n, -s, s);
     }
     case 'bias':

@@ -125,6 +125,45 @@ function classConfig(ctx, cls, u, inRank) {
       if (cls === 'GRU') c.reset_after = u.reset_after ?? true;
       return c;
     }
+    case 'ConvLSTM2D': {
+      // Keras 2: RNN's base config first (time_major included), then the
+      // ConvLSTM's; Keras 3: the same keys with zero_output_for_mask and seed.
+      const c = {
+        return_sequences: u.return_sequences ?? false,
+        return_state: false,
+        go_backwards: u.go_backwards ?? false,
+        stateful: false,
+        unroll: false,
+      };
+      if (k3) c.zero_output_for_mask = false;
+      else c.time_major = false;
+      Object.assign(c, {
+        filters: u.filters,
+        kernel_size: tuple(u.kernel_size).length === 1 ? [u.kernel_size, u.kernel_size] : u.kernel_size,
+        strides: tuple(u.strides ?? 1).length === 1 ? [u.strides ?? 1, u.strides ?? 1] : u.strides,
+        padding: u.padding ?? 'valid',
+        data_format: 'channels_last',
+        dilation_rate: tuple(u.dilation_rate ?? 1).length === 1 ? [u.dilation_rate ?? 1, u.dilation_rate ?? 1] : u.dilation_rate,
+        activation: u.activation ?? 'tanh',
+        recurrent_activation: u.recurrent_activation ?? (k3 ? 'sigmoid' : 'hard_sigmoid'),
+        use_bias: u.use_bias ?? true,
+        kernel_initializer: glorot(ctx),
+        recurrent_initializer: orthogonal(ctx),
+        bias_initializer: zeros(ctx),
+        unit_forget_bias: true,
+        kernel_regularizer: null,
+        recurrent_regularizer: null,
+        bias_regularizer: null,
+        activity_regularizer: null,
+        kernel_constraint: null,
+        recurrent_constraint: null,
+        bias_constraint: null,
+        dropout: 0.0,
+        recurrent_dropout: 0.0,
+      });
+      if (k3) c.seed = null;
+      return c;
+    }
     case 'Masking':
       return { mask_value: u.mask_value ?? 0.0 };
     case 'Permute':
