@@ -204,15 +204,24 @@ func (s *Server) tfInput(c *gin.Context, p tfPath, req *jsoncodec.TFPredict) (*s
 		}
 		return m, x, n, field, nil
 	}
-	// (S, T, F) subsequences: the tensor as the network takes it, as TF
-	// Serving would; the window routes take its S*T steps.
+	// (S, T, F) subsequences, or a ConvLSTM2D's (S, 1, T, F): the tensor as
+	// the network takes it, as TF Serving would; the window routes take its
+	// S*T steps.
 	x, n, err := jsoncodec.List(raw, field, in, jsoncodec.Bounds{MaxCount: s.cfg.MaxBatch, MaxAbs: serving.MaxAbsValue})
 	if err != nil {
 		e := inputError(err)
-		e.Message += fmt.Sprintf("; model %q takes %s of shape %s (batch, subsequences, steps, features)", m.Name(), field, batchShape(in))
+		e.Message += fmt.Sprintf("; model %q takes %s of shape %s %s", m.Name(), field, batchShape(in), axesText(len(in)))
 		return nil, nil, 0, "", e
 	}
 	return m, x, n, field, nil
+}
+
+// axesText names the axes of a served input of per-sample rank 3 or 4.
+func axesText(rank int) string {
+	if rank == serving.ConvLSTMWindowRank {
+		return "(batch, subsequences, rows, steps, features)"
+	}
+	return "(batch, subsequences, steps, features)"
 }
 
 // batchShape writes a per-sample shape with the batch first: (N, 3, 4, 2).

@@ -57,7 +57,7 @@ type reader struct {
 	scanner
 	field string
 	lim   Bounds
-	idx   [4]int // the position being read
+	idx   [5]int // the position being read
 	depth int    // how many of idx are in use
 }
 

@@ -10,15 +10,16 @@ import (
 )
 
 // Named is one model input of a named-tensor request: the input's name and
-// its per-sample shape (at most 3 dimensions).
+// its per-sample shape (at most 4 dimensions).
 type Named struct {
 	Name  string
 	Shape []int
 }
 
-// maxNamedRank is the deepest per-sample shape NamedTensors reads (the
-// reader's index holds the sample and 3 dimensions).
-const maxNamedRank = 3
+// maxNamedRank is the deepest per-sample shape NamedTensors and List read
+// (the reader's index holds the sample and 4 dimensions: a ConvLSTM2D's
+// (subsequences, rows, steps, features)).
+const maxNamedRank = 4
 
 // IsNamed reports whether a TensorFlow Serving :predict field holds named
 // tensors: "inputs" as an object of name -> (N, ...) lists, or "instances"
@@ -155,7 +156,7 @@ func namedRows(raw []byte, field string, ins []Named, b Bounds) ([][]float32, in
 }
 
 // List reads 1 to b.MaxCount samples of the given per-sample shape (at most
-// 3 dimensions) as nested lists, (N, ...shape), into a flat float32 batch,
+// 4 dimensions) as nested lists, (N, ...shape), into a flat float32 batch,
 // and returns it with N. It fails at the first value past a bound.
 func List(raw []byte, field string, shape []int, b Bounds) ([]float32, int, error) {
 	if len(shape) > maxNamedRank {

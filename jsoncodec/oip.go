@@ -55,9 +55,9 @@ func ParseDatatype(s string) (Datatype, bool) {
 	return d, true
 }
 
-// maxOIPRank is the deepest tensor OIPTensor reads (the batch and 3
-// dimensions: the reader's index holds 4).
-const maxOIPRank = 4
+// maxOIPRank is the deepest tensor OIPTensor reads (the batch and 4
+// dimensions, a ConvLSTM2D's: the reader's index holds 5).
+const maxOIPRank = 5
 
 // OIPTensor reads an Open Inference Protocol tensor's "data": the elements
 // of a tensor of the given full shape (batch first) in row-major order,

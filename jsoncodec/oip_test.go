@@ -33,7 +33,7 @@ func TestOIPTensor(t *testing.T) {
 		{"FP32", []int{2, 2}, `[[1, 2], 4, 5]`, nil, "d[1]: a number: want an array of 2 (shape (2))"},
 		{"FP32", []int{1}, `[1e400]`, nil, "d[0]: number \"1e400\" is out of range: values must be finite with magnitude at most 1e+12"},
 		{"FP32", []int{1}, `"AAAA"`, nil, "d: a string: want an array of 1 FP32 values (flat or nested as shape (1))"},
-		{"FP32", []int{1, 1, 1, 1, 1}, `[1]`, nil, "d: shape (1, 1, 1, 1, 1): 1 to 4 dimensions are supported"},
+		{"FP32", []int{1, 1, 1, 1, 1, 1}, `[1]`, nil, "d: shape (1, 1, 1, 1, 1, 1): 1 to 5 dimensions are supported"},
 	} {
 		dt, ok := ParseDatatype(tc.dt)
 		if !ok {

@@ -19,6 +19,9 @@ const (
 	cnnLSTMMulti = "../parity/testdata/golden/timedistributed_cnn_lstm_k2_12"            // (3, 4, 2) -> (1)
 	cnnLSTMSeq   = "../parity/testdata/golden/timedistributed_cnn_lstm_k3"               // (3, 4, 2) -> (3, 2)
 	cnnLSTMUni   = "../parity/testdata/golden/timedistributed_cnn_lstm_univariate_k2_15" // (2, 3, 1) -> (1)
+	// The tutorial's ConvLSTM2D forecaster: (S, 1, T, F), served on S*T steps.
+	convLSTMUni = "../parity/testdata/golden/convlstm2d_tutorial_k2_12" // (2, 1, 3, 1) -> (1)
+	convLSTMK3  = "../parity/testdata/golden/convlstm2d_tutorial_k3"    // (2, 1, 3, 1) -> (1)
 )
 
 func TestSubsequenceModelsRawMatchGoldens(t *testing.T) {
@@ -32,6 +35,8 @@ func TestSubsequenceModelsRawMatchGoldens(t *testing.T) {
 		{cnnLSTMMulti, 12, 2, []int{3, 4, 2}, false},
 		{cnnLSTMSeq, 12, 2, []int{3, 4, 2}, false},
 		{cnnLSTMUni, 6, 1, []int{2, 3, 1}, true},
+		{convLSTMUni, 6, 1, []int{2, 1, 3, 1}, true},
+		{convLSTMK3, 6, 1, []int{2, 1, 3, 1}, true},
 	} {
 		t.Run(tc.dir[strings.LastIndexByte(tc.dir, '/')+1:], func(t *testing.T) {
 			m, err := LoadDir(ctx, tc.dir, "cnnlstm", 1)
@@ -176,7 +181,7 @@ func TestRank4InputRefused(t *testing.T) {
 	if !errors.As(err, &se) || !se.Shape.Equal([]int{2, 3, 4, 1}) {
 		t.Fatalf("got %v, want an InputShapeError for (2, 3, 4, 1)", err)
 	}
-	for _, want := range []string{"(None, 2, 3, 4, 1)", "(time steps, features)", "(subsequences, steps, features)"} {
+	for _, want := range []string{"(None, 2, 3, 4, 1)", "(time steps, features)", "(subsequences, steps, features)", "(subsequences, 1, steps, features)"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("%q does not name %s", err, want)
 		}
@@ -195,6 +200,10 @@ func TestWindowShape(t *testing.T) {
 		{[]int{8}, 0, 0, false},
 		{[]int{}, 0, 0, false},
 		{[]int{2, 3, 4, 1}, 0, 0, false},
+		{[]int{2, 1, 3, 1}, 6, 1, true},  // ConvLSTM2D: (S, 1, T, F)
+		{[]int{3, 1, 4, 2}, 12, 2, true}, // multivariate
+		{[]int{2, 2, 3, 1}, 0, 0, false}, // two rows: not a window
+		{[]int{2, 1, 3, 1, 1}, 0, 0, false},
 	} {
 		steps, feats, err := WindowShape(tc.in)
 		if (err == nil) != tc.ok || steps != tc.steps || feats != tc.feats {

@@ -65,48 +65,16 @@ func TestServeSubsequenceCNNLSTM(t *testing.T) {
 			sdims := fmt.Sprintf("%d, %d, %d", S, T, F)
 
 			// Metadata: the network's (S, T, F); the window is S*T.
-			r := p.call(t, "GET", "/v1/models/"+tc.name+"/metadata", "")
-			var md struct {
-				Metadata struct {
-					SignatureDef struct {
-						SignatureDef map[string]struct {
-							Inputs map[string]tfTensorInfoJSON `json:"inputs"`
-						} `json:"signature_def"`
-					} `json:"signature_def"`
-				} `json:"metadata"`
-				Seqcast struct{ Window, Features int } `json:"seqcast"`
-			}
-			if r.status != 200 || json.Unmarshal([]byte(r.raw), &md) != nil {
-				t.Fatalf("metadata: %d %s", r.status, r.raw)
-			}
-			var dims []string
-			for _, d := range md.Metadata.SignatureDef.SignatureDef["serving_default"].Inputs["input"].TensorShape.Dim {
-				dims = append(dims, d.Size)
-			}
-			if got := strings.Join(dims, ", "); got != "-1, "+sdims || md.Seqcast.Window != S*T || md.Seqcast.Features != F {
-				t.Errorf("metadata: input dims (%s), window %d, features %d; want (-1, %s), %d, %d", got, md.Seqcast.Window, md.Seqcast.Features, sdims, S*T, F)
-			}
+			checkServedShape(t, p, tc.name, sdims, S*T, F)
 			wantOIP := fmt.Sprintf(`"inputs":[{"name":"input","datatype":"FP32","shape":[-1,%d,%d,%d]}]`, S, T, F)
 			if r := p.call(t, "GET", "/v2/models/"+tc.name, ""); r.status != 200 || !strings.Contains(r.raw, wantOIP) {
 				t.Errorf("OIP metadata: %d %s, want %s", r.status, r.raw, wantOIP)
 			}
 
 			// TF Serving :predict: (N, S, T, F) nested lists, row and columnar.
-			tensor := nestJSON(x, xs)
-			for _, field := range []string{"instances", "inputs"} {
-				r := p.call(t, "POST", "/v1/models/"+tc.name+":predict", `{"`+field+`":`+tensor+`}`, "Content-Type", ct)
-				var b struct{ Predictions [][]float64 }
-				if r.status != 200 || json.Unmarshal([]byte(r.raw), &b) != nil || len(b.Predictions) != n {
-					t.Fatalf(":predict %s: %d %s", field, r.status, r.raw)
-				}
-				for i, pr := range b.Predictions {
-					if len(pr) != 1 || !nearGolden(pr[0], want[i]) {
-						t.Errorf(":predict %s sample %d: %v, golden %g", field, i, pr, want[i])
-					}
-				}
-			}
+			checkTFPredict(t, p, tc.name, nestJSON(x, xs), want, n)
 			// (N, S*T, F), the window's shape, is not the tensor's.
-			r = p.call(t, "POST", "/v1/models/"+tc.name+":predict", `{"instances":`+nestJSON(x, []int{n, S * T, F})+`}`, "Content-Type", ct)
+			r := p.call(t, "POST", "/v1/models/"+tc.name+":predict", `{"instances":`+nestJSON(x, []int{n, S * T, F})+`}`, "Content-Type", ct)
 			if r.status != 422 || r.errField("code") != "invalid_input" || !strings.HasPrefix(r.errField("field"), "instances[0]") ||
 				!strings.Contains(r.errField("message"), "(N, "+sdims+")") {
 				t.Errorf(":predict (N, S*T, F): %d %s, want 422 naming (N, %s)", r.status, r.raw, sdims)
@@ -153,27 +121,7 @@ func TestServeSubsequenceCNNLSTM(t *testing.T) {
 			if F == 1 {
 				key = "historical_prices"
 			}
-			for i, w := range wins {
-				r := p.call(t, "POST", "/predict", fmt.Sprintf(`{"model":%q,%q:%s}`, tc.name, key, w), "Content-Type", ct)
-				v, ok := r.body["predicted_price"].(float64)
-				if r.status != 200 || !ok || !nearGolden(v, want[i]) {
-					t.Errorf("/predict %s sample %d: %d %s, golden %g", key, i, r.status, r.raw, want[i])
-				}
-			}
-			r = p.call(t, "POST", "/predict/batch", fmt.Sprintf(`{"model":%q,"instances":[%s]}`, tc.name, strings.Join(wins, ",")), "Content-Type", ct)
-			var bb struct {
-				Predictions []struct {
-					PredictedPrice float64 `json:"predicted_price"`
-				}
-			}
-			if r.status != 200 || json.Unmarshal([]byte(r.raw), &bb) != nil || len(bb.Predictions) != n {
-				t.Fatalf("/predict/batch: %d %s", r.status, r.raw)
-			}
-			for i, pr := range bb.Predictions {
-				if !nearGolden(pr.PredictedPrice, want[i]) {
-					t.Errorf("/predict/batch sample %d: %g, golden %g", i, pr.PredictedPrice, want[i])
-				}
-			}
+			checkWindowRoutes(t, p, tc.name, key, wins, want)
 			// A window of T steps (one subsequence) is too short.
 			short := nestJSON(x[:T*F], []int{T, F})
 			if F == 1 {
