@@ -13,14 +13,14 @@ func addConvLSTM(b Builders) {
 
 // convLSTM builds a ConvLSTM of the given rank. The options that change
 // what the layer computes or returns are checked first: return_state,
-// stateful (a ConvLSTM is not run from a kept state) and unroll must be
+// stateful (a ConvLSTM is not run from a kept state), unroll and time_major must be
 // false, data_format channels_last. kernel_size, strides and dilation_rate
 // are an integer or a list of rank integers (Keras 2 writes lists, Keras 3
 // too; an integer applies to every axis). dropout and recurrent_dropout
 // act only in training and are ignored, as for LSTM.
 func convLSTM(rank int) Builder {
 	return func(c *LayerConfig) (nn.Layer, error) {
-		for _, key := range []string{"return_state", "stateful", "unroll"} {
+		for _, key := range []string{"return_state", "stateful", "unroll", "time_major"} {
 			if err := c.MustBe(key, false); err != nil {
 				return nil, err
 			}

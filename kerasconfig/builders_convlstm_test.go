@@ -57,6 +57,7 @@ func TestConvLSTMRefusals(t *testing.T) {
 	}{
 		{"stateful", `"stateful":false`, `"stateful":true`, "stateful", "supported: false"},
 		{"return_state", `"return_state":false`, `"return_state":true`, "return_state", "supported: false"},
+		{"time_major", `"stateful":false`, `"stateful":false,"time_major":true`, "time_major", "supported: false"},
 		{"channels_first", `"data_format":"channels_last","activation"`, `"data_format":"channels_first","activation"`, "data_format", "channels_last"},
 		{"causal", `"padding":"valid"`, `"padding":"causal"`, "padding", "valid, same"},
 		{"kernel_3d", `"kernel_size":[1,2]`, `"kernel_size":[1,2,2]`, "kernel_size", "list of 2"},

@@ -31,7 +31,9 @@ package nn
 // dilation_rate > 1, and so does Build.
 //
 // Forward lowers both convolutions to im2col patches in scratch and one
-// matrix product each per step, for a chunk of samples at a time.
+// matrix product each per step, for a chunk of samples at a time (the
+// recurrent layers' packed-panel assembly kernels when the CPU has them and
+// 4*Filters is a multiple of the panel width, else gonum's).
 type ConvLSTM2D struct {
 	LayerName           string
 	OneD                bool // keras.layers.ConvLSTM1D: see the type's comment
@@ -54,7 +56,7 @@ type ConvLSTM2D struct {
 	chunk                 int    // samples per pass (bounds the scratch)
 	kernel, rec, bias     *Param
 	params                []*Param
-	w, u                  rhs // (kr*kc*C, 4f) and (kr*kc*f, 4f)
+	w, u                  convRHS // (kr*kc*C, 4f) and (kr*kc*f, 4f)
 	raKind, actKind       actKind
 }
 
@@ -169,8 +171,8 @@ func (l *ConvLSTM2D) Prepare() error {
 		return err
 	}
 	kk, f := l.KernelSize[0]*l.KernelSize[1], l.Filters
-	l.w = newRHS(l.kernel.Value, kk*l.ch, 4*f)
-	l.u = newRHS(l.rec.Value, kk*f, 4*f)
+	l.w = newConvRHS(l.kernel.Value, kk*l.ch, 4*f)
+	l.u = newConvRHS(l.rec.Value, kk*f, 4*f)
 	l.raKind, l.actKind = kindOf(l.RecurrentActivation), kindOf(l.Activation)
 	return nil
 }
@@ -286,4 +288,32 @@ func im2col2D(dst, src []float32, rows, cols, ch, orows, ocols, kr, kc int, stri
 			}
 		}
 	}
+}
+
+// convRHS is a constant (k, n) right-hand matrix for c += a·B: packed in
+// panels for gemmAcc's assembly kernels (AVX2+FMA or AVX-512) when n is a
+// multiple of panelWidth, else an rhs (gonum's Sgemm, which outruns
+// gemmAcc's pure-Go fallback).
+type convRHS struct {
+	k, n   int
+	packed []float32
+	r      rhs
+}
+
+func newConvRHS(b []float32, k, n int) convRHS {
+	if n%panelWidth == 0 && haveAVX2FMA {
+		p := make([]float32, k*n)
+		packPanels(p, b, k, n, n)
+		return convRHS{k: k, n: n, packed: p}
+	}
+	return convRHS{k: k, n: n, r: newRHS(b, k, n)}
+}
+
+// mulAdd computes c += a·B for m rows of a (stride lda) and c (stride ldc).
+func (w convRHS) mulAdd(m int, a []float32, lda int, c []float32, ldc int) {
+	if w.packed != nil {
+		gemmAcc(m, w.n, w.k, a, lda, w.packed, c, ldc)
+		return
+	}
+	w.r.mulAdd(m, a, lda, c, ldc)
 }

@@ -207,12 +207,7 @@ func BenchmarkConvLSTM2DTutorial(b *testing.B) {
 			x := fwdRand(40, n*6)
 			y := make([]float32, n*out.Size())
 			scratch := make([]float32, l.ScratchSize(n))
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				l.Forward(y, [][]float32{x}, n, scratch)
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "us/sample")
+			measure(b, n, func() { l.Forward(y, [][]float32{x}, n, scratch) })
 		})
 	}
 }

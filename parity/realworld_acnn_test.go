@@ -1,10 +1,8 @@
 package parity
 
 import (
-	"fmt"
 	"math"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"testing"
 
@@ -115,34 +113,11 @@ func BenchmarkAttentionCNNBiLSTM(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	per := m.InputShape().Size()
-	for _, batch := range []int{1, 64} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			x := make([]float32, batch*per)
-			for i := range x {
-				x[i] = float32(x64[i%len(x64)])
-			}
-			dst := make([]float32, batch*m.OutputShape().Size())
-			if err := m.Forward(dst, x, batch); err != nil {
-				b.Fatal(err)
-			}
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu0, cpuOK := threadCPU()
-			for b.Loop() {
-				if err := m.Forward(dst, x, batch); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu1, _ := threadCPU()
-			b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
-			if cpuOK { // the benchmark thread's own CPU time: meaningful on a shared machine
-				b.ReportMetric((cpu1-cpu0).Seconds()*1e6/float64(b.N*batch), "cpu-us/sample")
-			}
-		})
+	x32 := make([]float32, len(x64))
+	for i, v := range x64 {
+		x32[i] = float32(v)
 	}
+	benchModel(b, m, x32) // convlstm_bench_test.go
 }
 
 func rwParseNPYFile(path string) ([]float64, error) {
