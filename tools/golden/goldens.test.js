@@ -88,6 +88,9 @@ test('the goldens detect the semantics they cover', async () => {
     ['simplernn_stacked_k2_12', 'backwards', (j) => { layer(j, 1).go_backwards = true; }],
     ['conv1d_transpose_k3', 'valid instead of same', (j) => { layer(j, 1).padding = 'valid'; }],
     ['padding_crop_upsample_k3', 'no zero padding', (j) => { layer(j, 1).padding = [0, 0]; }],
+    ['convlstm2d_dilated_strided_k2_15', 'forwards', (j) => { layer(j, 1).go_backwards = false; }],
+    ['convlstm2d_same_seq_nobias_k3', 'Keras 2 hard_sigmoid', (j) => { j.keras_version = '2.15.0'; }],
+    ['convlstm2d_tutorial_k2_12', 'tanh instead of relu', (j) => { layer(j, 1).activation = 'tanh'; }],
     ['multi_io_two_lstm_k3', 'Concatenate inputs swapped', (j) => {
       j.config.layers.find((l) => l.name === 'joined').inbound_nodes[0].args[0].reverse();
     }],
