@@ -127,8 +127,8 @@ func summary(b *weights.Bundle) string {
 	} else {
 		in := m.InputShape()
 		fmt.Fprintf(&sb, "Input shape: %s\n", in)
-		if steps, features, err := serving.WindowShape(in); err == nil && len(in) == serving.MaxWindowRank {
-			fmt.Fprintf(&sb, "Served window: %d steps of %d feature(s) (%d subsequences of %d steps)\n", steps, features, in[0], in[1])
+		if steps, features, err := serving.WindowShape(in); err == nil && len(in) > 2 {
+			fmt.Fprintf(&sb, "Served window: %d steps of %d feature(s) (%d subsequences of %d steps)\n", steps, features, in[0], steps/in[0])
 		}
 	}
 	sb.WriteString(strings.Repeat("_", total) + "\n")
