@@ -9,9 +9,12 @@ const (
 	Subtract // exactly two inputs: first - second
 	Multiply
 	Average
+	Maximum // element-wise maximum of the inputs
+	Minimum // element-wise minimum of the inputs
 )
 
-// Merge is keras.layers.Concatenate / Add / Subtract / Multiply / Average.
+// Merge is keras.layers.Concatenate / Add / Subtract / Multiply / Average /
+// Maximum / Minimum.
 // Concatenate joins along Axis (negative counts from the end, Keras's default
 // -1; the batch axis is not countable); the others need equal shapes.
 //
@@ -31,12 +34,13 @@ type Merge struct {
 	inner []int // Concatenate: per input, product of its dims from the axis on
 }
 
-// Class returns "Concatenate", "Add", "Subtract", "Multiply" or "Average".
+// Class returns "Concatenate", "Add", "Subtract", "Multiply", "Average",
+// "Maximum" or "Minimum".
 func (l *Merge) Class() string {
-	if l.Op < Concatenate || l.Op > Average {
+	if l.Op < Concatenate || l.Op > Minimum {
 		return "Merge"
 	}
-	return [...]string{"Concatenate", "Add", "Subtract", "Multiply", "Average"}[l.Op]
+	return [...]string{"Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}[l.Op]
 }
 
 // Name returns the Keras layer name.
@@ -44,7 +48,7 @@ func (l *Merge) Name() string { return l.LayerName }
 
 // Build checks the inputs' count and shapes.
 func (l *Merge) Build(in []Shape) (Shape, error) {
-	if l.Op < Concatenate || l.Op > Average {
+	if l.Op < Concatenate || l.Op > Minimum {
 		return nil, errorf(l, "unknown merge op %d", l.Op)
 	}
 	if l.Op == Subtract {
@@ -145,6 +149,20 @@ func (l *Merge) Forward(out []float32, ins [][]float32, n int, scratch []float32
 		for _, x := range ins[1:] {
 			for j, v := range x[:total] {
 				out[j] *= v
+			}
+		}
+	case Maximum:
+		copy(out, ins[0][:total])
+		for _, x := range ins[1:] {
+			for j, v := range x[:total] {
+				out[j] = max(out[j], v)
+			}
+		}
+	case Minimum:
+		copy(out, ins[0][:total])
+		for _, x := range ins[1:] {
+			for j, v := range x[:total] {
+				out[j] = min(out[j], v)
 			}
 		}
 	}
