@@ -18,11 +18,12 @@
 //
 // Weights come in model.get_weights() order. The weight names of each layer
 // class come from a Table (DefaultLayers, the exporter's list: Dense, Conv*,
-// LSTM, GRU, SimpleRNN, Bidirectional, TimeDistributed, BatchNormalization,
-// LayerNormalization, PReLU, Embedding, the attention layers, keras-tcn's
-// TCN (layers_tcn.go: its residual blocks' groups, by path) and the
-// weightless layers). Pass a
-// table of your own in Options to add classes; there is no package-level
+// LSTM, GRU, SimpleRNN, ConvLSTM1D and ConvLSTM2D (layers_convlstm.go: where
+// each Keras format keeps their weights), Bidirectional, TimeDistributed,
+// BatchNormalization, LayerNormalization, PReLU, Embedding, the attention
+// layers, keras-tcn's TCN (layers_tcn.go: its residual blocks' groups, by
+// path) and the weightless layers). Pass a table of your own in Options to
+// add classes; there is no package-level
 // registry. A layer of a class the table lacks that holds weights is refused
 // with an *UnsupportedClassError naming the layer, its class and the
 // supported list; any other refusal is an *Error naming the file, the layer

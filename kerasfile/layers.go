@@ -237,6 +237,7 @@ func DefaultLayers() Table {
 	}}
 	addAttentionLayers(t) // layers_attention.go
 	addTCNLayers(t)       // layers_tcn.go
+	addConvLSTMLayers(t)  // layers_convlstm.go
 	t["PReLU"] = LayerSpec{Weights: fixed("alpha")}
 	t["Embedding"] = LayerSpec{Weights: fixed("embeddings")}
 	for _, c := range strings.Fields(`InputLayer Dropout SpatialDropout1D GaussianNoise GaussianDropout AlphaDropout

@@ -9,7 +9,8 @@ bytes in base64), or the error it raised.
 
 --layouts DIR first writes, into DIR, the Keras layouts of
 tools/tests/keras_layouts.py (Keras 2 and 3 .h5, Keras 2.13 and 3 .keras,
-stored and deflated, plus broken variants) and reads them too.
+stored and deflated, the ConvLSTM and subsequence CNN-LSTM goldens as Keras
+files, plus broken variants) and reads them too.
 """
 
 import base64
@@ -82,6 +83,9 @@ def layouts(d):
     mha_layouts(d)
     # keras-tcn's TCN: batch and layer norm .keras groups, a Keras 2 .h5
     tcn_layouts(d)
+    # the ConvLSTM2D, ConvLSTM1D and subsequence CNN-LSTM TF.js goldens as
+    # Keras 2 .h5, Keras 3 legacy .h5 and Keras 3 .keras files
+    kl.write_golden_files(d, os.path.join(REPO, "parity", "testdata", "golden"))
 
     # --- files both readers must refuse ---
     kl.write_keras2_h5(p("bad_count.h5"), config=kl.keras2_config(dense_bias=False))

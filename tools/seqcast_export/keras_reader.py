@@ -24,7 +24,9 @@ class ExportError(Exception):
 
 # --- config ----------------------------------------------------------------
 
-RNN_CLASSES = {"LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU"}
+# ConvLSTM1D/2D keep their cell like LSTM: kernel, recurrent_kernel, bias; .keras
+# layers/<key>/cell/vars (kerasfile/layers_convlstm.go has the layouts).
+RNN_CLASSES = {"LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU", "ConvLSTM1D", "ConvLSTM2D"}
 KERNEL_CLASSES = {"Dense", "Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose",
                   "DepthwiseConv1D", "DepthwiseConv2D", "LocallyConnected1D"}
 WEIGHTLESS = {

@@ -6,6 +6,7 @@ directories. Every function returns the list of arrays in get_weights() order.
 
 import io
 import json
+import os
 import zipfile
 
 import h5py
@@ -310,3 +311,213 @@ def write_keras3_zip(path, seed=4, names=True, mutate=None):
     _zip(path, keras3_zip_config(), {"keras_version": "3.10.0", "date_saved": "2025-01-01@00:00:00"},
          buf.getvalue())
     return arrays
+
+
+# --- TF.js golden bundles as Keras files --------------------------------------
+#
+# A golden bundle (parity/testdata/golden/<name>: model.json, weights/NNN.npy in
+# get_weights() order, input.npy, expected.npy) rewritten as the file Keras would
+# have saved, so the served file must give the golden's expected.npy. Where each
+# format keeps a layer's weights (Keras's own source; see the notes in
+# kerasfile/layers_convlstm.go):
+#
+#   class             Keras 2 .h5 weight name     Keras 3 .h5 (<model>/<layer>/...)   .keras group (layers/<key>/...)
+#   Dense, Conv1D     <layer>/kernel:0            kernel                              vars
+#   LSTM, GRU         <layer>/lstm_cell/kernel:0  lstm_cell/kernel                    cell/vars
+#   ConvLSTM1D/2D     <layer>/kernel:0            conv_lstm_cell/kernel               cell/vars
+#   Bidirectional     <layer>/forward_<inner>/... forward_<inner>/...                 forward_layer/..., backward_layer/...
+#   TimeDistributed   <layer>/kernel:0            <inner>/kernel                      layer/vars
+#
+# Keras 2's ConvRNN.build builds its cell outside any name scope (hence no
+# cell in the Keras 2 name); Keras 3's RNN builds it inside the cell's scope.
+
+RNN_CELLS = {"LSTM": "lstm_cell", "GRU": "gru_cell", "SimpleRNN": "simple_rnn_cell",
+             "ConvLSTM1D": "conv_lstm_cell", "ConvLSTM2D": "conv_lstm_cell", "ConvLSTM3D": "conv_lstm_cell"}
+
+
+def _slots(layer, keras3):
+    """(h5 name below the layer, .keras group below the layer's key, base
+    name) of each weight of a layer config, in get_weights() order."""
+    from seqcast_export import keras_reader  # tools/ is on sys.path (conftest.py, pyread.py)
+    cls = layer["class_name"]
+    c = layer.get("config", {})
+    if cls == "Bidirectional":
+        fwd = c["layer"]
+        bwd = c.get("backward_layer") or fwd
+        out = []
+        for side, inner in (("forward", fwd), ("backward", bwd)):
+            name = inner["config"]["name"]
+            if not keras3 or inner is fwd and not c.get("backward_layer"):
+                name = side + "_" + name
+            out += [(name + "/" + h, side + "_layer/" + g, b) for h, g, b in _slots(inner, keras3)]
+        return out
+    if cls == "TimeDistributed":
+        inner = c["layer"]
+        pre = inner["config"]["name"] + "/" if keras3 else ""
+        return [(pre + h, "layer/" + g if g else "layer", b) for h, g, b in _slots(inner, keras3)]
+    names = keras_reader.expected_names(layer)
+    if names is None:
+        raise ValueError("no weight names for class %s" % cls)
+    if cls in RNN_CELLS:
+        cell = RNN_CELLS[cls]
+        h5pre = cell + "/" if keras3 or not cls.startswith("ConvLSTM") else ""
+        return [(h5pre + n, "cell", n) for n in names]
+    return [(n, "", n) for n in names]
+
+
+def _groups(layer):
+    """The .keras groups (below the layer's key) that hold a vars group, with
+    the name attribute Keras 3 gives it."""
+    cls = layer["class_name"]
+    c = layer.get("config", {})
+    name = c.get("name")
+    out = [("", name)]
+    if cls == "Bidirectional":
+        fwd = c["layer"]
+        bwd = c.get("backward_layer") or fwd
+        for side, inner in (("forward_layer", fwd), ("backward_layer", bwd)):
+            out += [(side + "/" + g if g else side, n) for g, n in _groups(inner)]
+    elif cls == "TimeDistributed":
+        out += [("layer/" + g if g else "layer", n) for g, n in _groups(c["layer"])]
+    elif cls in RNN_CELLS:
+        out.append(("cell", RNN_CELLS[cls]))
+    return out
+
+
+def golden_model(bundle):
+    """(config without keras_version/backend, keras_version, [(layer config,
+    [arrays])] of the model's layers but the InputLayer) of a golden bundle."""
+    with open(os.path.join(bundle, "model.json")) as f:
+        mj = json.load(f)
+    version = mj.pop("keras_version")
+    mj.pop("backend", None)
+    i = 0
+    layers = []
+    for l in mj["config"]["layers"]:
+        if l["class_name"] == "InputLayer":
+            continue
+        n = len(_slots(l, False))
+        arrays = [np.load(os.path.join(bundle, "weights", "%03d.npy" % (i + k))) for k in range(n)]
+        i += n
+        layers.append((l, arrays))
+    if os.path.exists(os.path.join(bundle, "weights", "%03d.npy" % i)):
+        raise ValueError("%s: more weight files than its layers hold" % bundle)
+    return mj, version, layers
+
+
+def write_golden_keras2_h5(path, config, version, layers):
+    """A golden as Keras 2.x's model.save("m.h5")."""
+    ls = []
+    for l, arrays in layers:
+        name = l["config"]["name"]
+        ls.append((name, [("%s/%s:0" % (name, h), a) for (h, _, _), a in zip(_slots(l, False), arrays)]))
+    return write_keras2_h5(path, config=config, layers=ls, keras_version=version)
+
+
+def write_golden_keras3_h5(path, config, version, layers):
+    """A golden as Keras 3's legacy model.save("m.h5"): str names prefixed
+    with the model's name, every layer listed."""
+    model = config["config"]["name"]
+    str_t = h5py.string_dtype()
+    with h5py.File(path, "w") as f:
+        f.attrs["keras_version"] = version
+        f.attrs["backend"] = "tensorflow"
+        f.attrs["model_config"] = json.dumps(config)
+        mw = f.create_group("model_weights")
+        mw.attrs.create("layer_names", np.array([l["config"]["name"] for l, _ in layers], dtype=object), dtype=str_t)
+        mw.create_group("top_level_model_weights").attrs["weight_names"] = np.array([])
+        for l, arrays in layers:
+            name = l["config"]["name"]
+            g = mw.create_group(name)
+            wn = ["%s/%s/%s" % (model, name, h) for h, _, _ in _slots(l, True)]
+            if wn:
+                g.attrs.create("weight_names", np.array(wn, dtype=object), dtype=str_t)
+            else:
+                g.attrs["weight_names"] = np.array([])
+            for n, a in zip(wn, arrays):
+                g.create_dataset(n, data=a)
+    return [a for _, arrays in layers for a in arrays]
+
+
+def golden_keras3_weights(config, layers, mutate=None):
+    """model.weights.h5 of a Keras 3 .keras: layers/<snake_case(class)[_n]>,
+    each nesting level's vars group named as Keras 3 names it."""
+    from seqcast_export.keras_reader import snake_case
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        root = f.create_group("layers")
+        f.create_group("vars").attrs["name"] = config["config"]["name"]
+        f.create_group("optimizer/vars").create_dataset("0", data=np.int64(1))
+        seen = {}
+        for l, arrays in layers:
+            s = snake_case(l["class_name"])
+            key = s if s not in seen else "%s_%d" % (s, seen[s])
+            seen[s] = seen.get(s, 0) + 1
+            g = root.create_group(key)
+            for sub, name in _groups(l):
+                v = g.require_group(sub + "/vars" if sub else "vars")
+                v.attrs["name"] = name
+            counts = {}
+            for (_, sub, _), a in zip(_slots(l, True), arrays):
+                v = g[sub + "/vars" if sub else "vars"]
+                k = counts.get(sub, 0)
+                counts[sub] = k + 1
+                v.create_dataset(str(k), data=a)
+        if mutate:
+            mutate(f)
+    return buf.getvalue()
+
+
+def write_golden_keras3_zip(path, config, version, layers, mutate=None):
+    """A golden as Keras 3's model.save("m.keras")."""
+    _zip(path, config, {"keras_version": version, "date_saved": "2025-01-01@00:00:00"},
+         golden_keras3_weights(config, layers, mutate))
+    return [a for _, arrays in layers for a in arrays]
+
+
+def convlstm1d_from_2d(config, layers):
+    """The tutorial ConvLSTM2D golden rewritten as the ConvLSTM1D model that
+    computes the same (parity/convlstm1d_test.go): no row axis in the input
+    or the kernels."""
+    text = json.dumps(config)
+    for a, b in (('"class_name": "ConvLSTM2D"', '"class_name": "ConvLSTM1D"'),
+                 ("[null, 2, 1, 3, 1]", "[null, 2, 3, 1]"), ('"kernel_size": [1, 2]', '"kernel_size": [2]'),
+                 ('"strides": [1, 1]', '"strides": [1]'), ('"dilation_rate": [1, 1]', '"dilation_rate": [1]'),
+                 ('"name": "conv_lst_m2d"', '"name": "conv_lst_m1d"')):
+        if a not in text:
+            raise ValueError("config has no %s" % a)
+        text = text.replace(a, b)
+    config = json.loads(text)
+    out = []
+    for (l, arrays), nl in zip(layers, [x for x in config["config"]["layers"] if x["class_name"] != "InputLayer"]):
+        if l["class_name"] == "ConvLSTM2D":
+            arrays = [a[0] if a.ndim == 4 else a for a in arrays]
+        out.append((nl, arrays))
+    return config, out
+
+
+GOLDEN_FILES = [
+    # (file, golden bundle, writer, ConvLSTM1D rewrite)
+    ("convlstm2d_tutorial_k2_12.h5", "convlstm2d_tutorial_k2_12", write_golden_keras2_h5, False),
+    ("convlstm2d_tutorial_k3.keras", "convlstm2d_tutorial_k3", write_golden_keras3_zip, False),
+    ("convlstm2d_tutorial_k3.h5", "convlstm2d_tutorial_k3", write_golden_keras3_h5, False),
+    ("convlstm1d_tutorial_k2_12.h5", "convlstm2d_tutorial_k2_12", write_golden_keras2_h5, True),
+    ("convlstm1d_tutorial_k3.keras", "convlstm2d_tutorial_k3", write_golden_keras3_zip, True),
+    ("timedistributed_cnn_lstm_k2_12.h5", "timedistributed_cnn_lstm_k2_12", write_golden_keras2_h5, False),
+    ("timedistributed_cnn_lstm_k3.keras", "timedistributed_cnn_lstm_k3", write_golden_keras3_zip, False),
+    ("timedistributed_cnn_lstm_k3.h5", "timedistributed_cnn_lstm_k3", write_golden_keras3_h5, False),
+]
+
+
+def write_golden_files(d, golden_root):
+    """Writes GOLDEN_FILES into d from the bundles under golden_root
+    (parity/testdata/golden); returns [(path, bundle dir, ConvLSTM1D)]."""
+    out = []
+    for name, bundle, writer, to1d in GOLDEN_FILES:
+        src = os.path.join(golden_root, bundle)
+        config, version, layers = golden_model(src)
+        if to1d:
+            config, layers = convlstm1d_from_2d(config, layers)
+        writer(os.path.join(d, name), config, version, layers)
+        out.append((os.path.join(d, name), src, to1d))
+    return out
