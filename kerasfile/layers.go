@@ -239,6 +239,14 @@ func DefaultLayers() Table {
 	addTCNLayers(t)       // layers_tcn.go
 	addConvLSTMLayers(t)  // layers_convlstm.go
 	t["PReLU"] = LayerSpec{Weights: fixed("alpha")}
+	// Normalization: adapt()'s mean, variance and count (an integer scalar),
+	// none when the config gives mean and variance.
+	t["Normalization"] = LayerSpec{Weights: func(c map[string]any, _ Table) ([]string, error) {
+		if c["mean"] != nil {
+			return nil, nil
+		}
+		return []string{"mean", "variance", "count"}, nil
+	}}
 	t["Embedding"] = LayerSpec{Weights: fixed("embeddings")}
 	for _, c := range strings.Fields(`InputLayer Dropout SpatialDropout1D GaussianNoise GaussianDropout AlphaDropout
 		Flatten Reshape Permute RepeatVector Activation ReLU LeakyReLU ELU Softmax
@@ -247,7 +255,7 @@ func DefaultLayers() Table {
 		MaxPool1D AvgPool1D GlobalMaxPool1D GlobalAvgPool1D
 		Cropping1D ZeroPadding1D UpSampling1D Masking
 		Concatenate Add Subtract Multiply Average Maximum Minimum Dot
-		ActivityRegularization Identity`) {
+		ActivityRegularization Identity Rescaling`) {
 		t[c] = LayerSpec{}
 	}
 	return t
