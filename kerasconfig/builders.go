@@ -76,6 +76,7 @@ func Default() Builders {
 	addAttention(b)        // builders_attention.go
 	addTCN(b)              // builders_tcn.go
 	addConvLSTM(b)         // builders_convlstm.go
+	addMergeScaling(b)     // builders_merge.go
 	// Layers that only act in training are identities at inference.
 	for _, class := range []string{"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization"} {
 		b[class] = identity
