@@ -21,8 +21,9 @@ const python = "/usr/bin/python3"
 
 // TestImportMatchesExporter runs `seqcast import` (the built binary, no
 // Python on its PATH) and tools/export_keras.py on every real Keras file in
-// the repository (the parity fixtures, kerasfile's survey files and the
-// exporter's generated layouts), plain, with the air-quality scaler
+// the repository (the parity fixtures, kerasfile's survey files, the
+// exporter's generated layouts and the ConvLSTM and subsequence CNN-LSTM
+// goldens written as Keras files), plain, with the air-quality scaler
 // pickles, with --window-zscore and its options, and with self-tests, and
 // requires the two bundle directories to hold the same files, byte for
 // byte.
@@ -96,6 +97,12 @@ func TestImportMatchesExporter(t *testing.T) {
 		if strings.HasSuffix(f, ".h5") || strings.HasSuffix(f, ".keras") {
 			cases = append(cases, tc{name: filepath.Base(filepath.Dir(f)) + "/" + filepath.Base(f), file: f})
 		}
+	}
+
+	// The ConvLSTM2D, ConvLSTM1D and subsequence CNN-LSTM goldens as Keras
+	// 2 .h5, Keras 3 legacy .h5 and Keras 3 .keras files.
+	for _, g := range goldenKerasFiles(t) {
+		cases = append(cases, tc{name: "golden/" + filepath.Base(g.path), file: g.path})
 	}
 
 	// float64 weights, which both keep as float64 ("<f8") arrays: the
