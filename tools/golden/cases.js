@@ -615,6 +615,99 @@ const cases = [
       F('out', ['gap'], 'Dense', { units: 2 }),
     ],
   },
+  // ------------------------------- Luong attention, Dot, Maximum/Minimum, Softmax, Rescaling, Normalization
+  {
+    // The seq2seq forecasters' Luong attention: scores = Dot(axes=[2, 2])(decoder, encoder),
+    // Activation('softmax'), context = Dot(axes=[2, 1])(weights, encoder), Concatenate, Dense.
+    name: 'luong_attention_k2_12', dialect: 'k2.12', input: [8, 3], n: 5, functional: true,
+    layers: [
+      F('encoder', ['INPUT'], 'LSTM', { units: 4, return_sequences: true }),
+      F('decoder', ['encoder'], 'LSTM', { units: 4, return_sequences: true }),
+      F('scores', ['decoder', 'encoder'], 'Dot', { axes: [2, 2] }),
+      F('weights', ['scores'], 'Activation', { activation: 'softmax' }),
+      F('context', ['weights', 'encoder'], 'Dot', { axes: [2, 1] }),
+      F('joined', ['context', 'decoder'], 'Concatenate'),
+      F('hidden', ['joined'], 'Dense', { units: 3, activation: 'tanh' }),
+      F('flat', ['hidden'], 'Flatten'),
+      F('out', ['flat'], 'Dense', { units: 1 }),
+    ],
+  },
+  {
+    // The same block in Keras 3 with a Softmax layer, a Rescaling in front and the decoder
+    // state's last step as the output.
+    name: 'luong_attention_k3', dialect: 'k3', keras_version: '3.10.0', input: [7, 2], n: 5,
+    functional: true, input_range: [0, 10],
+    layers: [
+      F('scale', ['INPUT'], 'Rescaling', { scale: 0.2, offset: -1.0 }),
+      F('encoder', ['scale'], 'LSTM', { units: 5, return_sequences: true }),
+      F('decoder', ['encoder'], 'GRU', { units: 5, return_sequences: true }),
+      F('scores', ['decoder', 'encoder'], 'Dot', { axes: [2, 2] }),
+      F('weights', ['scores'], 'Softmax', { axis: -1 }),
+      F('context', ['weights', 'encoder'], 'Dot', { axes: [2, 1] }),
+      F('joined', ['context', 'decoder'], 'Concatenate', { axis: -1 }),
+      F('hidden', ['joined'], 'Dense', { units: 4, activation: 'tanh' }),
+      F('pool', ['hidden'], 'GlobalAveragePooling1D'),
+      F('out', ['pool'], 'Dense', { units: 2 }),
+    ],
+  },
+  {
+    // Maximum/Minimum of three branches, a cosine Dot with negative axes (over time),
+    // a Softmax over axis 1 (TF.js: SeqcastSoftmax).
+    name: 'max_min_cosine_dot_k2_15', dialect: 'k2.15', input: [6, 3], n: 5, functional: true,
+    layers: [
+      F('a', ['INPUT'], 'Dense', { units: 4 }),
+      F('b', ['INPUT'], 'Dense', { units: 4, activation: 'tanh' }),
+      F('c', ['INPUT'], 'Conv1D', { filters: 4, kernel_size: 3, padding: 'same' }),
+      F('hi', ['a', 'b', 'c'], 'Maximum'),
+      F('lo', ['a', 'b'], 'Minimum'),
+      F('cos', ['hi', 'lo'], 'Dot', { axes: [-2, -2], normalize: true }),
+      F('sm', ['cos'], 'Softmax', { axis: 1 }),
+      F('flat', ['sm'], 'Flatten'),
+      F('out', ['flat'], 'Dense', { units: 2 }),
+    ],
+  },
+  {
+    // Keras 3: Softmax over both per-sample axes, a cosine Dot with one integer axis over
+    // features, and Minimum/Maximum of the results.
+    name: 'softmax_axes_dot_int_k3', dialect: 'k3', keras_version: '3.13.2', input: [5, 4], n: 6,
+    functional: true,
+    layers: [
+      F('p', ['INPUT'], 'Dense', { units: 3 }),
+      F('q', ['INPUT'], 'Dense', { units: 3, activation: 'relu' }),
+      F('cos', ['p', 'q'], 'Dot', { axes: -1, normalize: true }),
+      F('sm_all', ['cos'], 'Softmax', { axis: [1, 2] }),
+      F('sm_time', ['cos'], 'Softmax', { axis: 1 }),
+      F('hi', ['sm_all', 'sm_time'], 'Maximum'),
+      F('lo', ['sm_all', 'sm_time', 'cos'], 'Minimum'),
+      F('joined', ['hi', 'lo'], 'Concatenate'),
+      F('flat', ['joined'], 'Flatten'),
+      F('out', ['flat'], 'Dense', { units: 1 }),
+    ],
+  },
+  {
+    // An adapted Normalization (weights mean, variance, count) in front of an LSTM, Keras 3
+    // (TF.js: SeqcastNormalization).
+    name: 'normalization_adapted_k3', dialect: 'k3', keras_version: '3.10.0', input: [8, 3], n: 5,
+    input_range: [-6, 6],
+    layers: [
+      L('Normalization', { axis: -1 }),
+      L('LSTM', { units: 4 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    // Normalization with mean and variance in the config: one per time step (axis 1,
+    // broadcast over features), then an inverting one over the features, Keras 2.15.
+    name: 'normalization_config_invert_k2_15', dialect: 'k2.15', input: [4, 3], n: 5,
+    input_range: [-3, 3],
+    layers: [
+      L('Normalization', { axis: 1, mean: [0.5, -1.0, 2.0, 0.0], variance: [4.0, 0.25, 1.0, 9.0] }),
+      L('Normalization', { axis: -1, mean: [1.0, 2.0, -3.0], variance: [2.0, 0.5, 0.0], invert: true }),
+      L('Normalization', { axis: null, mean: 0.25, variance: 1.5 }),
+      L('GRU', { units: 3 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
   // ----------------------------------------------------------------- SimpleRNN
   {
     name: 'simplernn_stacked_k2_12', dialect: 'k2.12', input: [8, 3], n: 5,

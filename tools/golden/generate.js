@@ -74,6 +74,12 @@ function weightValues(rng, varName, shape, scale) {
       return rng.uniformArray(n, 0.4, 1.6); // strictly positive
     case 'alpha':
       return rng.uniformArray(n, -0.2, 0.6);
+    case 'mean': // Normalization's adapted statistics
+      return rng.uniformArray(n, -2, 2);
+    case 'variance':
+      return rng.uniformArray(n, 0.05, 9); // strictly positive
+    case 'count':
+      return new Float32Array(n).fill(1000); // unused at inference
     default:
       throw new Error(`no value rule for weight ${varName}`);
   }

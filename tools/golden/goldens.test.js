@@ -73,6 +73,7 @@ async function mutated(name, edit) {
 test('the goldens detect the semantics they cover', async () => {
   await setup();
   const layer = (j, i) => j.config.layers[i].config;
+  const named = (j, name) => j.config.layers.find((l) => l.name === name).config;
   const checks = [
     ['lstm_hard_sigmoid_k3', 'Keras 2 hard_sigmoid', (j) => { j.keras_version = '2.15.0'; }],
     ['lstm_hard_sigmoid_k2', 'Keras 3 hard_sigmoid', (j) => { j.keras_version = '3.0.0'; }],
@@ -100,6 +101,22 @@ test('the goldens detect the semantics they cover', async () => {
     ['activations_all_k3', 'gelu->swish', (j) => {
       j.config.layers.find((l) => l.name === 'act_gelu').config.activation = 'silu';
     }],
+    ['luong_attention_k2_12', 'scores Dot inputs swapped (transposed scores)', (j) => {
+      j.config.layers.find((l) => l.name === 'scores').inbound_nodes[0].reverse();
+    }],
+    ['luong_attention_k3', 'softmax over the decoder steps', (j) => { named(j, 'weights').axis = 1; }],
+    ['luong_attention_k3', 'no Rescaling offset', (j) => { named(j, 'scale').offset = 0.0; }],
+    ['max_min_cosine_dot_k2_15', 'no normalize', (j) => { named(j, 'cos').normalize = false; }],
+    ['max_min_cosine_dot_k2_15', 'softmax over the last axis', (j) => { named(j, 'sm').axis = -1; }],
+    ['max_min_cosine_dot_k2_15', 'Minimum instead of Maximum', (j) => {
+      j.config.layers.find((l) => l.name === 'hi').class_name = 'Minimum';
+    }],
+    ['softmax_axes_dot_int_k3', 'softmax over one axis', (j) => { named(j, 'sm_all').axis = 2; }],
+    ['normalization_adapted_k3', 'invert', (j) => { layer(j, 1).invert = true; }],
+    ['normalization_config_invert_k2_15', 'per feature instead of per step', (j) => {
+      Object.assign(layer(j, 1), { axis: [-1], mean: [0.5, -1.0, 2.0], variance: [4.0, 0.25, 1.0] });
+    }],
+    ['normalization_config_invert_k2_15', 'not inverted', (j) => { layer(j, 2).invert = false; }],
   ];
   for (const [name, what, edit] of checks) {
     const d = await mutated(name, edit);

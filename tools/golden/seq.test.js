@@ -6,7 +6,11 @@
 // loops; and Masking -> Bidirectional(LSTM, return_sequences) (with the
 // SeqcastZeroMasked the translator adds) against Keras's masking rule
 // written out: masked steps keep the state, and a Bidirectional with
-// return_sequences outputs zeros there.
+// return_sequences outputs zeros there. Also SeqcastSoftmax (Keras's Softmax
+// layer over any axes; TF.js's softmax takes only the last one) and
+// SeqcastNormalization (Keras's Normalization: kept axes, statistics from
+// the config broadcast from the right or from the adapted weights, invert,
+// the 1e-7 floor) against float64 loops.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const tf = require('@tensorflow/tfjs');
@@ -141,4 +145,78 @@ test('a masked Bidirectional(LSTM) sequence follows Keras', async () => {
   });
   assert.ok(want.some((v, i) => v === 0 && Math.abs(got[i]) === 0), 'no masked step in the output');
   close(got, want, 1e-5, 'masked model');
+});
+
+/** coords lists the multi-indices of shape in row-major order. */
+function coords(shape) {
+  const out = [];
+  const c = shape.map(() => 0);
+  const n = shape.reduce((a, b) => a * b, 1);
+  for (let i = 0; i < n; i++) {
+    out.push(c.slice());
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++c[d] < shape[d]) break;
+      c[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** groupKey is the position of c over the axes not in `over`. */
+const groupKey = (c, over) => c.filter((_, d) => !over.includes(d)).join(',');
+
+function softmax64(x, shape, over) {
+  const cs = coords(shape);
+  const sum = new Map();
+  cs.forEach((c, i) => sum.set(groupKey(c, over), (sum.get(groupKey(c, over)) || 0) + Math.exp(x[i])));
+  return cs.map((c, i) => Math.exp(x[i]) / sum.get(groupKey(c, over)));
+}
+
+test('SeqcastSoftmax matches a float64 softmax over the given axes', () => {
+  const rng = new Rng('merge-test/softmax');
+  const shape = [3, 4, 5];
+  const x = rng.uniformArray(60, -4, 4);
+  for (const [axes, over] of [[[1], [1]], [[-1], [2]], [[1, 2], [1, 2]], [[-2, 2], [1, 2]]]) {
+    const layer = new ext.Softmax({ axes });
+    const y = layer.apply(tf.tensor(x, shape));
+    close(y.dataSync(), softmax64(Array.from(x, Number), shape, over), 1e-6, `axes ${axes}`);
+  }
+});
+
+/** norm64 is Keras's Normalization with per-kept-position statistics. */
+function norm64(x, shape, keep, mean, variance, invert) {
+  return coords(shape).map((c, i) => {
+    const k = keep.reduce((acc, d) => acc * shape[d] + c[d], 0);
+    const sd = Math.max(Math.sqrt(variance[k]), 1e-7);
+    return invert ? mean[k] + x[i] * sd : (x[i] - mean[k]) / sd;
+  });
+}
+
+test('SeqcastNormalization matches Keras\'s formula', () => {
+  const rng = new Rng('merge-test/normalization');
+  const shape = [2, 4, 3];
+  const x = Array.from(rng.uniformArray(24, -3, 3), Number);
+  const m3 = [0.5, -1, 2];
+  const v3 = [4, 0.25, 0];
+  const m4 = [1, 2, 3, 4];
+  const v4 = [1, 9, 0.01, 2];
+  const cases = [
+    ['config, last axis', { axis: [-1], mean: m3, variance: v3 }, [2], m3, v3],
+    ['config, time axis', { axis: [1], mean: m4, variance: v4 }, [1], m4, v4],
+    ['config, scalar, axis None', { axis: [], mean: 1.5, variance: 2 }, [], [1.5], [2]],
+    ['config, two axes, (4, 1) broadcast', { axis: [1, 2], mean: m4.map((v) => [v]), variance: v4.map((v) => [v]) },
+      [1, 2], m4.flatMap((v) => [v, v, v]), v4.flatMap((v) => [v, v, v])],
+    ['config, invert', { axis: [-1], mean: m3, variance: v3, invert: true }, [2], m3, v3],
+  ];
+  for (const [what, args, keep, mean, variance] of cases) {
+    const layer = new ext.Normalization(args);
+    const y = layer.apply(tf.tensor(x, shape));
+    close(y.dataSync(), norm64(x, shape, keep, mean, variance, !!args.invert), 1e-6, what);
+  }
+  // Adapted: the weights mean, variance and count.
+  const layer = new ext.Normalization({ axis: [-1], invert: false });
+  layer.apply(tf.tensor(x, shape));
+  assert.deepEqual(layer.weights.map((w) => w.originalName.split('/').pop()), ['mean', 'variance', 'count']);
+  layer.setWeights([tf.tensor(m3), tf.tensor(v3), tf.scalar(7)]);
+  close(layer.apply(tf.tensor(x, shape)).dataSync(), norm64(x, shape, [2], m3, v3, false), 1e-6, 'adapted');
 });

@@ -299,7 +299,24 @@ function classConfig(ctx, cls, u, inRank) {
     case 'Subtract':
     case 'Multiply':
     case 'Average':
+    case 'Maximum':
+    case 'Minimum':
       return {};
+    case 'Dot':
+      return { axes: u.axes, normalize: u.normalize ?? false };
+    case 'Softmax':
+      return { axis: u.axis ?? -1 };
+    case 'Rescaling':
+      return { scale: u.scale, offset: u.offset ?? 0.0 };
+    case 'Normalization':
+      // Keras stores axis as a tuple (None as ()), mean and variance as
+      // (nested) lists or null when adapt() computed them.
+      return {
+        axis: u.axis === null ? [] : tuple(u.axis ?? -1),
+        invert: u.invert ?? false,
+        mean: u.mean ?? null,
+        variance: u.variance ?? null,
+      };
     default:
       throw new Error(`keras_json: unknown layer class ${cls}`);
   }
@@ -347,7 +364,7 @@ class Emitter {
     return !['MaxPooling1D', 'AveragePooling1D', 'GlobalMaxPooling1D', 'GlobalAveragePooling1D',
       'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'ActivityRegularization',
       'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Flatten', 'Reshape', 'RepeatVector', 'Masking', 'Permute',
-      'ZeroPadding1D', 'Cropping1D', 'UpSampling1D'].includes(cls);
+      'ZeroPadding1D', 'Cropping1D', 'UpSampling1D', 'Softmax', 'Rescaling'].includes(cls);
   }
 
   inRank(name) {

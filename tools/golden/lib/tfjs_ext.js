@@ -230,6 +230,117 @@ class GlobalPooling1D extends tf.layers.Layer {
 }
 GlobalPooling1D.className = 'SeqcastGlobalPooling1D';
 
+/**
+ * kerasAxes turns Keras axes (batch = 0, negative from the end) into
+ * non-negative axes of a rank-`rank` tensor (batch included), sorted.
+ */
+function kerasAxes(axes, rank) {
+  const out = axes.map((a) => (a < 0 ? a + rank : a));
+  for (const a of out) {
+    if (a <= 0 || a >= rank) throw new Error(`axis ${a} out of range 1..${rank - 1}`);
+  }
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+/**
+ * SeqcastSoftmax is Keras's Softmax layer over any axes: exp(x - logsumexp(x,
+ * axes)), which is what Keras computes for several axes and equals
+ * exp(x - max) / sum(exp(x - max)) for one. TF.js's softmax takes only the
+ * last axis.
+ */
+class Softmax extends tf.layers.Layer {
+  constructor(args) {
+    super(args);
+    this.axes = args.axes;
+  }
+  computeOutputShape(s) {
+    return s;
+  }
+  call(inputs) {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const axes = kerasAxes(this.axes, x.shape.length);
+      return tf.exp(tf.sub(x, tf.logSumExp(x, axes, true)));
+    });
+  }
+  getConfig() {
+    return Object.assign(super.getConfig(), { axes: this.axes });
+  }
+}
+Softmax.className = 'SeqcastSoftmax';
+
+/**
+ * normStats lays out Keras's Normalization statistics: `keep` are the kept
+ * axes (sorted, batch included in the numbering) of an input of shape
+ * `shape`; a (nested) list or number is aligned with the kept dims from the
+ * right and broadcast, as Keras 3's build() (and Keras 2's
+ * `mean * np.ones(shape)`) does. Returns the broadcast shape and the values
+ * as a flat array over the kept dims.
+ */
+function normStats(value, keep, shape) {
+  const keptDims = keep.map((d) => shape[d]);
+  const t = tf.tensor(value);
+  const expanded = [...keptDims.map(() => 1)];
+  for (let i = 1; i <= t.shape.length; i++) expanded[keptDims.length - i] = t.shape[t.shape.length - i];
+  const b = tf.broadcastTo(tf.reshape(t, expanded), keptDims);
+  const out = b.dataSync();
+  t.dispose();
+  b.dispose();
+  return out;
+}
+
+/**
+ * SeqcastNormalization is Keras's Normalization (TF.js has none):
+ * (x - mean) / max(sqrt(variance), 1e-7), or mean + x * max(sqrt(variance),
+ * 1e-7) with invert. Statistics from the config, or the weights mean,
+ * variance (the kept dims' shape) and count (a scalar, unused) that adapt()
+ * leaves.
+ */
+class Normalization extends tf.layers.Layer {
+  constructor(args) {
+    super(args);
+    this.axis = args.axis == null ? [] : (Array.isArray(args.axis) ? args.axis : [args.axis]);
+    this.meanValue = args.mean == null ? null : args.mean;
+    this.varianceValue = args.variance == null ? null : args.variance;
+    this.invert = !!args.invert;
+  }
+  build(inputShape) {
+    const rank = inputShape.length;
+    this.keep = kerasAxes(this.axis, rank);
+    this.bshape = inputShape.map((d, i) => (this.keep.includes(i) ? d : 1));
+    const keptDims = this.keep.map((d) => inputShape[d]);
+    if (this.meanValue == null) {
+      const zeros = tf.initializers.zeros();
+      this.mean = this.addWeight('mean', keptDims, 'float32', zeros, null, false);
+      this.variance = this.addWeight('variance', keptDims, 'float32', tf.initializers.ones(), null, false);
+      this.count = this.addWeight('count', [], 'float32', zeros, null, false);
+    } else {
+      this.fixedMean = normStats(this.meanValue, this.keep, inputShape);
+      this.fixedVariance = normStats(this.varianceValue, this.keep, inputShape);
+    }
+    this.built = true;
+  }
+  computeOutputShape(s) {
+    return s;
+  }
+  call(inputs) {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const m = this.meanValue == null ? this.mean.read() : tf.tensor(this.fixedMean);
+      const v = this.meanValue == null ? this.variance.read() : tf.tensor(this.fixedVariance);
+      const mean = tf.reshape(m, this.bshape);
+      const sd = tf.maximum(tf.sqrt(tf.reshape(v, this.bshape)), 1e-7);
+      return this.invert ? tf.add(mean, tf.mul(x, sd)) : tf.div(tf.sub(x, mean), sd);
+    });
+  }
+  getConfig() {
+    return Object.assign(super.getConfig(), {
+      axis: this.axis, mean: this.meanValue, variance: this.varianceValue, invert: this.invert,
+    });
+  }
+}
+Normalization.className = 'SeqcastNormalization';
+
 // ------------------------------------------------------- GRU reset_after=True
 
 const GRUCell = tf.layers.gruCell({ units: 1 }).constructor;
@@ -520,7 +631,7 @@ function register() {
   for (const cls of [HardSigmoidK3, Exponential, GeluExact, CausalPad, KerasReLU, KerasELU,
     Subtract, Identity, GlobalPooling1D, GRUCellResetAfter, GRUResetAfter, ZeroPadding1D, Cropping1D,
     UpSampling1D, Conv1DTranspose, ZeroMasked, DropMask, NoMaskLSTM, NoMaskGRU, NoMaskSimpleRNN,
-    NoMaskGRUResetAfter]) {
+    NoMaskGRUResetAfter, Softmax, Normalization]) {
     tf.serialization.registerClass(cls);
   }
   registered = true;
@@ -534,4 +645,6 @@ module.exports = {
   GRUResetAfter,
   Conv1DTranspose,
   convTransposeLength,
+  Softmax,
+  Normalization,
 };

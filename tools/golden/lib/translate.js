@@ -124,6 +124,18 @@ function translateLayer(entry, keras3) {
     case 'Subtract':
       cls = 'SeqcastSubtract';
       break;
+    case 'Softmax':
+      // TF.js's softmax takes only the last axis of one: others go to
+      // SeqcastSoftmax (exp(x - logSumExp(x, axes))).
+      if (Array.isArray(cfg.axis) || cfg.axis !== -1) {
+        cls = 'SeqcastSoftmax';
+        cfg.axes = Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis];
+        delete cfg.axis;
+      }
+      break;
+    case 'Normalization':
+      cls = 'SeqcastNormalization'; // TF.js has no Normalization layer
+      break;
     case 'ZeroPadding1D':
     case 'Cropping1D':
     case 'UpSampling1D':
