@@ -14,7 +14,8 @@
 //     to the n-th key of that class, and the vars group's name attribute, when
 //     present, must agree (FormatKeras);
 //   - Keras 2.13-2.15 .keras zip: _layer_checkpoint_dependencies/ root,
-//     counters with gaps, no name attributes (FormatKeras213).
+//     counters with gaps, no name attributes, keys from Keras 2's
+//     to_snake_case (conv_lst_m2d for ConvLSTM2D; keys.go) (FormatKeras213).
 //
 // Weights come in model.get_weights() order. The weight names of each layer
 // class come from a Table (DefaultLayers, the exporter's list: Dense, Conv*,

@@ -31,6 +31,10 @@ package kerasfile
 //     layer) and layers/conv_lstm2d/cell/vars/0, 1, 2 (named
 //     conv_lstm_cell), the same NestRNN nesting as LSTM, whose class
 //     ConvLSTM derives from (RNN with a cell attribute).
+//   - Keras 2.13-2.15 .keras (keras/saving/saving_lib.py keys a class by
+//     Keras 2's generic_utils.to_snake_case, where a capital followed by a
+//     digit starts a word): _layer_checkpoint_dependencies/conv_lst_m2d/cell/vars
+//     (keys.go).
 //
 // TimeDistributed around Conv1D, MaxPooling1D or Flatten (the subsequence
 // CNN-LSTM) is NestWrapper: keras/src/layers/rnn/time_distributed.py keeps

@@ -27,8 +27,8 @@ kl.write_golden_files(sys.argv[1], "../parity/testdata/golden")`
 }
 
 // TestConvLSTMFiles: the ConvLSTM2D and ConvLSTM1D tutorial goldens, and
-// the subsequence CNN-LSTM ones, in the layouts Keras 2 .h5, Keras 3 legacy
-// .h5 and Keras 3 .keras give them, read as their weights in get_weights()
+// the subsequence CNN-LSTM ones, in the layouts Keras 2 .h5, Keras 2.13
+// .keras, Keras 3 legacy .h5 and Keras 3 .keras give them, read as their weights in get_weights()
 // order; without the ConvLSTM entries the table refuses them by class.
 func TestConvLSTMFiles(t *testing.T) {
 	if testing.Short() {
@@ -44,9 +44,15 @@ func TestConvLSTMFiles(t *testing.T) {
 		{"convlstm2d_tutorial_k2_12.h5", "ConvLSTM2D", []string{"conv_lst_m2d/kernel:0", "conv_lst_m2d/recurrent_kernel:0", "conv_lst_m2d/bias:0", "dense/kernel:0", "dense/bias:0"}, []int{1, 2, 1, 256}},
 		{"convlstm2d_tutorial_k3.h5", "ConvLSTM2D", []string{"sequential/conv_lst_m2d/conv_lstm_cell/kernel", "sequential/conv_lst_m2d/conv_lstm_cell/recurrent_kernel", "sequential/conv_lst_m2d/conv_lstm_cell/bias", "sequential/dense/kernel", "sequential/dense/bias"}, []int{1, 2, 1, 256}},
 		{"convlstm2d_tutorial_k3.keras", "ConvLSTM2D", []string{"layers/conv_lstm2d/cell/vars/0", "layers/conv_lstm2d/cell/vars/1", "layers/conv_lstm2d/cell/vars/2", "layers/dense/vars/0", "layers/dense/vars/1"}, []int{1, 2, 1, 256}},
+		// Keras 2.13-2.15 key the class with Keras 2's snake_case, conv_lst_m2d
+		// (the layers are renamed my_*: they are mapped by class).
+		{"convlstm2d_tutorial_k2_13.keras", "ConvLSTM2D", []string{"_layer_checkpoint_dependencies/conv_lst_m2d/cell/vars/0", "_layer_checkpoint_dependencies/conv_lst_m2d/cell/vars/1", "_layer_checkpoint_dependencies/conv_lst_m2d/cell/vars/2", "_layer_checkpoint_dependencies/dense/vars/0", "_layer_checkpoint_dependencies/dense/vars/1"}, []int{1, 2, 1, 256}},
 		{"convlstm1d_tutorial_k2_12.h5", "ConvLSTM1D", []string{"conv_lst_m1d/kernel:0", "conv_lst_m1d/recurrent_kernel:0", "conv_lst_m1d/bias:0", "dense/kernel:0", "dense/bias:0"}, []int{2, 1, 256}},
 		{"convlstm1d_tutorial_k3.keras", "ConvLSTM1D", []string{"layers/conv_lstm1d/cell/vars/0", "layers/conv_lstm1d/cell/vars/1", "layers/conv_lstm1d/cell/vars/2", "layers/dense/vars/0", "layers/dense/vars/1"}, []int{2, 1, 256}},
 		{"timedistributed_cnn_lstm_k2_12.h5", "", []string{"time_distributed/kernel:0", "time_distributed/bias:0", "lstm/lstm_cell/kernel:0", "lstm/lstm_cell/recurrent_kernel:0", "lstm/lstm_cell/bias:0", "dense/kernel:0", "dense/bias:0"}, []int{2, 2, 4}},
+		{"timedistributed_cnn_lstm_k2_13.keras", "", []string{"_layer_checkpoint_dependencies/time_distributed/layer/vars/0", "_layer_checkpoint_dependencies/time_distributed/layer/vars/1",
+			"_layer_checkpoint_dependencies/lstm/cell/vars/0", "_layer_checkpoint_dependencies/lstm/cell/vars/1", "_layer_checkpoint_dependencies/lstm/cell/vars/2",
+			"_layer_checkpoint_dependencies/dense/vars/0", "_layer_checkpoint_dependencies/dense/vars/1"}, []int{2, 2, 4}},
 		{"timedistributed_cnn_lstm_k3.keras", "", []string{"layers/time_distributed/layer/vars/0", "layers/time_distributed/layer/vars/1",
 			"layers/bidirectional/forward_layer/cell/vars/0", "layers/bidirectional/forward_layer/cell/vars/1", "layers/bidirectional/forward_layer/cell/vars/2",
 			"layers/bidirectional/backward_layer/cell/vars/0", "layers/bidirectional/backward_layer/cell/vars/1", "layers/bidirectional/backward_layer/cell/vars/2",

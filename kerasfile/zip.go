@@ -198,9 +198,10 @@ func (rd *reader) readKerasWeights(f *hdf5.File, layers []layer, m *Model) error
 	keys := root.Children()
 	// Keys are snake_case(class) + a per-class counter; the n-th layer of a
 	// class maps to the n-th key of that class sorted by numeric suffix.
+	snake := keyCase(m.Format) // keys.go: Keras 2.13-2.15 snake_case differently
 	var classes []string
 	for _, l := range layers {
-		s := SnakeCase(l.class)
+		s := snake(l.class)
 		if !slices.Contains(classes, s) {
 			classes = append(classes, s)
 		}
@@ -236,7 +237,7 @@ func (rd *reader) readKerasWeights(f *hdf5.File, layers []layer, m *Model) error
 	used := map[string]bool{}
 	for i := range layers {
 		l := &layers[i]
-		s := SnakeCase(l.class)
+		s := snake(l.class)
 		idx := counters[s]
 		counters[s]++
 		key := ""

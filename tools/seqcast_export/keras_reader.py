@@ -328,11 +328,21 @@ def _read_legacy_h5(f, src):
 
 
 def snake_case(name):
-    """keras.src.utils.naming.to_snake_case (Keras 3; Keras 2 agrees on layer classes)."""
+    """keras.src.utils.naming.to_snake_case: Keras 3's .keras group key of a class."""
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     name = re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
     return name
+
+
+def snake_case_keras2(name):
+    """Keras 2's generic_utils.to_snake_case, the key Keras 2.13-2.15's
+    saving_lib gives a class in a .keras archive: a capital followed by digits
+    starts a word too (ConvLSTM2D -> conv_lst_m2d, Keras 3's conv_lstm2d); the
+    other supported classes get the same key from both."""
+    name = re.sub("(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+    return name if not name.startswith("_") else name[2:]
 
 
 def _numbered(g, where):
@@ -444,10 +454,12 @@ def _read_keras_zip(src):
                               % (src, sorted(f.keys())))
         # Keys are snake_case(class) + a per-class counter; map the n-th layer
         # of a class to the n-th key of that class sorted by numeric suffix.
+        # Keras 2.13-2.15 use Keras 2's snake case.
+        snake = snake_case if rootname == "layers" else snake_case_keras2
         keys = list(root.keys())
         classes = []
         for l in layers:
-            s = snake_case(l.get("class_name", ""))
+            s = snake(l.get("class_name", ""))
             if s not in classes:
                 classes.append(s)
         by_class = {}
@@ -464,7 +476,7 @@ def _read_keras_zip(src):
         used_keys = set()
         for l in layers:
             n = layer_name(l)
-            s = snake_case(l.get("class_name", ""))
+            s = snake(l.get("class_name", ""))
             i = counters.get(s, 0)
             counters[s] = i + 1
             key = by_class[s][i] if i < len(by_class[s]) else None

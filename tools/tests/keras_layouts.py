@@ -439,24 +439,30 @@ def write_golden_keras3_h5(path, config, version, layers):
     return [a for _, arrays in layers for a in arrays]
 
 
-def golden_keras3_weights(config, layers, mutate=None):
+def golden_keras3_weights(config, layers, mutate=None, keras213=False):
     """model.weights.h5 of a Keras 3 .keras: layers/<snake_case(class)[_n]>,
-    each nesting level's vars group named as Keras 3 names it."""
-    from seqcast_export.keras_reader import snake_case
+    each nesting level's vars group named as Keras 3 names it; with keras213,
+    Keras 2.13-2.15's: _layer_checkpoint_dependencies/<Keras 2
+    snake_case(class)[_n]> (ConvLSTM2D is conv_lst_m2d), no name attributes."""
+    from seqcast_export.keras_reader import snake_case, snake_case_keras2
+    snake = snake_case_keras2 if keras213 else snake_case
     buf = io.BytesIO()
     with h5py.File(buf, "w") as f:
-        root = f.create_group("layers")
-        f.create_group("vars").attrs["name"] = config["config"]["name"]
+        root = f.create_group("_layer_checkpoint_dependencies" if keras213 else "layers")
+        top = f.create_group("vars")
+        if not keras213:
+            top.attrs["name"] = config["config"]["name"]
         f.create_group("optimizer/vars").create_dataset("0", data=np.int64(1))
         seen = {}
         for l, arrays in layers:
-            s = snake_case(l["class_name"])
+            s = snake(l["class_name"])
             key = s if s not in seen else "%s_%d" % (s, seen[s])
             seen[s] = seen.get(s, 0) + 1
             g = root.create_group(key)
             for sub, name in _groups(l):
                 v = g.require_group(sub + "/vars" if sub else "vars")
-                v.attrs["name"] = name
+                if not keras213:
+                    v.attrs["name"] = name
             counts = {}
             for (_, sub, _), a in zip(_slots(l, True), arrays):
                 v = g[sub + "/vars" if sub else "vars"]
@@ -472,6 +478,23 @@ def write_golden_keras3_zip(path, config, version, layers, mutate=None):
     """A golden as Keras 3's model.save("m.keras")."""
     _zip(path, config, {"keras_version": version, "date_saved": "2025-01-01@00:00:00"},
          golden_keras3_weights(config, layers, mutate))
+    return [a for _, arrays in layers for a in arrays]
+
+
+def write_golden_keras213_zip(path, config, version, layers):
+    """A golden as Keras 2.13-2.15's model.save("m.keras"), its layers renamed
+    (the archive keys them by class, not by name)."""
+    config = json.loads(json.dumps(config))
+    renamed = []
+    for l, arrays in layers:
+        l = json.loads(json.dumps(l))
+        l["config"]["name"] = "my_" + l["config"]["name"]
+        renamed.append((l, arrays))
+    names = iter(l for l, _ in renamed)
+    config["config"]["layers"] = [l if l["class_name"] == "InputLayer" else next(names)
+                                  for l in config["config"]["layers"]]
+    _zip(path, config, {"keras_version": "2.13.1", "date_saved": "2023-08-01@10:00:00"},
+         golden_keras3_weights(config, renamed, keras213=True))
     return [a for _, arrays in layers for a in arrays]
 
 
@@ -501,9 +524,11 @@ GOLDEN_FILES = [
     ("convlstm2d_tutorial_k2_12.h5", "convlstm2d_tutorial_k2_12", write_golden_keras2_h5, False),
     ("convlstm2d_tutorial_k3.keras", "convlstm2d_tutorial_k3", write_golden_keras3_zip, False),
     ("convlstm2d_tutorial_k3.h5", "convlstm2d_tutorial_k3", write_golden_keras3_h5, False),
+    ("convlstm2d_tutorial_k2_13.keras", "convlstm2d_tutorial_k2_12", write_golden_keras213_zip, False),
     ("convlstm1d_tutorial_k2_12.h5", "convlstm2d_tutorial_k2_12", write_golden_keras2_h5, True),
     ("convlstm1d_tutorial_k3.keras", "convlstm2d_tutorial_k3", write_golden_keras3_zip, True),
     ("timedistributed_cnn_lstm_k2_12.h5", "timedistributed_cnn_lstm_k2_12", write_golden_keras2_h5, False),
+    ("timedistributed_cnn_lstm_k2_13.keras", "timedistributed_cnn_lstm_k2_12", write_golden_keras213_zip, False),
     ("timedistributed_cnn_lstm_k3.keras", "timedistributed_cnn_lstm_k3", write_golden_keras3_zip, False),
     ("timedistributed_cnn_lstm_k3.h5", "timedistributed_cnn_lstm_k3", write_golden_keras3_h5, False),
 ]
