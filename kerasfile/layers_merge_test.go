@@ -2,7 +2,9 @@ package kerasfile_test
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/seqcast/seqcast/kerasfile"
@@ -33,5 +35,28 @@ func TestPreprocessingLayerNames(t *testing.T) {
 		if err != nil || !ok || len(got) != len(tc.want) || (len(got) > 0 && !slices.Equal(got, tc.want)) {
 			t.Errorf("%s: WeightNames = %v, %v, %v; want %v", tc.layer, got, ok, err, tc.want)
 		}
+	}
+}
+
+// TestAdaptedNormalizationFiles: an adapted Normalization's count is an
+// int64 scalar in Keras files (testdata/normalization, written by make.py),
+// which the reader refuses, as the Python exporter does, with an *Error
+// naming the layer and the array: a clean refusal, not a misread. (A bundle
+// whose weights/ hold count as float32 loads.)
+func TestAdaptedNormalizationFiles(t *testing.T) {
+	for _, tc := range []struct{ file, path string }{
+		{"norm_keras2.h5", "model_weights/normalization/normalization/count:0"},
+		{"norm_keras3.keras", "layers/normalization/vars/2"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			_, err := kerasfile.ReadFile("testdata/normalization/"+tc.file, nil)
+			var e *kerasfile.Error
+			if !errors.As(err, &e) || e.Layer != "normalization" || e.Class != "Normalization" || e.Path != tc.path {
+				t.Fatalf("want an *Error for %s of layer normalization, got %v", tc.path, err)
+			}
+			if !strings.Contains(err.Error(), "not a float type") {
+				t.Errorf("error does not say why: %v", err)
+			}
+		})
 	}
 }
