@@ -206,3 +206,19 @@ func TestMergeScalingRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeScalingMask: a Masking layer's mask reaching one of these layers
+// is refused (Keras 3's Softmax would add -1e9 at masked positions; seqcast
+// does not compute it).
+func TestMergeScalingMask(t *testing.T) {
+	for _, layer := range []string{
+		`{"class_name":"Softmax","config":{"name":"x","axis":-1}}`,
+		`{"class_name":"Normalization","config":{"name":"x","axis":-1,"mean":[1,2,3],"variance":[1,1,1]}}`,
+		`{"class_name":"Rescaling","config":{"name":"x","scale":2.0,"offset":0.0}}`,
+	} {
+		_, _, err := Parse([]byte(seq(`{"class_name":"Masking","config":{"name":"m","mask_value":0.0}}`, layer)), Options{})
+		if err == nil || !strings.Contains(err.Error(), "mask") {
+			t.Errorf("%s after Masking: want a refusal naming the mask, got %v", layer, err)
+		}
+	}
+}
