@@ -171,7 +171,7 @@ func TestMergeScalingOptions(t *testing.T) {
 func TestMergeScalingRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name, layer, option, want string
-		unsupported            bool
+		unsupported               bool
 	}{
 		{"rescaling_array", `{"class_name":"Rescaling","config":{"name":"x","scale":[1,2,3],"offset":0}}`, "scale", "a number", true},
 		{"rescaling_no_scale", `{"class_name":"Rescaling","config":{"name":"x","offset":0}}`, "scale", "a number", false},
