@@ -81,9 +81,6 @@ func (l *Dot) ScratchSize(n int) int {
 
 // Forward computes n samples.
 func (l *Dot) Forward(out []float32, ins [][]float32, n int, scratch []float32) {
-	k := l.k
-	ra := l.outer[0] * l.inner[0] // remaining elements of input 0
-	rb := l.outer[1] * l.inner[1]
 	for s := 0; s < n; s++ {
 		x := ins[0][s*l.in[0] : (s+1)*l.in[0]]
 		y := ins[1][s*l.in[1] : (s+1)*l.in[1]]
@@ -93,19 +90,29 @@ func (l *Dot) Forward(out []float32, ins [][]float32, n int, scratch []float32) 
 			l.l2(ny, y, 1)
 			x, y = nx, ny
 		}
-		o := out[s*l.size : s*l.size+ra*rb]
-		for i := 0; i < ra; i++ {
-			xo, xi := i/l.inner[0], i%l.inner[0]
-			xb := xo*k*l.inner[0] + xi
-			for j := 0; j < rb; j++ {
-				yo, yi := j/l.inner[1], j%l.inner[1]
-				yb := yo*k*l.inner[1] + yi
-				var acc float32
-				for t := 0; t < k; t++ {
-					acc += x[xb+t*l.inner[0]] * y[yb+t*l.inner[1]]
-				}
-				o[i*rb+j] = acc
-			}
+		l.product(out[s*l.size:(s+1)*l.size], x, y)
+	}
+}
+
+// product writes one sample's dot products, a matrix product per block:
+// the output's rows are the first input's remaining positions (o0, i0),
+// its columns the second's (o1, i1). An input whose axis is its last
+// (inner 1) is one k-column matrix over all its positions; otherwise each
+// of its outer positions is a k-row block.
+func (l *Dot) product(o, x, y []float32) {
+	k, rb := l.k, l.outer[1]*l.inner[1]
+	clear(o)
+	rowGroups, m, transA, lda, aStride := l.outer[0], l.inner[0], true, l.inner[0], k*l.inner[0]
+	if l.inner[0] == 1 {
+		rowGroups, m, transA, lda, aStride = 1, l.outer[0], false, k, 0
+	}
+	colGroups, n, transB, ldb, bStride := l.outer[1], l.inner[1], false, l.inner[1], k*l.inner[1]
+	if l.inner[1] == 1 {
+		colGroups, n, transB, ldb, bStride = 1, l.outer[1], true, k, 0
+	}
+	for g0 := range rowGroups {
+		for g1 := range colGroups {
+			gemm(transA, transB, m, n, k, x[g0*aStride:], lda, y[g1*bStride:], ldb, o[g0*m*rb+g1*n:], rb)
 		}
 	}
 }

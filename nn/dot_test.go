@@ -165,3 +165,34 @@ func TestMaximumMinimum(t *testing.T) {
 		t.Fatal("Maximum of (2) and (3): no error")
 	}
 }
+
+// BenchmarkLuongDot runs the two Dots of a Luong-attention block at the
+// survey's sizes (60 steps, 64 units): scores Dot(axes=[2, 2]) of (60, 64)
+// and (60, 64), context Dot(axes=[2, 1]) of (60, 60) and (60, 64), per
+// sample:
+//
+//	go test -run '^$' -bench LuongDot ./nn/
+func BenchmarkLuongDot(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		axes [2]int
+		a, b Shape
+	}{
+		{"scores", [2]int{2, 2}, Shape{60, 64}, Shape{60, 64}},
+		{"context", [2]int{2, 1}, Shape{60, 60}, Shape{60, 64}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			l := &Dot{LayerName: "dot", Axes: tc.axes}
+			out, err := l.Build([]Shape{tc.a, tc.b})
+			if err != nil {
+				b.Fatal(err)
+			}
+			x, y := fwdRand(1, tc.a.Size()), fwdRand(2, tc.b.Size())
+			dst := make([]float32, out.Size())
+			b.ReportAllocs()
+			for b.Loop() {
+				l.Forward(dst, [][]float32{x, y}, 1, nil)
+			}
+		})
+	}
+}
