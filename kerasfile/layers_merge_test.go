@@ -2,9 +2,7 @@ package kerasfile_test
 
 import (
 	"encoding/json"
-	"errors"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/seqcast/seqcast/kerasfile"
@@ -39,23 +37,30 @@ func TestPreprocessingLayerNames(t *testing.T) {
 }
 
 // TestAdaptedNormalizationFiles: an adapted Normalization's count is an
-// int64 scalar in Keras files (testdata/normalization, written by make.py),
-// which the reader refuses, as the Python exporter does, with an *Error
-// naming the layer and the array: a clean refusal, not a misread. (A bundle
-// whose weights/ hold count as float32 loads.)
+// int64 scalar in Keras files (testdata/normalization, written by make.py);
+// the reader keeps it as float32 (inference never reads it), as the Python
+// exporter does, and reads mean and variance as they are.
 func TestAdaptedNormalizationFiles(t *testing.T) {
-	for _, tc := range []struct{ file, path string }{
-		{"norm_keras2.h5", "model_weights/normalization/normalization/count:0"},
-		{"norm_keras3.keras", "layers/normalization/vars/2"},
-	} {
-		t.Run(tc.file, func(t *testing.T) {
-			_, err := kerasfile.ReadFile("testdata/normalization/"+tc.file, nil)
-			var e *kerasfile.Error
-			if !errors.As(err, &e) || e.Layer != "normalization" || e.Class != "Normalization" || e.Path != tc.path {
-				t.Fatalf("want an *Error for %s of layer normalization, got %v", tc.path, err)
+	for _, file := range []string{"norm_keras2.h5", "norm_keras3.keras"} {
+		t.Run(file, func(t *testing.T) {
+			m, err := kerasfile.ReadFile("testdata/normalization/"+file, nil)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if !strings.Contains(err.Error(), "not a float type") {
-				t.Errorf("error does not say why: %v", err)
+			var got [][]float32
+			for _, w := range m.Weights {
+				if w.Class == "Normalization" {
+					got = append(got, w.Data)
+				}
+			}
+			want := [][]float32{{0.5, -1, 2}, {4, 0.25, 1}, {1000}}
+			if len(got) != len(want) {
+				t.Fatalf("Normalization weights %v, want %v", got, want)
+			}
+			for i := range want {
+				if !slices.Equal(got[i], want[i]) {
+					t.Errorf("Normalization weight %d = %v, want %v", i, got[i], want[i])
+				}
 			}
 		})
 	}

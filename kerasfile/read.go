@@ -177,13 +177,31 @@ func (rd *reader) expected(l *layer) (names []string, known bool, class string, 
 	return names, known, l.class, nil
 }
 
-// readWeight reads a float dataset into a Weight.
+// intWeightClass says whether a class holds an integer weight the model never computes with:
+// an adapted Normalization's count (an int64 scalar in Keras files;
+// inference reads only mean and variance). It is read as float32, as the
+// Python exporter's astype does.
+func intWeightClass(class string) bool { return class == "Normalization" }
+
+// readWeight reads a float dataset (or an integer one of an intWeightClass)
+// into a Weight.
 func (rd *reader) readWeight(l *layer, g *hdf5.Group, rel, label, where string) (Weight, error) {
 	ds, err := g.Dataset(rel)
 	if err != nil {
 		return Weight{}, rd.wrap(l, where, err)
 	}
 	w := Weight{Layer: l.name, Class: l.class, Name: label, Shape: ds.Shape()}
+	if ds.DType.Class == hdf5.ClassInt && intWeightClass(l.class) {
+		v, err := ds.ReadInt64()
+		if err != nil {
+			return Weight{}, rd.wrap(l, where, err)
+		}
+		w.Data = make([]float32, len(v))
+		for i, x := range v {
+			w.Data[i] = float32(x)
+		}
+		return w, nil
+	}
 	if ds.DType.Class != hdf5.ClassFloat {
 		return Weight{}, rd.err(l, where, "dtype %s is not a float type", ds.DType)
 	}

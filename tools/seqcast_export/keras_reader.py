@@ -37,7 +37,7 @@ WEIGHTLESS = {
     "MaxPool1D", "AvgPool1D", "GlobalMaxPool1D", "GlobalAvgPool1D",
     "Cropping1D", "ZeroPadding1D", "UpSampling1D", "Masking",
     "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot",
-    "ActivityRegularization", "Identity",
+    "ActivityRegularization", "Identity", "Rescaling",
 }
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 # MultiHeadAttention's EinsumDense sublayers: their .h5 names, in get_weights()
@@ -117,6 +117,9 @@ def expected_names(layer):
         return ["alpha"]
     if cls == "Embedding":
         return ["embeddings"]
+    if cls == "Normalization":
+        # adapt()'s statistics; none when the config gives mean and variance
+        return [] if c.get("mean") is not None else ["mean", "variance", "count"]
     if cls == "TCN":
         return tcn_names(layer)
     if cls in WEIGHTLESS:
@@ -244,9 +247,17 @@ def _check_names(layer, names, where):
                 raise ExportError("%s: weight %d %r should belong to the %s layer" % (where, i, n, side))
 
 
-def _as_array(ds, where):
+# Classes with an integer weight the model never computes with: an adapted
+# Normalization's count (an int64 scalar in Keras files; inference reads only
+# mean and variance). It is kept as float32, as seqcast's reader does.
+INT_WEIGHT_CLASSES = {"Normalization"}
+
+
+def _as_array(ds, where, cls=None):
     a = ds[()]
     a = np.asarray(a)
+    if a.dtype.kind in "iu" and cls in INT_WEIGHT_CLASSES:
+        return a.astype(np.float32)
     if a.dtype.kind != "f":
         raise ExportError("%s: dtype %s is not a float type" % (where, a.dtype))
     return a
@@ -307,7 +318,7 @@ def _read_legacy_h5(f, src):
             obj = g[wn]
             if not isinstance(obj, h5py.Dataset):
                 raise ExportError("%s: model_weights/%s/%s is not a dataset" % (src, ln, wn))
-            arrays.append(_as_array(obj, "model_weights/%s/%s" % (ln, wn)))
+            arrays.append(_as_array(obj, "model_weights/%s/%s" % (ln, wn), layer.get("class_name")))
         _check_count(layer, arrays, where)
         _check_names(layer, names, where)
         seen.append(ln)
@@ -345,7 +356,7 @@ def snake_case_keras2(name):
     return name if not name.startswith("_") else name[2:]
 
 
-def _numbered(g, where):
+def _numbered(g, where, cls=None):
     """Datasets 0..n-1 of a vars group, in numeric order."""
     keys = list(g.keys())
     for k in keys:
@@ -354,13 +365,13 @@ def _numbered(g, where):
     idx = sorted(int(k) for k in keys)
     if idx != list(range(len(idx))):
         raise ExportError("%s: vars are numbered %s, not 0..%d" % (where, idx, len(idx) - 1))
-    return [(where + "/" + str(i), _as_array(g[str(i)], where + "/" + str(i))) for i in idx]
+    return [(where + "/" + str(i), _as_array(g[str(i)], where + "/" + str(i), cls)) for i in idx]
 
 
-def _vars(g, path):
+def _vars(g, path, cls=None):
     if "vars" not in g:
         return []
-    return _numbered(g["vars"], path + "/vars")
+    return _numbered(g["vars"], path + "/vars", cls)
 
 
 def _read_keras_layer(g, path, layer, consumed):
@@ -412,7 +423,7 @@ def _read_keras_layer(g, path, layer, consumed):
         if "cell" in g:
             out += _vars(g["cell"], path + "/cell")
     else:
-        out += _vars(g, path)
+        out += _vars(g, path, cls)
     consumed.update(p for p, _ in out)
     return out
 

@@ -1,6 +1,6 @@
 """Writes the adapted-Normalization fixtures of kerasfile/layers_merge_test.go
-(TestAdaptedNormalizationFiles: both readers refuse the int64 count today;
-TestCrossCheckPython also reads them with the Python exporter).
+(TestAdaptedNormalizationFiles: the reader keeps the int64 count as float32;
+TestCrossCheckPython reads them with the Python exporter too, identically).
 
     /usr/bin/python3 kerasfile/testdata/normalization/make.py
 
