@@ -45,6 +45,8 @@ type Model struct {
 	maskDrops       []MaskDrop
 	hasMask         bool
 
+	idChecks []idCheck // every Embedding and the input it reads (embedding.go)
+
 	pool wsPool // idle workspaces (workspace.go)
 }
 
@@ -137,6 +139,9 @@ func NewGraph(name string, inputs []Shape, nodes []Node, outputs []int) (*Model,
 		ins[i] = in
 	}
 	if err := m.planMasks(ins); err != nil {
+		return nil, err
+	}
+	if err := m.planIDChecks(); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -257,6 +262,9 @@ func (m *Model) Forward(dst, x []float32, n int) error {
 	if want := n * out.Size(); len(dst) != want {
 		return fmt.Errorf("nn: output has room for %d values, want %d for %d samples of shape %v", len(dst), want, n, []int(out))
 	}
+	if err := m.checkIDs(x, nil, n); err != nil {
+		return err
+	}
 	inSize, outSize := m.input.Size(), out.Size()
 	ws := m.getWorkspace(min(n, chunk))
 	for i := 0; i < n; i += chunk {
@@ -292,6 +300,9 @@ func (m *Model) ForwardMulti(dsts, xs [][]float32, n int) error {
 		if want := n * m.shapes[k].Size(); len(dsts[j]) != want {
 			return fmt.Errorf("nn: output %d has room for %d values, want %d for %d samples of shape %v", j, len(dsts[j]), want, n, []int(m.shapes[k]))
 		}
+	}
+	if err := m.checkIDs(nil, xs, n); err != nil {
+		return err
 	}
 	ws := m.getWorkspace(min(n, chunk))
 	for i := 0; i < n; i += chunk {

@@ -369,6 +369,12 @@ func (m *Model) Raw(ctx context.Context, x []float32, n int) ([]float32, error) 
 // ctxChunk samples and stops between two when ctx ends (the client went
 // away, or the deadline passed): nobody would read its answer.
 func (m *Model) forward(ctx context.Context, y, x []float32, n int) error {
+	if err := m.net.CheckIDs(x, n); err != nil { // before a batch merges it with others
+		if ie := m.idErr(err); ie != nil {
+			return ie
+		}
+		return err
+	}
 	if m.batch != nil && m.batch.admits(n) {
 		return m.batch.do(ctx, y, x, n)
 	}

@@ -2,6 +2,7 @@ package serving
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -128,6 +129,9 @@ func (m *Model) RawMulti(ctx context.Context, xs [][]float32, n int) ([][]float3
 	}
 	t0 := time.Now()
 	if err := m.net.ForwardMulti(ys, xs, n); err != nil {
+		if ie := m.idErr(err); ie != nil {
+			return nil, ie
+		}
 		return nil, fmt.Errorf("serving: model %q version %d: %w", m.name, m.version, err)
 	}
 	if m.observe != nil {
@@ -141,6 +145,16 @@ func (m *Model) RawMulti(ctx context.Context, xs [][]float32, n int) ([][]float3
 		}
 	}
 	return ys, nil
+}
+
+// idErr turns an Embedding's refused id (*nn.IndexError) into an
+// InputError naming the input and the sample; nil for any other error.
+func (m *Model) idErr(err error) error {
+	var ie *nn.IndexError
+	if !errors.As(err, &ie) {
+		return nil
+	}
+	return &InputError{Field: m.inputName(ie.Input), Index: []int{ie.Sample}, Msg: ie.Reason()}
 }
 
 func (m *Model) inputName(j int) string {
