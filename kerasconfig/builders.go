@@ -77,6 +77,7 @@ func Default() Builders {
 	addTCN(b)              // builders_tcn.go
 	addConvLSTM(b)         // builders_convlstm.go
 	addMergeScaling(b)     // builders_merge.go
+	addEmbedding(b)        // builders_embedding.go
 	// Layers that only act in training are identities at inference.
 	for _, class := range []string{"Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization"} {
 		b[class] = identity
@@ -317,6 +318,9 @@ func timeDistributed(c *LayerConfig) (nn.Layer, error) {
 	inner, err := c.Build(ic)
 	if err != nil {
 		return nil, err
+	}
+	if _, ok := inner.(*nn.Embedding); ok { // its ids must come from a model input (nn/embedding.go)
+		return nil, c.Errorf("TimeDistributed(Embedding) is %w: apply the Embedding to the model input directly (it embeds every step)", ErrUnsupported)
 	}
 	return &nn.TimeDistributed{LayerName: c.name, Inner: inner}, nil
 }

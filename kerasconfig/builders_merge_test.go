@@ -2,7 +2,6 @@ package kerasconfig
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -40,33 +39,7 @@ func luongGraph(dialect Dialect, extra, norm string) string {
 	}
 	b.WriteString(`{"class_name":"Functional","config":{"name":"f","layers":[` + input)
 	for _, l := range layers {
-		var ins []string
-		for _, in := range l.in {
-			switch dialect {
-			case DialectKeras3:
-				ins = append(ins, `{"class_name":"__keras_tensor__","config":{"shape":[null,1],"dtype":"float32","keras_history":["`+in+`",0,0]}}`)
-			default:
-				ins = append(ins, `["`+in+`",0,0,{}]`)
-			}
-		}
-		var inbound string
-		switch {
-		case dialect == DialectKeras3 && len(ins) == 1:
-			inbound = `[{"args":[` + ins[0] + `],"kwargs":{}}]`
-		case dialect == DialectKeras3:
-			inbound = `[{"args":[[` + strings.Join(ins, ",") + `]],"kwargs":{}}]`
-		default:
-			inbound = `[[` + strings.Join(ins, ",") + `]]`
-		}
-		module := ""
-		if dialect == DialectKeras213 {
-			module = `"module":"keras.layers","registered_name":null,`
-		}
-		sep := ""
-		if l.cfg != "" {
-			sep = ","
-		}
-		fmt.Fprintf(&b, `,{%s"class_name":%q,"name":%q,"config":{"name":%q%s%s},"inbound_nodes":%s}`, module, l.class, l.name, l.name, sep, l.cfg, inbound)
+		writeGraphLayer(&b, dialect, l.name, l.class, l.cfg, l.in)
 	}
 	b.WriteString(`],"input_layers":[["in",0,0]],"output_layers":[["out",0,0]]}`)
 	if dialect == DialectKeras3 {

@@ -14,6 +14,7 @@ import (
 type parser struct {
 	keras3   bool
 	builders Builders
+	ints     map[string]bool // InputLayers of dtype int32/int64 (builders_embedding.go)
 }
 
 // sequential builds a Sequential config: {"name", "layers": [...]} (or,

@@ -286,6 +286,13 @@ func (c *LayerConfig) inputLayerOptions() error {
 			return err
 		}
 	}
+	if intDType(c.m) && c.p != nil { // ids for an Embedding: checkIntInputs
+		if c.p.ints == nil {
+			c.p.ints = map[string]bool{}
+		}
+		c.p.ints[c.name] = true
+		return nil
+	}
 	return checkDType(c.name, c.class, c.m)
 }
 

@@ -122,6 +122,13 @@ func parse(data []byte, opts Options) (*nn.Model, ModelInfo, error) {
 	if err != nil {
 		return nil, info, err
 	}
+	names := info.InputNames
+	if len(names) == 0 {
+		names = []string{info.InputName}
+	}
+	if err := checkIntInputs(m, names, p.ints); err != nil {
+		return nil, info, err
+	}
 	info.Stateful = StatefulLayers(m)
 	if err := checkMaskDrops(m, info); err != nil {
 		return nil, info, err
