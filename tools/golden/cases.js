@@ -51,6 +51,16 @@ const twoLstmStacks = [
   F('quantiles', ['joined'], 'Dense', { units: 3, activation: 'tanh' }),
 ];
 
+/** The store-id forecaster's inputs: a (6, 2) window and a (1,) store id of 7 stores. */
+const embeddingInputs = (dtype) => [{ name: 'window', shape: [6, 2] }, { name: 'store', shape: [1], ids: 7, dtype }];
+const embeddingStore = [
+  F('window_lstm', ['window'], 'LSTM', { units: 4 }),
+  F('store_emb', ['store'], 'Embedding', { input_dim: 7, output_dim: 3 }),
+  F('store_flat', ['store_emb'], 'Flatten'),
+  F('joined', ['window_lstm', 'store_flat'], 'Concatenate'),
+  F('forecast', ['joined'], 'Dense', { units: 2 }),
+];
+
 /** One input read by a Conv1D/GRU branch and a Bidirectional LSTM, three heads. */
 const sharedInputTwoHeads = [
   F('conv', ['window'], 'Conv1D', { filters: 3, kernel_size: 3, padding: 'causal', activation: 'relu' }),
@@ -918,6 +928,35 @@ const cases = [
     name: 'multi_io_shared_input_k3', dialect: 'k3', keras_version: '3.10.0', n: 5,
     functional: true, inputs: [{ name: 'window', shape: [9, 2] }], outputs: ['trend', 'level'],
     layers: sharedInputTwoHeads,
+  },
+  // ------------------------------------------------ Embedding (categorical inputs)
+  // A numeric window into an LSTM and a store id into Embedding -> Flatten,
+  // concatenated into a Dense; ids: input_dim (the generator draws integer ids).
+  {
+    name: 'embedding_store_k2_12', dialect: 'k2.12', n: 6,
+    functional: true, inputs: embeddingInputs(), outputs: ['forecast'], layers: embeddingStore,
+  },
+  {
+    name: 'embedding_store_k3', dialect: 'k3', keras_version: '3.10.0', n: 6,
+    functional: true, inputs: embeddingInputs('int32'), outputs: ['forecast'], layers: embeddingStore,
+  },
+  {
+    // A sequence of ids (item per step) -> Embedding -> LSTM -> Dense.
+    name: 'embedding_sequence_k2_15', dialect: 'k2.15', input: [8], input_ids: 11, n: 5,
+    layers: [
+      L('Embedding', { input_dim: 11, output_dim: 4, input_length: 8 }),
+      L('LSTM', { units: 5 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'embedding_sequence_k3', dialect: 'k3', keras_version: '3.13.2', input: [8], input_ids: 11, n: 5,
+    layers: [
+      L('Embedding', { input_dim: 11, output_dim: 4 }),
+      L('LSTM', { units: 5, return_sequences: true }),
+      L('GlobalAveragePooling1D'),
+      L('Dense', { units: 2 }),
+    ],
   },
 ];
 

@@ -80,6 +80,8 @@ function weightValues(rng, varName, shape, scale) {
       return rng.uniformArray(n, 0.05, 9); // strictly positive
     case 'count':
       return new Float32Array(n).fill(1000); // unused at inference
+    case 'embeddings':
+      return rng.uniformArray(n, -1, 1);
     default:
       throw new Error(`no value rule for weight ${varName}`);
   }
@@ -107,6 +109,16 @@ function maskSteps(spec, x) {
     if (list === 'all') list = [...Array(T).keys()];
     for (const t of list) x.fill(value, (s * T + t) * F, (s * T + t + 1) * F);
   }
+}
+
+/** idValues draws n integer ids in [0, dim), every one of 0 and dim-1 included when n allows. */
+function idValues(rng, n, dim) {
+  const x = rng.uniformArray(n, 0, dim).map(Math.floor);
+  if (n >= 2) {
+    x[0] = 0;
+    x[n - 1] = dim - 1;
+  }
+  return x;
 }
 
 /** generateCase writes one bundle and returns a summary line. */
@@ -141,9 +153,11 @@ async function generateCase(spec, outDir = OUT_DIR) {
   // input_<j>.npy and expected_<j>.npy, in the model's input and output order.
   const multi = Boolean(spec.inputs || spec.outputs);
   const xs = [];
-  for (const s of spec.inputs || [{ shape: spec.input }]) {
+  for (const s of spec.inputs || [{ shape: spec.input, ids: spec.input_ids }]) {
     const shape = [spec.n, ...s.shape];
-    const x = rng.uniformArray(shape.reduce((a, b) => a * b, 1), lo, hi);
+    // An Embedding's input (ids: its input_dim) holds integer ids in range.
+    const x = s.ids ? idValues(rng, shape.reduce((a, b) => a * b, 1), s.ids)
+      : rng.uniformArray(shape.reduce((a, b) => a * b, 1), lo, hi);
     if (spec.masked) maskSteps(spec, x);
     xs.push({ x, shape, t: tf.tensor(x, shape, 'float32') });
   }

@@ -117,6 +117,10 @@ test('the goldens detect the semantics they cover', async () => {
       Object.assign(layer(j, 1), { axis: [-1], mean: [0.5, -1.0, 2.0], variance: [4.0, 0.25, 1.0] });
     }],
     ['normalization_config_invert_k2_15', 'not inverted', (j) => { layer(j, 2).invert = false; }],
+    ['embedding_store_k3', 'Concatenate inputs swapped', (j) => {
+      j.config.layers.find((l) => l.name === 'joined').inbound_nodes[0].args[0].reverse();
+    }],
+    ['embedding_sequence_k2_15', 'ids read backwards', (j) => { layer(j, 2).go_backwards = true; }],
   ];
   for (const [name, what, edit] of checks) {
     const d = await mutated(name, edit);

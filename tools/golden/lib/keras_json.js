@@ -308,6 +308,21 @@ function classConfig(ctx, cls, u, inRank) {
       return { axis: u.axis ?? -1 };
     case 'Rescaling':
       return { scale: u.scale, offset: u.offset ?? 0.0 };
+    case 'Embedding': {
+      // Keras 2 writes input_length (None unless given); Keras 3 dropped it.
+      const c = {
+        input_dim: u.input_dim,
+        output_dim: u.output_dim,
+        embeddings_initializer: init(ctx, 'RandomUniform', k3 ? { seed: null, minval: -0.05, maxval: 0.05 }
+          : { minval: -0.05, maxval: 0.05, seed: null }),
+        embeddings_regularizer: null,
+        activity_regularizer: null,
+        embeddings_constraint: null,
+        mask_zero: false,
+      };
+      if (!k3) c.input_length = u.input_length ?? null;
+      return c;
+    }
     case 'Normalization':
       // Keras stores axis as a tuple (None as ()), mean and variance as
       // (nested) lists or null when adapt() computed them.
@@ -416,11 +431,11 @@ class Emitter {
     return out;
   }
 
-  inputEntry(name, batchShape) {
+  inputEntry(name, batchShape, dtype = 'float32') {
     const d = this.dialect;
     const cfg = isK3(d)
-      ? { batch_shape: batchShape, dtype: 'float32', sparse: false, ragged: false, name }
-      : { batch_input_shape: batchShape, dtype: 'float32', sparse: false, ragged: false, name };
+      ? { batch_shape: batchShape, dtype, sparse: false, ragged: false, name }
+      : { batch_input_shape: batchShape, dtype, sparse: false, ragged: false, name };
     if (isK3(d) && !this.stringDtype) cfg.optional = false;
     if (d === 'k2.12') return { class_name: 'InputLayer', config: cfg };
     return { module: 'keras.layers', class_name: 'InputLayer', config: cfg, registered_name: null };
@@ -482,13 +497,13 @@ class Emitter {
     };
     // A multi-input case lists its inputs as [{name, shape}], referred to by name.
     const inputs = this.spec.inputs
-      ? this.spec.inputs.map((x) => ({ name: x.name, batchShape: [null, ...x.shape] }))
+      ? this.spec.inputs.map((x) => ({ name: x.name, batchShape: [null, ...x.shape], dtype: x.dtype }))
       : [{ name: inputName, batchShape }];
     const entries = [];
     const outShapes = Object.assign({}, this.outShapes);
     for (const x of inputs) {
       byName[x.name] = x.name;
-      const inEntry = this.inputEntry(x.name, x.batchShape);
+      const inEntry = this.inputEntry(x.name, x.batchShape, x.dtype);
       inEntry.name = x.name;
       inEntry.inbound_nodes = [];
       entries.push(inEntry);
