@@ -154,7 +154,8 @@ func (m *Model) idErr(err error) error {
 	if !errors.As(err, &ie) {
 		return nil
 	}
-	return &InputError{Field: m.inputName(ie.Input), Index: []int{ie.Sample}, Msg: ie.Reason()}
+	// The HTTP layer shows Field alone when it is set: the message names the sample.
+	return &InputError{Field: m.inputName(ie.Input), Index: []int{ie.Sample}, Msg: fmt.Sprintf("sample %d: %s", ie.Sample, ie.Reason())}
 }
 
 func (m *Model) inputName(j int) string {
