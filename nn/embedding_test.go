@@ -152,3 +152,35 @@ func TestEmbeddingRefused(t *testing.T) {
 		t.Error("a 7-value matrix for (4, 2) accepted")
 	}
 }
+
+// TestModelCheckIDs: CheckIDs refuses what Forward would, and checks nothing
+// for a model without Embedding or a batch of the wrong size (Forward
+// reports that).
+func TestModelCheckIDs(t *testing.T) {
+	m, err := NewSequential("ids", Shape{2}, &Embedding{LayerName: "e", InputDim: 3, OutputDim: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		x    []float32
+		n    int
+		fail bool
+	}{
+		{[]float32{0, 2, 2.9, 1}, 2, false},
+		{[]float32{0, 2, 3, 1}, 2, true},
+		{[]float32{0, 2, 3}, 2, false}, // wrong length: left to Forward
+	} {
+		err := m.CheckIDs(tc.x, tc.n)
+		var ie *IndexError
+		if errors.As(err, &ie) != tc.fail {
+			t.Errorf("CheckIDs(%v): %v", tc.x, err)
+		}
+	}
+	plain, err := NewSequential("plain", Shape{2}, &Flatten{LayerName: "f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.CheckIDs([]float32{-5, 1e9}, 1); err != nil {
+		t.Errorf("a model without Embedding: %v", err)
+	}
+}

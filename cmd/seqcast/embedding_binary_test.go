@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -151,4 +152,24 @@ func TestPredictEmbeddingBinary(t *testing.T) {
 	if code != 1 || stdout != "" || !strings.Contains(stderr, "store_emb") || !strings.Contains(stderr, "sample 3") || !strings.Contains(stderr, "value 9") {
 		t.Errorf("predict with store id 9: exit %d, stderr %q", code, stderr)
 	}
+}
+
+// TestPredictEmbeddingKerasH5: the Keras 2.12 store golden as the legacy .h5
+// Keras 2 writes (the Embedding's weight store_emb/embeddings:0), read
+// directly by seqcast predict, answers expected.npy.
+func TestPredictEmbeddingKerasH5(t *testing.T) {
+	dir := t.TempDir()
+	h5 := filepath.Join(dir, "store.h5")
+	script := strings.Replace(multiIOH5, `"Dense": ["kernel", "bias"]}`, `"Dense": ["kernel", "bias"], "Embedding": ["embeddings"]}`, 1)
+	if script == multiIOH5 {
+		t.Fatal("the .h5 writer's weight-name table changed")
+	}
+	if out, err := exec.Command(python, "-c", script, embStoreK2Dir, h5).CombinedOutput(); err != nil {
+		t.Fatalf("h5py: %v\n%s", err, out)
+	}
+	y := filepath.Join(dir, "y.npy")
+	mustRun(t, "predict", "--model", h5, "--input", filepath.Join(embStoreK2Dir, "input_0.npy"), "--input", filepath.Join(embStoreK2Dir, "input_1.npy"), "--output", y)
+	got, gs := readNPY(t, y)
+	want, ws := readNPY(t, filepath.Join(embStoreK2Dir, "expected_0.npy"))
+	closeTo(t, "store.h5", got, gs, want, ws)
 }
