@@ -319,7 +319,7 @@ func timeDistributed(c *LayerConfig) (nn.Layer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := inner.(*nn.Embedding); ok { // its ids must come from a model input (nn/embedding.go)
+	if isEmbedding(inner) { // its ids must come from a model input (nn/embedding.go)
 		return nil, c.Errorf("TimeDistributed(Embedding) is %w: apply the Embedding to the model input directly (it embeds every step)", ErrUnsupported)
 	}
 	return &nn.TimeDistributed{LayerName: c.name, Inner: inner}, nil

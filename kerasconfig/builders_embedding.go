@@ -13,11 +13,13 @@ func addEmbedding(b Builders) {
 // embedding reads input_dim and output_dim. input_length (Keras 2) is
 // accepted (the input shape says the same); the embeddings_* initializer,
 // regularizer and constraint and activity_regularizer are training-only and
-// ignored. mask_zero=true (a mask for the layers after it), Keras 3's sparse
-// gradients, LoRA (lora_rank, lora_alpha) and quantization are refused by
-// name.
+// ignored. mask_zero=true makes an nn.EmbeddingMaskZero, whose mask (id != 0,
+// per step of a (T,) input) the layers after it follow as they follow a
+// Masking layer's. Keras 3's sparse gradients, LoRA (lora_rank, lora_alpha)
+// and quantization are refused by name.
 func embedding(c *LayerConfig) (nn.Layer, error) {
-	if err := c.MustBe("mask_zero", false); err != nil {
+	maskZero, err := c.Bool("mask_zero", false)
+	if err != nil {
 		return nil, err
 	}
 	if err := c.MustBe("sparse", false); err != nil {
@@ -39,7 +41,11 @@ func embedding(c *LayerConfig) (nn.Layer, error) {
 	if _, err := c.Int("input_length", 0); err != nil {
 		return nil, err
 	}
-	return &nn.Embedding{LayerName: c.name, InputDim: in, OutputDim: out}, nil
+	e := nn.Embedding{LayerName: c.name, InputDim: in, OutputDim: out}
+	if maskZero {
+		return &nn.EmbeddingMaskZero{Embedding: e}, nil
+	}
+	return &e, nil
 }
 
 // intDType reports whether an InputLayer's dtype is an integer one Keras
@@ -64,7 +70,7 @@ func checkIntInputs(m *nn.Model, inputNames []string, ints map[string]bool) erro
 		return nil
 	}
 	for _, nd := range m.Nodes() {
-		if _, ok := nd.Layer.(*nn.Embedding); ok {
+		if isEmbedding(nd.Layer) {
 			continue
 		}
 		for _, k := range nd.Inputs {
@@ -78,4 +84,13 @@ func checkIntInputs(m *nn.Model, inputNames []string, ints map[string]bool) erro
 		}
 	}
 	return nil
+}
+
+// isEmbedding reports whether l is an Embedding, with or without mask_zero.
+func isEmbedding(l nn.Layer) bool {
+	switch l.(type) {
+	case *nn.Embedding, *nn.EmbeddingMaskZero:
+		return true
+	}
+	return false
 }

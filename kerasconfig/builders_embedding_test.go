@@ -97,7 +97,6 @@ func TestEmbeddingRefusals(t *testing.T) {
 		layer, option, want         string
 		unsupported                 bool
 	}{
-		{"mask_zero", "float32", `,"mask_zero":true`, "emb", "emb", "mask_zero", "false", true},
 		{"sparse", "float32", `,"sparse":true`, "emb", "emb", "sparse", "false", true},
 		{"lora_rank", "float32", `,"lora_rank":4,"lora_alpha":4`, "emb", "emb", "lora_rank", "null", true},
 		{"quantized", "float32", `,"quantization_config":{"mode":"int8"}`, "emb", "emb", "quantization_config", "null", true},
@@ -133,6 +132,12 @@ func TestEmbeddingRefusals(t *testing.T) {
 	t.Run("time_distributed", func(t *testing.T) {
 		_, _, err := Parse([]byte(seq(`{"class_name":"TimeDistributed","config":{"name":"td","layer":{"class_name":"Embedding","config":{"name":"e","input_dim":3,"output_dim":2}}}}`)), Options{})
 		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), `"td"`) || !strings.Contains(err.Error(), "TimeDistributed(Embedding)") {
+			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("mask_zero_2d_input", func(t *testing.T) {
+		_, _, err := Parse([]byte(seq(`{"class_name":"Embedding","config":{"name":"e","input_dim":3,"output_dim":2,"mask_zero":true}}`)), Options{})
+		if err == nil || !strings.Contains(err.Error(), `"e"`) || !strings.Contains(err.Error(), "mask_zero=true needs a (timesteps,) input") {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -182,4 +187,28 @@ func writeGraphLayer(b *strings.Builder, dialect Dialect, name, class, cfg strin
 		cfg = "," + cfg
 	}
 	fmt.Fprintf(b, `,{%s"class_name":%q,"name":%q,"config":{"name":%q%s},"inbound_nodes":%s}`, module, class, name, name, cfg, inbound)
+}
+
+// TestEmbeddingMaskZero: mask_zero=true builds an nn.EmbeddingMaskZero whose
+// mask the LSTM reads; in Keras 2.3 a mask reaching Flatten is refused as
+// Keras refused it.
+func TestEmbeddingMaskZero(t *testing.T) {
+	js := `{"class_name":"Sequential","config":{"name":"s","layers":[` +
+		`{"class_name":"InputLayer","config":{"name":"in","batch_input_shape":[null,5],"dtype":"float32"}},` +
+		`{"class_name":"Embedding","config":{"name":"e","input_dim":9,"output_dim":3,"mask_zero":true,"input_length":5}},` +
+		`{"class_name":"LSTM","config":{"name":"l","units":2}}]}}`
+	m := mustParse(t, js, "2.12.0")
+	if _, ok := m.Nodes()[0].Layer.(*nn.EmbeddingMaskZero); !ok {
+		t.Fatalf("layer %T", m.Nodes()[0].Layer)
+	}
+	if got := m.MaskConsumers(); len(got) != 1 || got[0] != 1 {
+		t.Errorf("mask consumers %v, want the LSTM", got)
+	}
+	_, _, err := Parse([]byte(embeddingGraph(DialectKeras2, "float32", `,"mask_zero":true`, "emb")), Options{KerasVersion: "2.3.1"})
+	if err == nil || !strings.Contains(err.Error(), "flat") {
+		t.Errorf("a mask reaching Flatten in Keras 2.3: %v", err)
+	}
+	if _, _, err := Parse([]byte(embeddingGraph(DialectKeras3, "int32", `,"mask_zero":true`, "emb")), Options{}); err != nil {
+		t.Errorf("a mask dropped at Flatten in Keras 3: %v", err)
+	}
 }

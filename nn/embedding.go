@@ -120,6 +120,42 @@ func (e *IndexError) Reason() string {
 		e.Value, e.Position, e.Layer, e.InputDim)
 }
 
+// EmbeddingMaskZero is Embedding with mask_zero=True: it also computes
+// Keras's mask, input != 0 on the raw value (so 0.5 is kept, though it reads
+// row 0), one value per time step of its (T,) input, which the layers after
+// it follow as they follow a Masking layer's (nn/masking.go): recurrent
+// layers skip masked steps. Its input must be (T,): Keras's mask has the
+// input's shape, and seqcast's masks are one value per time step.
+type EmbeddingMaskZero struct {
+	Embedding
+}
+
+// Build is Embedding's, for a (T,) input only.
+func (l *EmbeddingMaskZero) Build(in []Shape) (Shape, error) {
+	if len(in) == 1 && len(in[0]) != 1 {
+		return nil, errorf(l, "mask_zero=true needs a (timesteps,) input, got %v: seqcast's masks hold one value per time step", in[0])
+	}
+	return l.Embedding.Build(in)
+}
+
+// maskSteps is the number of mask values per sample: the input's steps.
+func (l *EmbeddingMaskZero) maskSteps() int { return l.size }
+
+// forwardMask is Forward that also writes the mask (n*T values, 1 where the
+// id is not 0) when mask is not nil.
+func (l *EmbeddingMaskZero) forwardMask(out, mask []float32, ins [][]float32, n int) {
+	l.Forward(out, ins, n, nil)
+	if mask == nil {
+		return
+	}
+	for i, v := range ins[0][:n*l.size] {
+		mask[i] = 0
+		if v != 0 {
+			mask[i] = 1
+		}
+	}
+}
+
 // idCheck is one Embedding that reads model input Input.
 type idCheck struct {
 	layer *Embedding
@@ -132,12 +168,17 @@ type idCheck struct {
 func (m *Model) planIDChecks() error {
 	m.idChecks = nil
 	for _, nd := range m.nodes {
-		e, ok := nd.Layer.(*Embedding)
-		if !ok {
+		var e *Embedding
+		switch l := nd.Layer.(type) {
+		case *Embedding:
+			e = l
+		case *EmbeddingMaskZero:
+			e = &l.Embedding
+		default:
 			continue
 		}
 		if k := nd.Inputs[0]; k >= 0 {
-			return errorf(e, "reads the output of layer %q: seqcast runs an Embedding only on a model input (its ids are checked before the pass)",
+			return errorf(nd.Layer, "reads the output of layer %q: seqcast runs an Embedding only on a model input (its ids are checked before the pass)",
 				m.nodes[k].Layer.Name())
 		}
 		m.idChecks = append(m.idChecks, idCheck{layer: e, input: InputIndex(nd.Inputs[0])})

@@ -184,3 +184,52 @@ func TestModelCheckIDs(t *testing.T) {
 		t.Errorf("a model without Embedding: %v", err)
 	}
 }
+
+// TestEmbeddingMaskZero: with mask_zero the LSTM skips id-0 steps, so a
+// left-padded sequence answers what its unpadded tail does; the mask is
+// Keras's input != 0 on the raw value, so 0.5 (row 0) is a kept step; a
+// (T, F) input is refused.
+func TestEmbeddingMaskZero(t *testing.T) {
+	tanh, sig := MustActivation("tanh", false), MustActivation("sigmoid", false)
+	build := func(T int) *Model {
+		t.Helper()
+		m, err := NewSequential("mz", Shape{T},
+			&EmbeddingMaskZero{Embedding{LayerName: "e", InputDim: 4, OutputDim: 3}},
+			&LSTM{LayerName: "l", Units: 2, UseBias: true, Activation: tanh, RecurrentActivation: sig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var arrays [][]float32
+		for i, w := range m.Weights() {
+			arrays = append(arrays, fwdRand(uint64(7+i), w.Shape.Size()))
+		}
+		if err := m.SetWeights(arrays); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	run := func(m *Model, x ...float32) []float32 {
+		t.Helper()
+		y := make([]float32, 2)
+		if err := m.Forward(y, x, 1); err != nil {
+			t.Fatal(err)
+		}
+		return y
+	}
+	m3, m1 := build(3), build(1)
+	padded, alone, half := run(m3, 0, 0, 2), run(m1, 2), run(m3, 0, 0.5, 2)
+	if padded[0] != alone[0] || padded[1] != alone[1] {
+		t.Errorf("[0 0 2] gives %v, [2] gives %v: padding steps were not skipped", padded, alone)
+	}
+	if half[0] == padded[0] && half[1] == padded[1] {
+		t.Errorf("[0 0.5 2] gives the same as [0 0 2]: 0.5 must be a kept step (row 0)")
+	}
+	if _, err := NewSequential("2d", Shape{3, 2}, &EmbeddingMaskZero{Embedding{LayerName: "e", InputDim: 4, OutputDim: 3}}); err == nil ||
+		!strings.Contains(err.Error(), "(timesteps,)") {
+		t.Errorf("a (3, 2) input with mask_zero: %v", err)
+	}
+	var ie *IndexError
+	if err := m3.Forward(make([]float32, 2), []float32{0, 4, 1}, 1); !errors.As(err, &ie) || ie.Layer != "e" {
+		t.Errorf("id 4 of 4 with mask_zero: %v", err)
+	}
+}

@@ -51,6 +51,8 @@ var wantCases = []string{
 	"convlstm2d_tutorial_k2_12",
 	"convlstm2d_tutorial_k3",
 	"dense_2d_3d",
+	"embedding_mask_zero_k2_12",
+	"embedding_mask_zero_k3",
 	"embedding_sequence_k2_15",
 	"embedding_sequence_k3",
 	"embedding_store_k2_12",

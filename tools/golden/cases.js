@@ -958,6 +958,25 @@ const cases = [
       L('Dense', { units: 2 }),
     ],
   },
+  {
+    // mask_zero: id 0 is padding; the LSTMs skip those steps (input_ids 5:
+    // about one id in five is 0, the first of all).
+    name: 'embedding_mask_zero_k2_12', dialect: 'k2.12', input: [8], input_ids: 5, n: 6,
+    layers: [
+      L('Embedding', { input_dim: 5, output_dim: 3, mask_zero: true, input_length: 8 }),
+      L('LSTM', { units: 4, return_sequences: true }),
+      L('LSTM', { units: 3 }),
+      L('Dense', { units: 1 }),
+    ],
+  },
+  {
+    name: 'embedding_mask_zero_k3', dialect: 'k3', keras_version: '3.10.0', input: [8], input_ids: 4, n: 6,
+    layers: [
+      L('Embedding', { input_dim: 4, output_dim: 3, mask_zero: true }),
+      L('GRU', { units: 4 }),
+      L('Dense', { units: 2 }),
+    ],
+  },
 ];
 
 module.exports = { cases };

@@ -120,6 +120,8 @@ test('the goldens detect the semantics they cover', async () => {
     ['embedding_store_k3', 'Concatenate inputs swapped', (j) => {
       j.config.layers.find((l) => l.name === 'joined').inbound_nodes[0].args[0].reverse();
     }],
+    ['embedding_mask_zero_k2_12', 'no mask', (j) => { layer(j, 1).mask_zero = false; }],
+    ['embedding_mask_zero_k3', 'no mask', (j) => { layer(j, 1).mask_zero = false; }],
     ['embedding_sequence_k2_15', 'ids read backwards', (j) => { layer(j, 2).go_backwards = true; }],
   ];
   for (const [name, what, edit] of checks) {

@@ -318,7 +318,7 @@ function classConfig(ctx, cls, u, inRank) {
         embeddings_regularizer: null,
         activity_regularizer: null,
         embeddings_constraint: null,
-        mask_zero: false,
+        mask_zero: u.mask_zero ?? false,
       };
       if (!k3) c.input_length = u.input_length ?? null;
       return c;
