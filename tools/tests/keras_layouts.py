@@ -531,6 +531,10 @@ GOLDEN_FILES = [
     ("timedistributed_cnn_lstm_k2_13.keras", "timedistributed_cnn_lstm_k2_12", write_golden_keras213_zip, False),
     ("timedistributed_cnn_lstm_k3.keras", "timedistributed_cnn_lstm_k3", write_golden_keras3_zip, False),
     ("timedistributed_cnn_lstm_k3.h5", "timedistributed_cnn_lstm_k3", write_golden_keras3_h5, False),
+    # Dot attention, Maximum/Minimum and Softmax layers.
+    ("luong_attention_k2_12.h5", "luong_attention_k2_12", write_golden_keras2_h5, False),
+    ("luong_attention_k3.keras", "luong_attention_k3", write_golden_keras3_zip, False),
+    ("max_min_cosine_dot_k2_15.h5", "max_min_cosine_dot_k2_15", write_golden_keras2_h5, False),
 ]
 
 
