@@ -250,20 +250,8 @@ func (l *ConvLSTM2D) run(out, x []float32, nb int, scratch []float32) {
 // gates is the cell update of one position; z (4*Filters) is overwritten.
 func (l *ConvLSTM2D) gates(z, c, h []float32) {
 	f := l.Filters
-	zi, zf, zc, zo := z[:f], z[f:2*f], z[2*f:3*f], z[3*f:]
-	applyAct(l.RecurrentActivation, l.raKind, zi)
-	applyAct(l.RecurrentActivation, l.raKind, zf)
-	applyAct(l.Activation, l.actKind, zc)
-	applyAct(l.RecurrentActivation, l.raKind, zo)
-	for j := range c {
-		cj := zf[j]*c[j] + zi[j]*zc[j]
-		c[j] = cj
-		zc[j] = cj
-	}
-	applyAct(l.Activation, l.actKind, zc)
-	for j := range h {
-		h[j] = zo[j] * zc[j]
-	}
+	lstmCell(z[:f], z[f:2*f], z[2*f:3*f], z[3*f:4*f], c[:f], h,
+		l.Activation, l.actKind, l.RecurrentActivation, l.raKind)
 }
 
 // im2col2D writes the patches of one (rows, cols, ch) image: one row of

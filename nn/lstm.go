@@ -178,18 +178,24 @@ func (l *LSTM) chunk(dst []float32, ldo, off int, revOut bool, x, mask []float32
 // gates is the cell update for arbitrary activations; z is overwritten.
 func (l *LSTM) gates(z, c, h []float32) {
 	u, up := l.Units, l.up
-	zi, zf, zc, zo := z[:u], z[up:up+u], z[2*up:2*up+u], z[3*up:3*up+u]
-	applyAct(l.RecurrentActivation, l.raKind, zi)
-	applyAct(l.RecurrentActivation, l.raKind, zf)
-	applyAct(l.Activation, l.actKind, zc)
-	applyAct(l.RecurrentActivation, l.raKind, zo)
-	c = c[:u]
+	lstmCell(z[:u], z[up:up+u], z[2*up:2*up+u], z[3*up:3*up+u], c[:u], h,
+		l.Activation, l.actKind, l.RecurrentActivation, l.raKind)
+}
+
+// lstmCell is Keras's LSTM cell update from the gate pre-activations zi, zf,
+// zc, zo (len(c) each, overwritten): c = f*c + i*g, h = o*act(c). LSTM and
+// ConvLSTM2D share it.
+func lstmCell(zi, zf, zc, zo, c, h []float32, act Activation, ak actKind, rec Activation, rk actKind) {
+	applyAct(rec, rk, zi)
+	applyAct(rec, rk, zf)
+	applyAct(act, ak, zc)
+	applyAct(rec, rk, zo)
 	for j := range c {
 		cj := zf[j]*c[j] + zi[j]*zc[j]
 		c[j] = cj
 		zc[j] = cj
 	}
-	applyAct(l.Activation, l.actKind, zc)
+	applyAct(act, ak, zc)
 	for j := range c {
 		h[j] = zo[j] * zc[j]
 	}
